@@ -1,0 +1,105 @@
+# The only place where a failure becomes an R condition. Rust entry points
+# return a value of class `rwbridge_failure` instead of raising an error
+# (R's longjmp would skip Rust destructors); `rw_unwrap()` raises it here.
+
+rw_abort <- function(kind, message, call, ...) {
+  cond <- errorCondition(
+    message,
+    ...,
+    class = c(paste0("rwbridge_", kind, "_error"), "rwbridge_error"),
+    call = call
+  )
+  stop(cond)
+}
+
+rw_unwrap <- function(result, call = sys.call(-1)) {
+  if (!inherits(result, "rwbridge_failure")) {
+    return(result)
+  }
+  if (identical(result$kind, "interrupt")) {
+    rw_interrupt()
+  }
+  rw_abort(result$kind, result$message, call = call, path = result$path)
+}
+
+# Rust consumed the user's Ctrl-C while the workers stopped; end the call as
+# an interrupt ends any R call: handlers for `interrupt` run, then R returns
+# to the top level.
+rw_interrupt <- function() {
+  signalCondition(structure(list(), class = c("interrupt", "condition")))
+  invokeRestart("abort")
+}
+
+# Argument checks ---------------------------------------------------------
+# Each raises `rwbridge_type_error` for a wrong type or length and
+# `rwbridge_value_error` for a bad value, naming the argument.
+
+check_string <- function(x, arg, call = sys.call(-1)) {
+  if (!is.character(x) || length(x) != 1L || is.na(x)) {
+    rw_abort("type", sprintf("`%s` must be a single string, not %s.", arg, rw_describe(x)),
+             call = call)
+  }
+  x
+}
+
+check_flag <- function(x, arg, call = sys.call(-1)) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
+    rw_abort("type", sprintf("`%s` must be TRUE or FALSE, not %s.", arg, rw_describe(x)),
+             call = call)
+  }
+  x
+}
+
+# Like match.arg(): the default vector means its first element, and a unique
+# partial match is accepted.
+check_choice <- function(x, choices, arg, call = sys.call(-1)) {
+  if (identical(x, choices)) {
+    return(choices[[1L]])
+  }
+  if (!is.character(x) || length(x) != 1L || is.na(x)) {
+    rw_abort("type", sprintf("`%s` must be a single string, not %s.", arg, rw_describe(x)),
+             call = call)
+  }
+  hit <- pmatch(x, choices)
+  if (is.na(hit)) {
+    rw_abort("value", sprintf(
+      "`%s` must be one of %s, not \"%s\".",
+      arg, paste0("\"", choices, "\"", collapse = ", "), x
+    ), call = call)
+  }
+  choices[[hit]]
+}
+
+check_number <- function(x, arg, call = sys.call(-1)) {
+  if (!(is.double(x) || is.integer(x)) || is.object(x) || length(x) != 1L) {
+    rw_abort("type", sprintf("`%s` must be a single number, not %s.", arg, rw_describe(x)),
+             call = call)
+  }
+  if (!is.finite(x) || x < 0) {
+    rw_abort("value", sprintf("`%s` must be a finite number >= 0, not %s.", arg, format(x)),
+             call = call)
+  }
+  as.double(x)
+}
+
+check_paths <- function(x, arg, allow_na = FALSE, call = sys.call(-1)) {
+  if (!is.character(x) || (!allow_na && anyNA(x))) {
+    rw_abort("type", sprintf("`%s` must be a character vector%s, not %s.", arg,
+                             if (allow_na) "" else " without NA", rw_describe(x)),
+             call = call)
+  }
+  x
+}
+
+rw_describe <- function(x) {
+  if (is.null(x)) return("NULL")
+  if (is.function(x)) return("a function")
+  if (is.environment(x)) return("an environment")
+  if (is.factor(x)) return("a factor")
+  if (is.data.frame(x)) return("a data frame")
+  type <- if (is.object(x)) class(x)[[1L]] else typeof(x)
+  if (length(x) == 1L && is.atomic(x) && is.na(x)) {
+    return(sprintf("NA (%s)", type))
+  }
+  sprintf("a %s vector of length %s", type, format(length(x)))
+}

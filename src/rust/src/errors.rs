@@ -1,0 +1,147 @@
+//! The one error type of the crate. Every fallible core function returns
+//! `Result<T, RwError>`; the binding turns an `RwError` into an R condition
+//! whose class is `rwbridge_<kind>_error`. Never touches R.
+
+use std::io;
+use std::path::Path;
+
+/// What went wrong, with the path or argument it concerns and the reason.
+#[derive(Debug, thiserror::Error)]
+pub enum RwError {
+    /// The file system said no.
+    #[error("cannot {op} '{path}': {reason}")]
+    Io {
+        op: &'static str,
+        path: String,
+        reason: String,
+    },
+    /// Text mode met a NUL byte or invalid UTF-8.
+    #[error("cannot read '{path}' as text: {what} at byte offset {offset}")]
+    Encoding {
+        path: String,
+        offset: u64,
+        what: &'static str,
+    },
+    /// An argument of the wrong type or length.
+    #[error("`{arg}` must be {expected}")]
+    Type { arg: &'static str, expected: String },
+    /// An argument of the right type with a bad value.
+    #[error("`{arg}` {reason}")]
+    Value { arg: &'static str, reason: String },
+    /// The user pressed Ctrl-C; the work was cancelled.
+    #[error("interrupted")]
+    Interrupted,
+    /// A bug: a panic or a broken invariant.
+    #[error("internal error in rwbridge: {0}")]
+    Internal(String),
+}
+
+impl RwError {
+    /// An I/O error on `path`, with the OS reason as base R words it
+    /// ("No such file or directory"), without Rust's "(os error 2)" suffix.
+    pub fn io(op: &'static str, path: &Path, err: &io::Error) -> Self {
+        Self::Io {
+            op,
+            path: path.display().to_string(),
+            reason: os_reason(err),
+        }
+    }
+
+    /// An I/O failure that is not an OS error code, such as "not a regular file".
+    pub fn io_reason(op: &'static str, path: &Path, reason: impl Into<String>) -> Self {
+        Self::Io {
+            op,
+            path: path.display().to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The class stem: the condition class is `rwbridge_<kind>_error`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Io { .. } => "io",
+            Self::Encoding { .. } => "encoding",
+            Self::Type { .. } => "type",
+            Self::Value { .. } => "value",
+            Self::Interrupted => "interrupt",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The path the error concerns, when it concerns one.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Self::Io { path, .. } | Self::Encoding { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+}
+
+/// An empty vector with room for `len` items, or `on_failure()`: a plain
+/// allocation that fails aborts the process, and R with it.
+pub fn try_vec<T>(len: u64, on_failure: impl FnOnce() -> RwError) -> Result<Vec<T>, RwError> {
+    let mut v = Vec::new();
+    match usize::try_from(len) {
+        Ok(n) if v.try_reserve_exact(n).is_ok() => Ok(v),
+        _ => Err(on_failure()),
+    }
+}
+
+/// The OS's own words for an I/O error, as `strerror()` gives them.
+pub fn os_reason(err: &io::Error) -> String {
+    let text = err.to_string();
+    match text.find(" (os error ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_reason_drops_the_os_error_suffix() {
+        let err = io::Error::from_raw_os_error(libc::ENOENT);
+        let e = RwError::io("open", Path::new("/no/such"), &err);
+        assert_eq!(
+            e.to_string(),
+            "cannot open '/no/such': No such file or directory"
+        );
+        assert_eq!(e.kind(), "io");
+        assert_eq!(e.path(), Some("/no/such"));
+    }
+
+    #[test]
+    fn every_kind_has_its_class_stem() {
+        let cases = [
+            (
+                RwError::Encoding {
+                    path: "p".into(),
+                    offset: 3,
+                    what: "a NUL byte",
+                },
+                "encoding",
+            ),
+            (
+                RwError::Type {
+                    arg: "x",
+                    expected: "a number".into(),
+                },
+                "type",
+            ),
+            (
+                RwError::Value {
+                    arg: "x",
+                    reason: "is negative".into(),
+                },
+                "value",
+            ),
+            (RwError::Interrupted, "interrupt"),
+            (RwError::Internal("boom".into()), "internal"),
+        ];
+        for (err, kind) in cases {
+            assert_eq!(err.kind(), kind, "{err}");
+        }
+    }
+}

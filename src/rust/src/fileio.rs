@@ -1,0 +1,436 @@
+//! Whole-file reads and safe writes. Opens only regular files, and opens them
+//! without blocking, so a FIFO or a device is refused at once. Writes replace
+//! a file atomically (temporary file, fsync, rename) and leave no temporary
+//! file behind on failure. Never touches R.
+
+use crate::errors::{try_vec, RwError};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A regular file opened for reading, with the size it had when opened.
+pub struct OpenFile {
+    file: File,
+    path: PathBuf,
+    /// Size in bytes according to `fstat()` right after opening.
+    pub size: u64,
+}
+
+/// Opens `path` for reading if, and only if, it is a regular file.
+pub fn open_regular(path: &Path) -> Result<OpenFile, RwError> {
+    let file = nonblocking(OpenOptions::new().read(true))
+        .open(path)
+        .map_err(|e| RwError::io("open", path, &e))?;
+    // Checked on the open descriptor, so the file cannot be swapped in between.
+    let meta = file.metadata().map_err(|e| RwError::io("open", path, &e))?;
+    if !meta.is_file() {
+        return Err(not_regular("read", path, meta.file_type()));
+    }
+    Ok(OpenFile {
+        file,
+        path: path.to_path_buf(),
+        size: meta.len(),
+    })
+}
+
+impl OpenFile {
+    /// Reads into `buf` until it is full or the file ends; returns the bytes read.
+    pub fn fill(&mut self, buf: &mut [u8]) -> Result<usize, RwError> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.file.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(RwError::io("read", &self.path, &e)),
+            }
+        }
+        Ok(filled)
+    }
+
+    /// Reads whatever is left: empty unless the file grew since it was opened.
+    pub fn rest(&mut self) -> Result<Vec<u8>, RwError> {
+        let mut rest = Vec::new();
+        self.file
+            .read_to_end(&mut rest)
+            .map_err(|e| RwError::io("read", &self.path, &e))?;
+        Ok(rest)
+    }
+}
+
+/// The whole file, NUL bytes and all.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, RwError> {
+    let mut file = open_regular(path)?;
+    let mut bytes = try_vec::<u8>(file.size, || {
+        RwError::io_reason("read", path, "not enough memory for the whole file")
+    })?;
+    file.file
+        .read_to_end(&mut bytes)
+        .map_err(|e| RwError::io("read", path, &e))?;
+    Ok(bytes)
+}
+
+/// The whole file as UTF-8 text; an `Encoding` error gives the offset of the
+/// first NUL byte or invalid UTF-8 sequence.
+pub fn read_text(path: &Path) -> Result<String, RwError> {
+    let bytes = read_bytes(path)?;
+    let invalid_at = std::str::from_utf8(&bytes).err().map(|e| e.valid_up_to());
+    let nul_at = memchr::memchr(0, &bytes);
+    let bad = match (nul_at, invalid_at) {
+        (Some(nul), Some(inv)) if nul < inv => Some((nul, "a NUL byte")),
+        (_, Some(inv)) => Some((inv, "invalid UTF-8")),
+        (Some(nul), None) => Some((nul, "a NUL byte")),
+        (None, None) => None,
+    };
+    match bad {
+        Some((offset, what)) => Err(RwError::Encoding {
+            path: path.display().to_string(),
+            offset: offset as u64,
+            what,
+        }),
+        // from_utf8 just said yes, so this cannot fail.
+        None => String::from_utf8(bytes).map_err(|e| RwError::Internal(e.to_string())),
+    }
+}
+
+/// Replaces `path` with `data`: see [`write_atomic_from`].
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<u64, RwError> {
+    write_atomic_from(path, &mut &data[..])
+}
+
+/// Replaces `path` with everything `source` yields, atomically: the bytes go
+/// to a temporary file in the same directory, which is synced and then
+/// renamed over `path`. On any failure `path` keeps its old content and the
+/// temporary file is removed. A symbolic link is followed, so its target is
+/// replaced and the link stays. An existing file's permissions are kept.
+pub fn write_atomic_from(path: &Path, source: &mut dyn Read) -> Result<u64, RwError> {
+    let target = follow_link(path);
+    let existing = match fs::metadata(&target) {
+        Ok(meta) if !meta.is_file() => return Err(not_regular("write", path, meta.file_type())),
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(RwError::io("write", path, &e)),
+    };
+    let dir = parent_dir(&target);
+    let (mut temp, mut file) = TempFile::create_in(dir, &target).map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            RwError::io_reason("write", path, "its directory does not exist")
+        } else {
+            RwError::io("write", path, &e)
+        }
+    })?;
+    let fail = |e: io::Error| RwError::io("write", path, &e);
+    if let Some(meta) = existing {
+        file.set_permissions(meta.permissions()).map_err(fail)?;
+    }
+    let written = io::copy(source, &mut file).map_err(fail)?;
+    file.sync_all().map_err(fail)?;
+    drop(file);
+    fs::rename(&temp.path, &target).map_err(fail)?;
+    temp.renamed = true;
+    // Makes the rename itself durable; not every file system allows it, and
+    // the data is already in place, so a failure here is not the caller's.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(written)
+}
+
+/// Appends `data` to `path` (creating it if needed) and syncs it.
+pub fn append(path: &Path, data: &[u8]) -> Result<u64, RwError> {
+    if let Ok(meta) = fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(not_regular("append to", path, meta.file_type()));
+        }
+    }
+    let fail = |e: io::Error| {
+        if e.kind() == io::ErrorKind::NotFound {
+            RwError::io_reason("append to", path, "its directory does not exist")
+        } else {
+            RwError::io("append to", path, &e)
+        }
+    };
+    let mut file = nonblocking(OpenOptions::new().append(true).create(true))
+        .open(path)
+        .map_err(fail)?;
+    let meta = file.metadata().map_err(fail)?;
+    if !meta.is_file() {
+        return Err(not_regular("append to", path, meta.file_type()));
+    }
+    file.write_all(data).map_err(fail)?;
+    file.sync_data().map_err(fail)?;
+    Ok(data.len() as u64)
+}
+
+/// Describes a file type for messages: "directory", "FIFO", ...
+pub fn describe(file_type: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "FIFO";
+        }
+        if file_type.is_char_device() {
+            return "character device";
+        }
+        if file_type.is_block_device() {
+            return "block device";
+        }
+        if file_type.is_socket() {
+            return "socket";
+        }
+    }
+    if file_type.is_dir() {
+        "directory"
+    } else if file_type.is_symlink() {
+        "symbolic link"
+    } else {
+        "special file"
+    }
+}
+
+fn not_regular(op: &'static str, path: &Path, file_type: fs::FileType) -> RwError {
+    RwError::io_reason(
+        op,
+        path,
+        format!("not a regular file ({})", describe(file_type)),
+    )
+}
+
+/// Opening a FIFO without O_NONBLOCK waits for a peer; with it, the open
+/// returns at once and `fstat()` tells us to refuse it.
+fn nonblocking(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options
+}
+
+fn follow_link(path: &Path) -> PathBuf {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// A temporary file that removes itself unless it was renamed into place.
+struct TempFile {
+    path: PathBuf,
+    renamed: bool,
+}
+
+impl TempFile {
+    fn create_in(dir: &Path, target: &Path) -> io::Result<(TempFile, File)> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let stem = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let name = format!(".{stem}.{}-{n}.rwbridge-tmp", std::process::id());
+            let path = dir.join(name);
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    let temp = TempFile {
+                        path,
+                        renamed: false,
+                    };
+                    return Ok((temp, file));
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.renamed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn every_byte_value_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("all.bin");
+        let data: Vec<u8> = (0..=255u8).cycle().take(256 * 1025).collect();
+        assert_eq!(write_atomic(&path, &data).unwrap(), data.len() as u64);
+        assert_eq!(fs::read(&path).unwrap(), data);
+        assert_eq!(read_bytes(&path).unwrap(), data);
+        assert_eq!(dir_entries(dir.path()), vec!["all.bin"]);
+    }
+
+    #[test]
+    fn empty_file_reads_as_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty");
+        fs::write(&path, b"").unwrap();
+        assert!(read_bytes(&path).unwrap().is_empty());
+        assert_eq!(read_text(&path).unwrap(), "");
+    }
+
+    #[test]
+    fn text_mode_names_the_first_bad_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: [(&[u8], u64, &str); 4] = [
+            (b"abc\0def", 3, "a NUL byte"),
+            (b"ab\xffc", 2, "invalid UTF-8"),
+            (b"\xe9t\xe9\0", 0, "invalid UTF-8"),
+            (b"h\xc3\xa9\0\xc3\xa9\xff", 3, "a NUL byte"),
+        ];
+        for (bytes, want_offset, want_what) in cases {
+            let path = dir.path().join("t");
+            fs::write(&path, bytes).unwrap();
+            match read_text(&path) {
+                Err(RwError::Encoding { offset, what, .. }) => {
+                    assert_eq!((offset, what), (want_offset, want_what), "{bytes:?}");
+                }
+                other => panic!("{bytes:?} gave {other:?}"),
+            }
+        }
+        let path = dir.path().join("ok");
+        fs::write(&path, "caf\u{e9}\r\n").unwrap();
+        assert_eq!(read_text(&path).unwrap(), "caf\u{e9}\r\n");
+    }
+
+    #[test]
+    fn missing_file_and_directory_are_io_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope");
+        let err = read_bytes(&missing).unwrap_err();
+        assert_eq!(err.kind(), "io");
+        assert!(
+            err.to_string().contains("No such file or directory"),
+            "{err}"
+        );
+        let err = read_bytes(dir.path()).unwrap_err();
+        assert!(
+            err.to_string().contains("not a regular file (directory)"),
+            "{err}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: c_path is a valid NUL-terminated string for the call.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let started = std::time::Instant::now();
+        let err = read_bytes(&fifo).unwrap_err();
+        assert!(
+            err.to_string().contains("not a regular file (FIFO)"),
+            "{err}"
+        );
+        let err = write_atomic(&fifo, b"x").unwrap_err();
+        assert!(err.to_string().contains("(FIFO)"), "{err}");
+        let err = append(&fifo, b"x").unwrap_err();
+        assert!(err.to_string().contains("(FIFO)"), "{err}");
+        assert!(started.elapsed().as_secs() < 2);
+        let err = read_bytes(Path::new("/dev/null")).unwrap_err();
+        assert!(err.to_string().contains("character device"), "{err}");
+    }
+
+    struct FailingReader {
+        left: usize,
+    }
+
+    impl Read for FailingReader {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.left == 0 {
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.left);
+            buf[..n].fill(b'z');
+            self.left -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_old_content_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keep.txt");
+        fs::write(&path, b"old content").unwrap();
+        let err = write_atomic_from(&path, &mut FailingReader { left: 100_000 }).unwrap_err();
+        assert!(err.to_string().contains("disk on fire"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), b"old content");
+        assert_eq!(dir_entries(dir.path()), vec!["keep.txt"]);
+    }
+
+    #[test]
+    fn missing_directory_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no/such/dir/f");
+        let err = write_atomic(&path, b"x").unwrap_err();
+        assert!(
+            err.to_string().contains("directory does not exist"),
+            "{err}"
+        );
+        let err = append(&path, b"x").unwrap_err();
+        assert!(
+            err.to_string().contains("directory does not exist"),
+            "{err}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn replace_keeps_permissions_and_follows_links() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::write(&real, b"v1").unwrap();
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomic(&link, b"v2").unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read(&real).unwrap(), b"v2");
+        let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+    }
+
+    #[test]
+    fn append_adds_to_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        append(&path, b"one\n").unwrap();
+        append(&path, b"two\0\n").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"one\ntwo\0\n");
+    }
+}

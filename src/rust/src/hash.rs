@@ -1,0 +1,297 @@
+//! SHA-1 and SHA-256 digests of files, streamed through a caller's buffer so
+//! each worker reuses one. The `sha1`/`sha2` crates pick the CPU's SHA
+//! instructions at run time. Checks a cancel flag between chunks. Never
+//! touches R; safe on worker threads.
+
+use crate::errors::RwError;
+use crate::fileio::open_regular;
+use crate::parallel::{Cancel, Progress};
+use rayon::prelude::*;
+use sha1::Digest;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Size of each worker's read buffer: big enough to amortise `read()`,
+/// small enough to stay in the L2 cache while it is hashed.
+pub const BUFFER_SIZE: usize = 256 * 1024;
+
+/// The digest algorithms a manifest may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algo {
+    Sha1,
+    Sha256,
+}
+
+impl Algo {
+    /// From the R argument (`"sha1"`, `"sha256"`).
+    pub fn from_name(name: &str) -> Option<Algo> {
+        match name {
+            "sha1" => Some(Algo::Sha1),
+            "sha256" => Some(Algo::Sha256),
+            _ => None,
+        }
+    }
+
+    /// The name used in R and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algo::Sha1 => "sha1",
+            Algo::Sha256 => "sha256",
+        }
+    }
+
+    /// The tag of a BSD-style line: `SHA1 (name) = ...`.
+    pub fn bsd_tag(self) -> &'static str {
+        match self {
+            Algo::Sha1 => "SHA1",
+            Algo::Sha256 => "SHA256",
+        }
+    }
+
+    /// The algorithm whose hex digest has `len` digits.
+    pub fn from_hex_len(len: usize) -> Option<Algo> {
+        match len {
+            40 => Some(Algo::Sha1),
+            64 => Some(Algo::Sha256),
+            _ => None,
+        }
+    }
+
+    /// Number of hex digits in a digest.
+    pub fn hex_len(self) -> usize {
+        match self {
+            Algo::Sha1 => 40,
+            Algo::Sha256 => 64,
+        }
+    }
+}
+
+/// Why a file has no digest.
+#[derive(Debug)]
+pub enum HashFailure {
+    /// Could not open or read it (the error says why).
+    Unreadable(RwError),
+    /// The cancel flag was raised while hashing.
+    Cancelled,
+}
+
+/// Lowercase hex digest of the file at `path`, read through `buf`; every
+/// byte read is added to `bytes_done` as it goes, for progress reports.
+pub fn hash_file(
+    algo: Algo,
+    path: &Path,
+    buf: &mut [u8],
+    cancel: &Cancel,
+    bytes_done: &AtomicU64,
+) -> Result<String, HashFailure> {
+    match algo {
+        Algo::Sha1 => hash_with::<sha1::Sha1>(path, buf, cancel, bytes_done),
+        Algo::Sha256 => hash_with::<sha2::Sha256>(path, buf, cancel, bytes_done),
+    }
+}
+
+fn hash_with<D: Digest>(
+    path: &Path,
+    buf: &mut [u8],
+    cancel: &Cancel,
+    bytes_done: &AtomicU64,
+) -> Result<String, HashFailure> {
+    let mut file = open_regular(path).map_err(HashFailure::Unreadable)?;
+    let mut hasher = D::new();
+    loop {
+        if cancel.is_set() {
+            return Err(HashFailure::Cancelled);
+        }
+        let n = file.fill(buf).map_err(HashFailure::Unreadable)?;
+        hasher.update(&buf[..n]);
+        bytes_done.fetch_add(n as u64, Ordering::Relaxed);
+        if n < buf.len() {
+            return Ok(to_hex(&hasher.finalize()));
+        }
+    }
+}
+
+/// Digests of many files, in parallel on the current rayon pool, in the
+/// order given; `None` for a file that cannot be read. Fails only when
+/// cancelled.
+pub fn hash_files(
+    algo: Algo,
+    paths: &[PathBuf],
+    cancel: &Cancel,
+    progress: &Progress,
+) -> Result<Vec<Option<String>>, RwError> {
+    progress
+        .files_total
+        .store(paths.len() as u64, Ordering::Relaxed);
+    let digests: Vec<Option<String>> = paths
+        .par_iter()
+        .map(|path| {
+            let digest =
+                with_buffer(|buf| hash_file(algo, path, buf, cancel, &progress.bytes_done));
+            progress.files_done.fetch_add(1, Ordering::Relaxed);
+            digest.ok()
+        })
+        .collect();
+    if cancel.is_set() {
+        return Err(RwError::Interrupted);
+    }
+    Ok(digests)
+}
+
+/// Runs `f` with this thread's read buffer, allocated once per worker
+/// (rayon's `map_init` would allocate one per split job instead).
+pub fn with_buffer<T>(f: impl FnOnce(&mut [u8]) -> T) -> T {
+    thread_local! {
+        static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|cell| {
+        let mut buf = cell.borrow_mut();
+        if buf.len() < BUFFER_SIZE {
+            buf.resize(BUFFER_SIZE, 0);
+        }
+        f(&mut buf)
+    })
+}
+
+/// Digest of bytes in memory (for tests and small inputs).
+pub fn hash_bytes(algo: Algo, data: &[u8]) -> String {
+    match algo {
+        Algo::Sha1 => to_hex(&sha1::Sha1::digest(data)),
+        Algo::Sha256 => to_hex(&sha2::Sha256::digest(data)),
+    }
+}
+
+/// Lowercase hexadecimal, as `sha1sum` prints it.
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0x0f)] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // FIPS 180 test vectors.
+    const VECTORS: [(&[u8], &str, &str); 3] = [
+        (
+            b"",
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        ),
+        (
+            b"abc",
+            "a9993e364706816aba3e25717850c26c9cd0d89d",
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        ),
+        (
+            b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            "84983e441c3bd26ebaae4aa1f95129e5e54670f1",
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+        ),
+    ];
+
+    #[test]
+    fn known_vectors() {
+        for (input, sha1, sha256) in VECTORS {
+            assert_eq!(hash_bytes(Algo::Sha1, input), sha1);
+            assert_eq!(hash_bytes(Algo::Sha256, input), sha256);
+        }
+    }
+
+    #[test]
+    fn files_across_buffer_boundaries_hash_like_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut buf = vec![0; 1024];
+        let cancel = Cancel::default();
+        for len in [0usize, 1, 1023, 1024, 1025, 4096, 100_000] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let path = dir.path().join(format!("f{len}"));
+            std::fs::write(&path, &data).unwrap();
+            for algo in [Algo::Sha1, Algo::Sha256] {
+                let done = AtomicU64::new(0);
+                let got = hash_file(algo, &path, &mut buf, &cancel, &done).unwrap();
+                assert_eq!(got, hash_bytes(algo, &data), "{len} {algo:?}");
+                assert_eq!(done.load(Ordering::Relaxed), len as u64);
+            }
+        }
+    }
+
+    #[test]
+    fn million_a_sha1() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a");
+        std::fs::write(&path, vec![b'a'; 1_000_000]).unwrap();
+        let mut buf = vec![0; BUFFER_SIZE];
+        let got = hash_file(
+            Algo::Sha1,
+            &path,
+            &mut buf,
+            &Cancel::default(),
+            &AtomicU64::new(0),
+        )
+        .unwrap();
+        assert_eq!(got, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+    }
+
+    #[test]
+    fn cancel_and_unreadable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a");
+        std::fs::write(&path, b"abc").unwrap();
+        let cancel = Cancel::default();
+        cancel.set();
+        let done = AtomicU64::new(0);
+        let mut buf = vec![0; 16];
+        let got = hash_file(Algo::Sha1, &path, &mut buf, &cancel, &done);
+        assert!(matches!(got, Err(HashFailure::Cancelled)));
+        let got = hash_file(Algo::Sha1, dir.path(), &mut buf, &Cancel::default(), &done);
+        assert!(matches!(got, Err(HashFailure::Unreadable(_))));
+    }
+
+    #[test]
+    fn many_files_in_order_with_none_for_the_unreadable() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for i in 0..50 {
+            let p = dir.path().join(format!("f{i}"));
+            std::fs::write(&p, i.to_string()).unwrap();
+            paths.push(p);
+        }
+        paths.push(dir.path().join("missing"));
+        let progress = Progress::default();
+        let got = crate::parallel::with_pool(2, || {
+            hash_files(Algo::Sha1, &paths, &Cancel::default(), &progress)
+        })
+        .unwrap()
+        .unwrap();
+        for (i, digest) in got.iter().take(50).enumerate() {
+            assert_eq!(
+                digest.as_deref(),
+                Some(hash_bytes(Algo::Sha1, i.to_string().as_bytes()).as_str())
+            );
+        }
+        assert_eq!(got[50], None);
+        assert_eq!(progress.files_done.load(Ordering::Relaxed), 51);
+        let cancel = Cancel::default();
+        cancel.set();
+        let err = hash_files(Algo::Sha1, &paths, &cancel, &progress).unwrap_err();
+        assert_eq!(err.kind(), "interrupt");
+    }
+
+    #[test]
+    fn algo_names_and_lengths_agree() {
+        for algo in [Algo::Sha1, Algo::Sha256] {
+            assert_eq!(Algo::from_name(algo.name()), Some(algo));
+            assert_eq!(Algo::from_hex_len(algo.hex_len()), Some(algo));
+            assert_eq!(hash_bytes(algo, b"x").len(), algo.hex_len());
+        }
+        assert_eq!(Algo::from_name("md5"), None);
+        assert_eq!(Algo::from_hex_len(32), None);
+    }
+}

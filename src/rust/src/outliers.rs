@@ -1,0 +1,464 @@
+//! Outlier detection on numeric slices: the z-score rule (mean and population
+//! standard deviation) and the MAD rule (median and scaled median absolute
+//! deviation), computed from the finite values only. Reads the input in
+//! place, in parallel on the current rayon pool, and never writes to it.
+//! Never touches R; safe on worker threads.
+
+use crate::errors::{try_vec, RwError};
+use crate::parallel::Cancel;
+use rayon::prelude::*;
+
+/// The consistency constant that makes the MAD estimate the standard
+/// deviation of normal data (R's `mad()` default).
+pub const MAD_CONSTANT: f64 = 1.4826;
+
+/// Elements per chunk: small enough that a chunk stays in L1 cache for the
+/// second, centred pass over it.
+const CHUNK: usize = 2048;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    ZScore,
+    Mad,
+}
+
+impl Method {
+    pub fn from_name(name: &str) -> Option<Method> {
+        match name {
+            "zscore" => Some(Method::ZScore),
+            "mad" => Some(Method::Mad),
+            _ => None,
+        }
+    }
+}
+
+/// A numeric element: doubles as they are, integers with `NA` as NaN.
+pub trait Sample: Copy + Send + Sync {
+    fn value(self) -> f64;
+}
+
+impl Sample for f64 {
+    #[inline(always)]
+    fn value(self) -> f64 {
+        self
+    }
+}
+
+/// R's integer `NA`.
+pub const NA_INTEGER: i32 = i32::MIN;
+
+impl Sample for i32 {
+    #[inline(always)]
+    fn value(self) -> f64 {
+        if self == NA_INTEGER {
+            f64::NAN
+        } else {
+            f64::from(self)
+        }
+    }
+}
+
+/// What was found: 0-based indices in ascending order, and the centre and
+/// scale used (NaN where undefined).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    pub indices: Vec<usize>,
+    pub center: f64,
+    pub scale: f64,
+}
+
+/// Indices `i` where `abs(x[i] - center) > threshold * scale`. Infinite
+/// values are always reported; NaN never. When the centre is undefined or
+/// the scale is 0, only infinite values are reported.
+pub fn detect<T: Sample>(
+    x: &[T],
+    threshold: f64,
+    method: Method,
+    cancel: &Cancel,
+) -> Result<Detection, RwError> {
+    let (center, scale) = match method {
+        Method::ZScore => {
+            let m = moments(x, cancel)?;
+            (m.mean(), m.population_sd())
+        }
+        Method::Mad => median_and_mad(x, cancel)?,
+    };
+    let judged = center.is_finite() && scale.is_finite() && scale > 0.0;
+    let indices = select(x, cancel, |v| {
+        v.is_infinite() || judged && (v - center).abs() > threshold * scale
+    })?;
+    Ok(Detection {
+        indices,
+        center,
+        scale,
+    })
+}
+
+/// Count, mean, sum of squared deviations and range of the finite values.
+/// The mean is kept relative to a shift (a value of the data), so that data
+/// far from 0, such as `1e9 + noise`, loses no precision in the sums.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moments {
+    pub n: f64,
+    pub shift: f64,
+    pub shifted_mean: f64,
+    pub m2: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Moments {
+    fn empty(shift: f64) -> Moments {
+        Moments {
+            n: 0.0,
+            shift,
+            shifted_mean: 0.0,
+            m2: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
+    }
+
+    pub fn mean(&self) -> f64 {
+        if self.n == 0.0 {
+            f64::NAN
+        } else if self.min == self.max {
+            // All equal: the mean is that value exactly, not a rounding of it.
+            self.min
+        } else {
+            self.shift + self.shifted_mean
+        }
+    }
+
+    /// Divisor n, as numpy's `std()` in the seed.
+    pub fn population_sd(&self) -> f64 {
+        if self.n == 0.0 {
+            f64::NAN
+        } else if self.min == self.max {
+            0.0
+        } else {
+            (self.m2 / self.n).sqrt()
+        }
+    }
+
+    /// Chan et al.'s pairwise update: exact in exact arithmetic and stable
+    /// in floating point, so chunks can be combined in any grouping. Both
+    /// sides must share the shift.
+    pub fn merge(self, other: Moments) -> Moments {
+        if other.n == 0.0 {
+            return self;
+        }
+        if self.n == 0.0 {
+            return other;
+        }
+        let n = self.n + other.n;
+        let delta = other.shifted_mean - self.shifted_mean;
+        Moments {
+            n,
+            shift: self.shift,
+            shifted_mean: self.shifted_mean + delta * (other.n / n),
+            m2: self.m2 + other.m2 + delta * delta * (self.n * other.n / n),
+            min: self.min.min(other.min),
+            max: self.max.max(other.max),
+        }
+    }
+}
+
+/// Moments of the finite values, one chunk at a time, merged pairwise.
+pub fn moments<T: Sample>(x: &[T], cancel: &Cancel) -> Result<Moments, RwError> {
+    let shift = x
+        .iter()
+        .map(|t| t.value())
+        .find(|v| v.is_finite())
+        .unwrap_or(0.0);
+    let m = x
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            if cancel.is_set() {
+                Moments::empty(shift)
+            } else {
+                chunk_moments(chunk, shift)
+            }
+        })
+        .reduce(|| Moments::empty(shift), Moments::merge);
+    if cancel.is_set() {
+        return Err(RwError::Interrupted);
+    }
+    Ok(m)
+}
+
+/// Two passes over a chunk that sits in cache: the mean, then squared
+/// deviations from it. Independent lanes let the compiler vectorise
+/// without reordering any one sum.
+fn chunk_moments<T: Sample>(chunk: &[T], shift: f64) -> Moments {
+    const LANES: usize = 4;
+    let mut sum = [0.0f64; LANES];
+    let mut count = [0.0f64; LANES];
+    let mut min = [f64::INFINITY; LANES];
+    let mut max = [f64::NEG_INFINITY; LANES];
+    let quads = chunk.chunks_exact(LANES);
+    let tail = quads.remainder();
+    for quad in quads {
+        for j in 0..LANES {
+            let v = quad[j].value();
+            let finite = v.is_finite();
+            sum[j] += if finite { v - shift } else { 0.0 };
+            count[j] += if finite { 1.0 } else { 0.0 };
+            let lo = if finite { v } else { f64::INFINITY };
+            let hi = if finite { v } else { f64::NEG_INFINITY };
+            min[j] = if lo < min[j] { lo } else { min[j] };
+            max[j] = if hi > max[j] { hi } else { max[j] };
+        }
+    }
+    for v in tail.iter().map(|t| t.value()).filter(|v| v.is_finite()) {
+        sum[0] += v - shift;
+        count[0] += 1.0;
+        min[0] = min[0].min(v);
+        max[0] = max[0].max(v);
+    }
+    let n: f64 = count.iter().sum();
+    if n == 0.0 {
+        return Moments::empty(shift);
+    }
+    let shifted_mean = sum.iter().sum::<f64>() / n;
+    let mut m2 = [0.0f64; LANES];
+    for quad in chunk.chunks_exact(LANES) {
+        for j in 0..LANES {
+            let v = quad[j].value();
+            let d = if v.is_finite() {
+                v - shift - shifted_mean
+            } else {
+                0.0
+            };
+            m2[j] += d * d;
+        }
+    }
+    for v in tail.iter().map(|t| t.value()).filter(|v| v.is_finite()) {
+        let d = v - shift - shifted_mean;
+        m2[0] += d * d;
+    }
+    Moments {
+        n,
+        shift,
+        shifted_mean,
+        m2: m2.iter().sum(),
+        min: min.iter().copied().fold(f64::INFINITY, f64::min),
+        max: max.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    }
+}
+
+/// Median of the finite values and `MAD_CONSTANT` times the median absolute
+/// deviation from it, by selection (no full sort); NaN when there are none.
+pub fn median_and_mad<T: Sample>(x: &[T], cancel: &Cancel) -> Result<(f64, f64), RwError> {
+    let mut finite: Vec<f64> = try_vec(x.len() as u64, || RwError::Value {
+        arg: "x",
+        reason: "is too long: not enough memory for a copy of its finite values".into(),
+    })?;
+    finite.par_extend(x.par_iter().map(|t| t.value()).filter(|v| v.is_finite()));
+    if cancel.is_set() {
+        return Err(RwError::Interrupted);
+    }
+    let Some(center) = median_in_place(&mut finite) else {
+        return Ok((f64::NAN, f64::NAN));
+    };
+    finite.par_iter_mut().for_each(|v| *v = (*v - center).abs());
+    if cancel.is_set() {
+        return Err(RwError::Interrupted);
+    }
+    let mad = median_in_place(&mut finite).unwrap_or(f64::NAN);
+    Ok((center, MAD_CONSTANT * mad))
+}
+
+/// The median (mean of the two middle values for an even count), reordering
+/// `values`; `None` when empty. Values must not be NaN.
+pub fn median_in_place(values: &mut [f64]) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let (lower, &mut upper_mid, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
+    if n % 2 == 1 {
+        return Some(upper_mid);
+    }
+    let lower_mid = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some(lower_mid + (upper_mid - lower_mid) / 2.0)
+}
+
+/// Ascending 0-based indices of the values `is_outlier` accepts.
+fn select<T: Sample>(
+    x: &[T],
+    cancel: &Cancel,
+    is_outlier: impl Fn(f64) -> bool + Sync,
+) -> Result<Vec<usize>, RwError> {
+    const PIECE: usize = CHUNK * 16;
+    let pieces: Vec<Vec<usize>> = x
+        .par_chunks(PIECE)
+        .enumerate()
+        .map(|(k, piece)| {
+            let mut hits = Vec::new();
+            if cancel.is_set() {
+                return hits;
+            }
+            for (i, t) in piece.iter().enumerate() {
+                if is_outlier(t.value()) {
+                    hits.push(k * PIECE + i);
+                }
+            }
+            hits
+        })
+        .collect();
+    if cancel.is_set() {
+        return Err(RwError::Interrupted);
+    }
+    Ok(pieces.concat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parallel::with_pool;
+
+    /// A small deterministic generator (xorshift64*), so tests need no crate.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next_u64(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn uniform(&mut self) -> f64 {
+            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    fn run<T: Sample>(x: &[T], threshold: f64, method: Method) -> Detection {
+        detect(x, threshold, method, &Cancel::default()).unwrap()
+    }
+
+    #[test]
+    fn the_seed_example() {
+        let mut rng = Rng(42);
+        let mut x: Vec<f64> = (0..1000).map(|_| rng.uniform()).collect();
+        for i in [7, 113, 835] {
+            x[i] = 97.0;
+        }
+        assert_eq!(run(&x, 2.0, Method::ZScore).indices, vec![7, 113, 835]);
+        assert_eq!(run(&x, 2.0, Method::Mad).indices, vec![7, 113, 835]);
+    }
+
+    #[test]
+    fn non_finite_values() {
+        let nan = f64::NAN;
+        let inf = f64::INFINITY;
+        let d = run(&[1.0, 2.0, nan, inf, 3.0, -inf], 2.0, Method::ZScore);
+        assert_eq!(d.indices, vec![3, 5]);
+        assert_eq!(d.center, 2.0);
+        assert!((d.scale - (2.0f64 / 3.0).sqrt()).abs() < 1e-15);
+        for method in [Method::ZScore, Method::Mad] {
+            let d = run(&[nan, inf, nan, -inf], 2.0, method);
+            assert_eq!(d.indices, vec![1, 3]);
+            assert!(d.center.is_nan() && d.scale.is_nan());
+            let d = run::<f64>(&[], 2.0, method);
+            assert!(d.indices.is_empty() && d.center.is_nan());
+            let d = run(&[0.1; 10], 0.5, method);
+            assert_eq!((d.indices.len(), d.center, d.scale), (0, 0.1, 0.0));
+            let d = run(&[5.0, 5.0, 5.0, 5.0, 9.0, inf][..], 0.0, Method::Mad);
+            assert_eq!(d.indices, vec![5], "MAD of 0 judges no finite value");
+        }
+    }
+
+    #[test]
+    fn integers_with_na() {
+        let x = [1, 2, NA_INTEGER, 3, 1000, 2, 1, 3, 2, 2];
+        let d = run(&x, 2.0, Method::ZScore);
+        assert_eq!(d.indices, vec![4]);
+        let as_f64: Vec<f64> = x.iter().map(|v| v.value()).collect();
+        assert_eq!(run(&as_f64, 2.0, Method::ZScore), d);
+        assert_eq!(run(&as_f64, 2.0, Method::Mad), run(&x, 2.0, Method::Mad));
+    }
+
+    #[test]
+    fn mad_rule() {
+        let d = run(&[1.0, 2.0, 3.0, 4.0, 100.0], 2.0, Method::Mad);
+        assert_eq!((d.indices, d.center, d.scale), (vec![4], 3.0, MAD_CONSTANT));
+        let mut even = [4.0, 1.0, 3.0, 2.0];
+        assert_eq!(median_in_place(&mut even), Some(2.5));
+        assert_eq!(median_in_place(&mut []), None);
+        let d = run(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 0.0, Method::Mad);
+        assert_eq!(d.center, 3.5);
+        assert_eq!(d.scale, MAD_CONSTANT * 1.5);
+        assert_eq!(d.indices, vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    /// `1e9 + noise`, the noise in multiples of 2^-10 so that every value,
+    /// and every sum in i128, is exact: the reference is exact arithmetic.
+    #[test]
+    fn stable_far_from_zero() {
+        let mut rng = Rng(7);
+        let n = 300_001usize;
+        let scaled: Vec<i128> = (0..n)
+            .map(|_| 1_000_000_000 * 1024 + (rng.next_u64() % 8193) as i128 - 4096)
+            .collect();
+        let x: Vec<f64> = scaled.iter().map(|&k| k as f64 / 1024.0).collect();
+        let sum: i128 = scaled.iter().sum();
+        let nn = n as i128;
+        // mean = sum / (1024 n); m2 * 1024^2 * n = n * sum(k^2) - sum^2
+        let base = 1_000_000_000i128 * 1024 * nn;
+        let mean = 1e9 + (sum - base) as f64 / (1024.0 * n as f64);
+        let centred: i128 = scaled.iter().map(|&k| (k - sum / nn).pow(2)).sum();
+        let rem = sum % nn;
+        // sum((k - s/n)^2) with s/n split into its integer part and rem/n
+        let m2_scaled = centred as f64 - (rem as f64).powi(2) / n as f64;
+        let sd = (m2_scaled / n as f64).sqrt() / 1024.0;
+        let want: Vec<usize> = (0..n).filter(|&i| (x[i] - mean).abs() > 2.0 * sd).collect();
+        let d = with_pool(2, || run(&x, 2.0, Method::ZScore)).unwrap();
+        assert_eq!(d.center, mean);
+        assert!((d.scale / sd - 1.0).abs() < 1e-12, "{} vs {sd}", d.scale);
+        assert_eq!(d.indices, want);
+        // The textbook one-pass formula loses everything here.
+        let naive_var = x.iter().map(|v| v * v).sum::<f64>() / n as f64 - mean * mean;
+        assert!((naive_var.max(0.0).sqrt() / sd - 1.0).abs() > 0.01);
+    }
+
+    #[test]
+    fn threads_and_chunking_do_not_change_results() {
+        let mut rng = Rng(3);
+        let x: Vec<f64> = (0..CHUNK * 40 + 17)
+            .map(|i| {
+                if i % 1000 == 3 {
+                    f64::NAN
+                } else {
+                    (rng.uniform() - 0.5) * 1e3
+                }
+            })
+            .collect();
+        for method in [Method::ZScore, Method::Mad] {
+            let one = with_pool(1, || run(&x, 1.0, method)).unwrap();
+            let two = with_pool(2, || run(&x, 1.0, method)).unwrap();
+            assert_eq!(one.indices, two.indices);
+            assert!((one.center - two.center).abs() <= 1e-12 * one.center.abs());
+            assert!(!one.indices.is_empty() && one.indices.windows(2).all(|w| w[0] < w[1]));
+        }
+    }
+
+    #[test]
+    fn cancel_stops_with_interrupted() {
+        let x = vec![1.0; CHUNK * 4];
+        let cancel = Cancel::default();
+        cancel.set();
+        for method in [Method::ZScore, Method::Mad] {
+            let err = detect(&x, 2.0, method, &cancel).unwrap_err();
+            assert_eq!(err.kind(), "interrupt");
+        }
+    }
+
+    #[test]
+    fn method_names() {
+        assert_eq!(Method::from_name("zscore"), Some(Method::ZScore));
+        assert_eq!(Method::from_name("mad"), Some(Method::Mad));
+        assert_eq!(Method::from_name("median"), None);
+    }
+}

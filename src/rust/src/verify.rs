@@ -1,0 +1,308 @@
+//! Checks manifest entries against the files under a directory, in parallel
+//! on the current rayon pool, and returns one outcome per entry in manifest
+//! order. Names that lead outside the directory are refused unless allowed;
+//! anything that is not a regular file is unreadable and never read. Never
+//! touches R; safe on worker threads.
+
+use crate::errors::RwError;
+use crate::hash::{hash_file, with_buffer, HashFailure};
+use crate::manifest::Entry;
+use crate::parallel::{Cancel, Progress};
+use rayon::prelude::*;
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+/// What checking one entry found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Mismatch,
+    Missing,
+    Unreadable,
+    Refused,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Mismatch => "mismatch",
+            Status::Missing => "missing",
+            Status::Unreadable => "unreadable",
+            Status::Refused => "refused",
+        }
+    }
+}
+
+/// The status of one entry and the digest computed, if the file was hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    pub actual: Option<String>,
+}
+
+/// Checks every entry; fails only when cancelled (`RwError::Interrupted`)
+/// or when `dir` itself cannot be resolved.
+pub fn verify_entries(
+    dir: &Path,
+    entries: &[Entry],
+    allow_outside: bool,
+    cancel: &Cancel,
+    progress: &Progress,
+) -> Result<Vec<Outcome>, RwError> {
+    let real_dir = fs::canonicalize(dir).map_err(|e| RwError::io("open directory", dir, &e))?;
+    let located: Vec<Result<(PathBuf, u64), Status>> = entries
+        .par_iter()
+        .map(|e| locate(&real_dir, &name_to_path(&e.name), allow_outside))
+        .collect();
+    let bytes_total = located.iter().flatten().map(|(_, size)| size).sum();
+    progress.bytes_total.store(bytes_total, Ordering::Relaxed);
+    progress
+        .files_total
+        .store(entries.len() as u64, Ordering::Relaxed);
+
+    let outcomes = entries
+        .par_iter()
+        .zip(located)
+        .map(|(entry, place)| {
+            let outcome = match place {
+                Err(status) => Outcome {
+                    status,
+                    actual: None,
+                },
+                Ok((path, _)) => check(entry, &path, cancel, progress),
+            };
+            progress.files_done.fetch_add(1, Ordering::Relaxed);
+            outcome
+        })
+        .collect();
+    if cancel.is_set() {
+        return Err(RwError::Interrupted);
+    }
+    Ok(outcomes)
+}
+
+fn check(entry: &Entry, path: &Path, cancel: &Cancel, progress: &Progress) -> Outcome {
+    let hashed = with_buffer(|buf| hash_file(entry.algo, path, buf, cancel, &progress.bytes_done));
+    match hashed {
+        Ok(actual) => Outcome {
+            status: if actual == entry.expected {
+                Status::Ok
+            } else {
+                Status::Mismatch
+            },
+            actual: Some(actual),
+        },
+        // The caller sees the cancel flag and discards every outcome.
+        Err(HashFailure::Cancelled) | Err(HashFailure::Unreadable(_)) => Outcome {
+            status: Status::Unreadable,
+            actual: None,
+        },
+    }
+}
+
+/// A manifest name as a path: bytes on Unix; elsewhere names must be UTF-8.
+pub fn name_to_path(name: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(name))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(name).into_owned())
+    }
+}
+
+/// Where the file named `name` is and its size, or the status that stops it
+/// from being hashed. `real_dir` must be canonical.
+pub fn locate(real_dir: &Path, name: &Path, allow_outside: bool) -> Result<(PathBuf, u64), Status> {
+    if allow_outside {
+        let path = real_dir.join(name);
+        return regular_size(fs::metadata(&path)).map(|size| (path, size));
+    }
+    // Walk the name one component at a time: without symbolic links the
+    // lexical path is the real one, and one lstat() per component is much
+    // cheaper than realpath() on every file of a big tree.
+    let mut path = real_dir.to_path_buf();
+    let mut depth = 0usize;
+    let mut last = None;
+    for component in name.components() {
+        match component {
+            Component::Normal(part) => {
+                path.push(part);
+                depth += 1;
+                let meta = fs::symlink_metadata(&path).map_err(|e| io_status(&e))?;
+                if meta.file_type().is_symlink() {
+                    return locate_through_link(real_dir, &real_dir.join(name));
+                }
+                last = Some(Ok(meta));
+            }
+            Component::ParentDir => {
+                depth = depth.checked_sub(1).ok_or(Status::Refused)?;
+                path.pop();
+                last = None;
+            }
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => return Err(Status::Refused),
+        }
+    }
+    let meta = last.unwrap_or_else(|| fs::metadata(&path));
+    regular_size(meta).map(|size| (path, size))
+}
+
+fn locate_through_link(real_dir: &Path, joined: &Path) -> Result<(PathBuf, u64), Status> {
+    let real = fs::canonicalize(joined).map_err(|e| io_status(&e))?;
+    if !real.starts_with(real_dir) {
+        return Err(Status::Refused);
+    }
+    regular_size(fs::metadata(&real)).map(|size| (real, size))
+}
+
+fn regular_size(meta: io::Result<fs::Metadata>) -> Result<u64, Status> {
+    match meta {
+        Ok(m) if m.is_file() => Ok(m.len()),
+        Ok(_) => Err(Status::Unreadable),
+        Err(e) => Err(io_status(&e)),
+    }
+}
+
+fn io_status(err: &io::Error) -> Status {
+    if err.kind() == io::ErrorKind::NotFound {
+        Status::Missing
+    } else {
+        Status::Unreadable
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::{hash_bytes, Algo};
+    use crate::manifest::parse;
+    use crate::parallel::with_pool;
+
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, content) in files {
+            let path = dir.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, content).unwrap();
+        }
+        dir
+    }
+
+    fn line(content: &str, name: &str) -> String {
+        format!("{}  {name}\n", hash_bytes(Algo::Sha1, content.as_bytes()))
+    }
+
+    fn statuses(
+        dir: &Path,
+        manifest: &str,
+        allow_outside: bool,
+        threads: usize,
+    ) -> Vec<&'static str> {
+        let entries = parse(manifest.as_bytes()).entries;
+        let outcomes = with_pool(threads, || {
+            verify_entries(
+                dir,
+                &entries,
+                allow_outside,
+                &Cancel::default(),
+                &Progress::default(),
+            )
+        })
+        .unwrap()
+        .unwrap();
+        outcomes.iter().map(|o| o.status.name()).collect()
+    }
+
+    #[test]
+    fn every_status_in_manifest_order() {
+        let outside = tree(&[("secret", "s")]);
+        let dir = tree(&[("a", "A"), ("b", "B"), ("sub/c", "C"), ("sub/d/e", "E")]);
+        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("out")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("a"), dir.path().join("in")).unwrap();
+        let abs = outside.path().join("secret");
+        let manifest = [
+            line("A", "a"),
+            line("wrong", "b"),
+            line("C", "sub/c"),
+            line("x", "nope"),
+            line("x", "sub"),
+            line("s", "../secret"),
+            line("s", abs.to_str().unwrap()),
+            line("s", "out"),
+            line("A", "in"),
+            line("A", "sub/../a"),
+            line("E", "./sub/d/../d/e"),
+            line("x", "sub/../../x"),
+            line("A", "nope/../a"),
+        ]
+        .concat();
+        let want = [
+            "ok",
+            "mismatch",
+            "ok",
+            "missing",
+            "unreadable",
+            "refused",
+            "refused",
+            "refused",
+            "ok",
+            "ok",
+            "ok",
+            "refused",
+            "missing",
+        ];
+        for threads in [1, 2] {
+            assert_eq!(statuses(dir.path(), &manifest, false, threads), want);
+        }
+        let allowed = statuses(dir.path(), &manifest, true, 2);
+        assert_eq!(
+            allowed[5..8],
+            ["missing", "ok", "ok"],
+            "../secret is not next to dir"
+        );
+    }
+
+    #[test]
+    fn fifo_is_unreadable_at_once() {
+        let dir = tree(&[("a", "A")]);
+        let fifo = dir.path().join("fifo");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: c_path is a valid NUL-terminated string for the call.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let started = std::time::Instant::now();
+        let got = statuses(
+            dir.path(),
+            &[line("", "fifo"), line("A", "a")].concat(),
+            false,
+            2,
+        );
+        assert_eq!(got, ["unreadable", "ok"]);
+        assert!(started.elapsed().as_secs() < 2);
+    }
+
+    #[test]
+    fn actual_digest_and_progress() {
+        let dir = tree(&[("a", "hello"), ("b", "world!")]);
+        let entries = parse([line("hello", "a"), line("x", "b")].concat().as_bytes()).entries;
+        let progress = Progress::default();
+        let out =
+            verify_entries(dir.path(), &entries, false, &Cancel::default(), &progress).unwrap();
+        assert_eq!(
+            out[1].actual.as_deref(),
+            Some(hash_bytes(Algo::Sha1, b"world!").as_str())
+        );
+        assert_eq!(progress.bytes_total.load(Ordering::Relaxed), 11);
+        assert_eq!(progress.bytes_done.load(Ordering::Relaxed), 11);
+        assert_eq!(progress.files_done.load(Ordering::Relaxed), 2);
+        let cancel = Cancel::default();
+        cancel.set();
+        let err = verify_entries(dir.path(), &entries, false, &cancel, &progress).unwrap_err();
+        assert_eq!(err.kind(), "interrupt");
+    }
+}
