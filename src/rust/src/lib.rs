@@ -278,7 +278,7 @@ fn panic_for_test_(on_worker: bool) -> Robj {
     guarded(|| {
         if on_worker {
             run_on_workers(2, None, |_| -> Result<(), RwError> {
-                panic!("deliberate panic on a worker")
+                panic!("deliberate panic on a worker, 100% certain")
             })?;
         }
         panic!("deliberate panic with 100% certainty")

@@ -1,0 +1,81 @@
+# Developer commands. The two a newcomer needs are `make demo` and `make test`;
+# both install what is missing first (Debian packages via apt-get).
+
+R_DEPS    = r-base-dev xz-utils
+TEST_DEPS = $(R_DEPS) r-cran-testthat r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown \
+            r-cran-brio r-cran-digest r-cran-withr r-cran-processx \
+            pandoc qpdf tidy devscripts
+BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils
+
+LIB   = $(CURDIR)/build/lib
+RLIB  = R_LIBS="$(LIB)" R_LIBS_USER="$(LIB)"
+CRATE = src/rust
+VERSION = $(shell sed -n 's/^Version: //p' DESCRIPTION)
+TARBALL = rwbridge_$(VERSION).tar.gz
+
+.PHONY: demo test deps-demo deps-test install wrappers document rust-checks \
+        check-generated testthat release check bench clean
+
+## The main job on the bundled example data.
+demo: deps-demo install
+	mkdir -p build/demo
+	$(RLIB) RWBRIDGE_DEMO_DIR=$(CURDIR)/build/demo \
+	  Rscript -e 'demo("rwbridge", package = "rwbridge", ask = FALSE, echo = TRUE)'
+
+## Every test: Rust checks and tests, generated files up to date, testthat,
+## and the offline release build checked with R CMD check --as-cran.
+test: deps-test rust-checks install check-generated testthat check
+
+deps-demo:
+	@tools/setup-debian.sh $(R_DEPS)
+	@command -v cargo >/dev/null 2>&1 || [ -x "$$HOME/.cargo/bin/cargo" ] || \
+	  { echo "Rust is needed: see https://rustup.rs"; exit 1; }
+
+deps-test: deps-demo
+	@tools/setup-debian.sh $(TEST_DEPS)
+
+## A developer build, kept incremental (NOT_CRAN=true), into build/lib.
+install:
+	mkdir -p $(LIB)
+	NOT_CRAN=true $(RLIB) R CMD INSTALL --preclean --no-multiarch -l $(LIB) .
+
+wrappers: install
+	$(RLIB) Rscript tools/make-wrappers.R $(LIB)
+
+document: install
+	$(RLIB) Rscript -e 'roxygen2::roxygenise(load_code = roxygen2::load_installed)'
+
+rust-checks:
+	cd $(CRATE) && cargo fmt --check
+	cd $(CRATE) && cargo clippy --all-targets --locked -- -D warnings
+	cd $(CRATE) && cargo test --locked
+
+## Fails when R/extendr-wrappers.R, NAMESPACE or man/ differ from what the
+## generators make of the current sources.
+check-generated:
+	$(RLIB) Rscript tools/make-wrappers.R --check $(LIB)
+	$(RLIB) Rscript tools/check-docs.R
+
+testthat:
+	$(RLIB) NOT_CRAN=true Rscript -e 'testthat::test_local(".", load_package = "installed", stop_on_failure = TRUE)'
+
+## The CRAN-style release: crates vendored into src/rust/vendor.tar.xz, then
+## R CMD build (the tarball carries them), so the build needs no network.
+release: deps-test
+	tools/vendor.sh
+	$(RLIB) R CMD build .
+
+## R CMD check --as-cran of the release tarball with cargo offline; fails on
+## any ERROR or WARNING.
+check: release
+	rm -rf rwbridge.Rcheck
+	$(RLIB) CARGO_NET_OFFLINE=true _R_CHECK_CRAN_INCOMING_REMOTE_=false \
+	  R CMD check --as-cran --no-manual $(TARBALL)
+	@! grep -E "^Status: .*(ERROR|WARNING)" rwbridge.Rcheck/00check.log
+
+bench: deps-demo install
+	@tools/setup-debian.sh $(BENCH_DEPS)
+	$(RLIB) Rscript bench/run-all.R
+
+clean:
+	rm -rf build rwbridge.Rcheck $(TARBALL) $(CRATE)/target $(CRATE)/vendor.tar.xz src/*.o src/*.so

@@ -1,0 +1,46 @@
+# rwbridge at work on the bundled example data.
+library(rwbridge)
+options(rwbridge.threads = 2)
+
+## 1. readit() / writeit(): a binary-safe round trip, NUL bytes and all.
+path <- tempfile(fileext = ".bin")
+bytes <- as.raw(c(0x52, 0x00, 0x77, 0xff, 0x0a, 0x00))
+writeit(bytes, path)
+back <- readit(path)
+print(back)
+stopifnot(identical(back, bytes))
+writeit("appended text\n", path, append = TRUE)
+cat("file is now", length(readit(path)), "bytes\n")
+tryCatch(readit(path, as = "text"), rwbridge_encoding_error = function(e) {
+  cat("text mode refuses it:", conditionMessage(e), "\n")
+})
+tryCatch(readit(file.path(tempdir(), "no-such-file")), rwbridge_io_error = function(e) {
+  cat("a missing file is an", class(e)[1], "->", conditionMessage(e), "\n")
+})
+unlink(path)
+
+## 2. verify(): ten web-server logs and their sha1sum.txt, one digest tampered with.
+logs <- system.file("extdata", "logs", package = "rwbridge")
+result <- verify(logs)
+print(result)
+print(result[result$status != "ok", c("line", "file", "expected", "actual")])
+tryCatch(verify(logs, error = TRUE), rwbridge_verify_error = function(e) {
+  cat("with error = TRUE:", conditionMessage(e), "\n")
+})
+
+## 3. detect_outliers(): the seed's numpy example, 1000 uniform values and
+## three planted outliers at 0-based 7, 113 and 835 (1-based 8, 114, 836).
+set.seed(2026)
+x <- runif(1000)
+x[c(8, 114, 836)] <- 97
+found <- detect_outliers(x)
+print(found)
+stopifnot(identical(as.vector(found), c(8L, 114L, 836L)))
+y <- c(rnorm(1e6), 40, -35, NA, Inf)
+print(detect_outliers(y, threshold = 6, method = "mad"))
+
+png_path <- file.path(Sys.getenv("RWBRIDGE_DEMO_DIR", tempdir()), "rwbridge-outliers.png")
+grDevices::png(png_path, width = 900, height = 500)
+plot_outliers(x, main = "detect_outliers() on the seed's example")
+invisible(grDevices::dev.off())
+cat("plot saved to", png_path, "\n")
