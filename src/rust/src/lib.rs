@@ -69,6 +69,13 @@ fn read_raw(path: &Path) -> Result<Robj, RwError> {
     Ok(Raw::from_bytes(&bytes).into())
 }
 
+fn no_memory() -> RwError {
+    RwError::Value {
+        arg: "x",
+        reason: "has more outliers than memory can hold".into(),
+    }
+}
+
 fn too_big(path: &Path) -> RwError {
     RwError::io_reason("read", path, "not enough memory for the whole file")
 }
@@ -223,24 +230,22 @@ fn detect_outliers_(x: Robj, threshold: f64, method: &str, threads: i32) -> Robj
                 expected: "a double or integer vector".into(),
             });
         };
-        let fits_integer = found
-            .indices
-            .last()
-            .map_or(true, |&i| i < i32::MAX as usize);
-        let mut indices: Robj = if fits_integer {
-            found
-                .indices
-                .iter()
-                .map(|&i| i as i32 + 1)
-                .collect::<Vec<i32>>()
-                .into()
+        let indices = &found.indices;
+        let fits_integer = indices.last().map_or(true, |i| i < i32::MAX as usize);
+        let mut out = if fits_integer {
+            let mut out = alloc_vector(SEXPTYPE::INTSXP, indices.len()).ok_or_else(no_memory)?;
+            let slots = out.as_integer_slice_mut().ok_or_else(no_memory)?;
+            for (slot, i) in slots.iter_mut().zip(indices.iter()) {
+                *slot = i as i32 + 1;
+            }
+            out
         } else {
-            found
-                .indices
-                .iter()
-                .map(|&i| i as f64 + 1.0)
-                .collect::<Vec<f64>>()
-                .into()
+            let mut out = alloc_vector(SEXPTYPE::REALSXP, indices.len()).ok_or_else(no_memory)?;
+            let slots = out.as_real_slice_mut().ok_or_else(no_memory)?;
+            for (slot, i) in slots.iter_mut().zip(indices.iter()) {
+                *slot = i as f64 + 1.0;
+            }
+            out
         };
         let na_if_nan = |v: f64| {
             if v.is_nan() {
@@ -249,17 +254,13 @@ fn detect_outliers_(x: Robj, threshold: f64, method: &str, threads: i32) -> Robj
                 Rfloat::from(v)
             }
         };
-        indices
-            .set_attrib("center", na_if_nan(found.center))
+        out.set_attrib("center", na_if_nan(found.center))
             .map_err(internal)?;
-        indices
-            .set_attrib("scale", na_if_nan(found.scale))
+        out.set_attrib("scale", na_if_nan(found.scale))
             .map_err(internal)?;
-        indices
-            .set_attrib("threshold", threshold)
-            .map_err(internal)?;
-        indices.set_attrib("method", method).map_err(internal)?;
-        Ok(indices)
+        out.set_attrib("threshold", threshold).map_err(internal)?;
+        out.set_attrib("method", method).map_err(internal)?;
+        Ok(out)
     })
 }
 
@@ -385,7 +386,9 @@ fn run_on_workers<T: Send>(
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(RwError::Internal("a worker thread stopped without a result".into()))
+                    return Err(RwError::Internal(
+                        "a worker thread stopped without a result".into(),
+                    ))
                 }
             }
         }

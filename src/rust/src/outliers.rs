@@ -62,7 +62,7 @@ impl Sample for i32 {
 /// scale used (NaN where undefined).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detection {
-    pub indices: Vec<usize>,
+    pub indices: Indices,
     pub center: f64,
     pub scale: f64,
 }
@@ -83,10 +83,16 @@ pub fn detect<T: Sample>(
         }
         Method::Mad => median_and_mad(x, cancel)?,
     };
+    // Beyond `limit` from `center`, as one comparison that NaN always fails
+    // and infinities always pass. Without a centre or a spread, nothing
+    // finite is judged: only |v| > f64::MAX, the infinities, passes.
     let judged = center.is_finite() && scale.is_finite() && scale > 0.0;
-    let indices = select(x, cancel, |v| {
-        v.is_infinite() || judged && (v - center).abs() > threshold * scale
-    })?;
+    let (from, limit) = if judged {
+        (center, (threshold * scale).min(f64::MAX))
+    } else {
+        (0.0, f64::MAX)
+    };
+    let indices = select(x, from, limit, cancel)?;
     Ok(Detection {
         indices,
         center,
@@ -94,17 +100,16 @@ pub fn detect<T: Sample>(
     })
 }
 
-/// Count, mean, sum of squared deviations and range of the finite values.
-/// The mean is kept relative to a shift (a value of the data), so that data
-/// far from 0, such as `1e9 + noise`, loses no precision in the sums.
+/// Count, mean and sum of squared deviations of the finite values. The mean
+/// is kept relative to a shift (the first finite value), so that data far
+/// from 0, such as `1e9 + noise`, loses no precision in the sums, and
+/// constant data give exactly their value and a spread of exactly 0.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Moments {
     pub n: f64,
     pub shift: f64,
     pub shifted_mean: f64,
     pub m2: f64,
-    pub min: f64,
-    pub max: f64,
 }
 
 impl Moments {
@@ -114,17 +119,12 @@ impl Moments {
             shift,
             shifted_mean: 0.0,
             m2: 0.0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
         }
     }
 
     pub fn mean(&self) -> f64 {
         if self.n == 0.0 {
             f64::NAN
-        } else if self.min == self.max {
-            // All equal: the mean is that value exactly, not a rounding of it.
-            self.min
         } else {
             self.shift + self.shifted_mean
         }
@@ -134,8 +134,6 @@ impl Moments {
     pub fn population_sd(&self) -> f64 {
         if self.n == 0.0 {
             f64::NAN
-        } else if self.min == self.max {
-            0.0
         } else {
             (self.m2 / self.n).sqrt()
         }
@@ -158,8 +156,6 @@ impl Moments {
             shift: self.shift,
             shifted_mean: self.shifted_mean + delta * (other.n / n),
             m2: self.m2 + other.m2 + delta * delta * (self.n * other.n / n),
-            min: self.min.min(other.min),
-            max: self.max.max(other.max),
         }
     }
 }
@@ -188,63 +184,61 @@ pub fn moments<T: Sample>(x: &[T], cancel: &Cancel) -> Result<Moments, RwError> 
 }
 
 /// Two passes over a chunk that sits in cache: the mean, then squared
-/// deviations from it. Independent lanes let the compiler vectorise
-/// without reordering any one sum.
+/// deviations from it. Independent lanes let the compiler vectorise without
+/// reordering any one sum. Chunks without NaN or infinities, the usual
+/// case, take a path with no per-element test: a finite total proves it.
 fn chunk_moments<T: Sample>(chunk: &[T], shift: f64) -> Moments {
-    const LANES: usize = 4;
-    let mut sum = [0.0f64; LANES];
-    let mut count = [0.0f64; LANES];
-    let mut min = [f64::INFINITY; LANES];
-    let mut max = [f64::NEG_INFINITY; LANES];
-    let quads = chunk.chunks_exact(LANES);
-    let tail = quads.remainder();
-    for quad in quads {
-        for j in 0..LANES {
-            let v = quad[j].value();
-            let finite = v.is_finite();
-            sum[j] += if finite { v - shift } else { 0.0 };
-            count[j] += if finite { 1.0 } else { 0.0 };
-            let lo = if finite { v } else { f64::INFINITY };
-            let hi = if finite { v } else { f64::NEG_INFINITY };
-            min[j] = if lo < min[j] { lo } else { min[j] };
-            max[j] = if hi > max[j] { hi } else { max[j] };
-        }
-    }
-    for v in tail.iter().map(|t| t.value()).filter(|v| v.is_finite()) {
-        sum[0] += v - shift;
-        count[0] += 1.0;
-        min[0] = min[0].min(v);
-        max[0] = max[0].max(v);
-    }
-    let n: f64 = count.iter().sum();
+    let total = lane_sum(chunk, |v| v - shift);
+    let (n, sum) = if total.is_finite() {
+        (chunk.len() as f64, total)
+    } else {
+        let n = lane_sum(chunk, |v| if v.is_finite() { 1.0 } else { 0.0 });
+        (
+            n,
+            lane_sum(chunk, |v| if v.is_finite() { v - shift } else { 0.0 }),
+        )
+    };
     if n == 0.0 {
         return Moments::empty(shift);
     }
-    let shifted_mean = sum.iter().sum::<f64>() / n;
-    let mut m2 = [0.0f64; LANES];
-    for quad in chunk.chunks_exact(LANES) {
-        for j in 0..LANES {
-            let v = quad[j].value();
-            let d = if v.is_finite() {
-                v - shift - shifted_mean
+    let shifted_mean = sum / n;
+    // The centre rounded once; the error it adds to m2 is of second order.
+    let center = shift + shifted_mean;
+    let m2 = if n == chunk.len() as f64 {
+        lane_sum(chunk, |v| (v - center) * (v - center))
+    } else {
+        lane_sum(chunk, |v| {
+            if v.is_finite() {
+                (v - center) * (v - center)
             } else {
                 0.0
-            };
-            m2[j] += d * d;
-        }
-    }
-    for v in tail.iter().map(|t| t.value()).filter(|v| v.is_finite()) {
-        let d = v - shift - shifted_mean;
-        m2[0] += d * d;
-    }
+            }
+        })
+    };
     Moments {
         n,
         shift,
         shifted_mean,
-        m2: m2.iter().sum(),
-        min: min.iter().copied().fold(f64::INFINITY, f64::min),
-        max: max.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        m2,
     }
+}
+
+/// Sum of `f(value)` over a chunk in eight independent lanes.
+#[inline(always)]
+fn lane_sum<T: Sample>(chunk: &[T], f: impl Fn(f64) -> f64) -> f64 {
+    const LANES: usize = 8;
+    let mut acc = [0.0f64; LANES];
+    let blocks = chunk.chunks_exact(LANES);
+    let tail = blocks.remainder();
+    for block in blocks {
+        for j in 0..LANES {
+            acc[j] += f(block[j].value());
+        }
+    }
+    for t in tail {
+        acc[0] += f(t.value());
+    }
+    acc.iter().sum()
 }
 
 /// Median of the finite values and `MAD_CONSTANT` times the median absolute
@@ -284,24 +278,71 @@ pub fn median_in_place(values: &mut [f64]) -> Option<f64> {
     Some(lower_mid + (upper_mid - lower_mid) / 2.0)
 }
 
-/// Ascending 0-based indices of the values `is_outlier` accepts.
-fn select<T: Sample>(
-    x: &[T],
-    cancel: &Cancel,
-    is_outlier: impl Fn(f64) -> bool + Sync,
-) -> Result<Vec<usize>, RwError> {
-    const PIECE: usize = CHUNK * 16;
-    let pieces: Vec<Vec<usize>> = x
+/// Elements per piece of the selection pass: offsets within a piece fit
+/// in a `u32`, and a piece's bit masks fit in a small array.
+const PIECE: usize = CHUNK * 16;
+
+/// Ascending 0-based indices, kept as one list of offsets per piece of the
+/// input: no second copy of what can be millions of indices.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Indices {
+    pieces: Vec<Vec<u32>>,
+}
+
+impl Indices {
+    pub fn len(&self) -> usize {
+        self.pieces.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pieces.iter().all(Vec::is_empty)
+    }
+
+    pub fn last(&self) -> Option<usize> {
+        let (k, piece) = self
+            .pieces
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, p)| !p.is_empty())?;
+        piece.last().map(|&i| k * PIECE + i as usize)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.pieces
+            .iter()
+            .enumerate()
+            .flat_map(|(k, piece)| piece.iter().map(move |&i| k * PIECE + i as usize))
+    }
+
+    pub fn to_vec(&self) -> Vec<usize> {
+        self.iter().collect()
+    }
+}
+
+/// The values with `abs(v - from) > limit`. Each block of 64 values becomes
+/// a bit mask first (branch-free, so it vectorises); the masks of a piece
+/// are counted, so its offsets are stored once, at their exact size.
+fn select<T: Sample>(x: &[T], from: f64, limit: f64, cancel: &Cancel) -> Result<Indices, RwError> {
+    let pieces = x
         .par_chunks(PIECE)
-        .enumerate()
-        .map(|(k, piece)| {
-            let mut hits = Vec::new();
+        .map(|piece| {
             if cancel.is_set() {
-                return hits;
+                return Vec::new();
             }
-            for (i, t) in piece.iter().enumerate() {
-                if is_outlier(t.value()) {
-                    hits.push(k * PIECE + i);
+            let mut masks = [0u64; PIECE / 64];
+            for (mask, block) in masks.iter_mut().zip(piece.chunks(64)) {
+                for (j, t) in block.iter().enumerate() {
+                    *mask |= u64::from((t.value() - from).abs() > limit) << j;
+                }
+            }
+            let count = masks.iter().map(|m| m.count_ones() as usize).sum();
+            let mut hits = Vec::with_capacity(count);
+            for (b, &mask) in masks.iter().enumerate() {
+                let mut mask = mask;
+                while mask != 0 {
+                    hits.push((b * 64) as u32 + mask.trailing_zeros());
+                    mask &= mask - 1;
                 }
             }
             hits
@@ -310,7 +351,7 @@ fn select<T: Sample>(
     if cancel.is_set() {
         return Err(RwError::Interrupted);
     }
-    Ok(pieces.concat())
+    Ok(Indices { pieces })
 }
 
 #[cfg(test)]
@@ -345,8 +386,14 @@ mod tests {
         for i in [7, 113, 835] {
             x[i] = 97.0;
         }
-        assert_eq!(run(&x, 2.0, Method::ZScore).indices, vec![7, 113, 835]);
-        assert_eq!(run(&x, 2.0, Method::Mad).indices, vec![7, 113, 835]);
+        assert_eq!(
+            run(&x, 2.0, Method::ZScore).indices.to_vec(),
+            vec![7, 113, 835]
+        );
+        assert_eq!(
+            run(&x, 2.0, Method::Mad).indices.to_vec(),
+            vec![7, 113, 835]
+        );
     }
 
     #[test]
@@ -354,19 +401,23 @@ mod tests {
         let nan = f64::NAN;
         let inf = f64::INFINITY;
         let d = run(&[1.0, 2.0, nan, inf, 3.0, -inf], 2.0, Method::ZScore);
-        assert_eq!(d.indices, vec![3, 5]);
+        assert_eq!(d.indices.to_vec(), vec![3, 5]);
         assert_eq!(d.center, 2.0);
         assert!((d.scale - (2.0f64 / 3.0).sqrt()).abs() < 1e-15);
         for method in [Method::ZScore, Method::Mad] {
             let d = run(&[nan, inf, nan, -inf], 2.0, method);
-            assert_eq!(d.indices, vec![1, 3]);
+            assert_eq!(d.indices.to_vec(), vec![1, 3]);
             assert!(d.center.is_nan() && d.scale.is_nan());
             let d = run::<f64>(&[], 2.0, method);
             assert!(d.indices.is_empty() && d.center.is_nan());
             let d = run(&[0.1; 10], 0.5, method);
             assert_eq!((d.indices.len(), d.center, d.scale), (0, 0.1, 0.0));
             let d = run(&[5.0, 5.0, 5.0, 5.0, 9.0, inf][..], 0.0, Method::Mad);
-            assert_eq!(d.indices, vec![5], "MAD of 0 judges no finite value");
+            assert_eq!(
+                d.indices.to_vec(),
+                vec![5],
+                "MAD of 0 judges no finite value"
+            );
         }
     }
 
@@ -374,7 +425,7 @@ mod tests {
     fn integers_with_na() {
         let x = [1, 2, NA_INTEGER, 3, 1000, 2, 1, 3, 2, 2];
         let d = run(&x, 2.0, Method::ZScore);
-        assert_eq!(d.indices, vec![4]);
+        assert_eq!(d.indices.to_vec(), vec![4]);
         let as_f64: Vec<f64> = x.iter().map(|v| v.value()).collect();
         assert_eq!(run(&as_f64, 2.0, Method::ZScore), d);
         assert_eq!(run(&as_f64, 2.0, Method::Mad), run(&x, 2.0, Method::Mad));
@@ -383,14 +434,17 @@ mod tests {
     #[test]
     fn mad_rule() {
         let d = run(&[1.0, 2.0, 3.0, 4.0, 100.0], 2.0, Method::Mad);
-        assert_eq!((d.indices, d.center, d.scale), (vec![4], 3.0, MAD_CONSTANT));
+        assert_eq!(
+            (d.indices.to_vec(), d.center, d.scale),
+            (vec![4], 3.0, MAD_CONSTANT)
+        );
         let mut even = [4.0, 1.0, 3.0, 2.0];
         assert_eq!(median_in_place(&mut even), Some(2.5));
         assert_eq!(median_in_place(&mut []), None);
         let d = run(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 0.0, Method::Mad);
         assert_eq!(d.center, 3.5);
         assert_eq!(d.scale, MAD_CONSTANT * 1.5);
-        assert_eq!(d.indices, vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(d.indices.to_vec(), vec![0, 1, 2, 3, 4, 5]);
     }
 
     /// `1e9 + noise`, the noise in multiples of 2^-10 so that every value,
@@ -417,7 +471,7 @@ mod tests {
         let d = with_pool(2, || run(&x, 2.0, Method::ZScore)).unwrap();
         assert_eq!(d.center, mean);
         assert!((d.scale / sd - 1.0).abs() < 1e-12, "{} vs {sd}", d.scale);
-        assert_eq!(d.indices, want);
+        assert_eq!(d.indices.to_vec(), want);
         // The textbook one-pass formula loses everything here.
         let naive_var = x.iter().map(|v| v * v).sum::<f64>() / n as f64 - mean * mean;
         assert!((naive_var.max(0.0).sqrt() / sd - 1.0).abs() > 0.01);
@@ -440,7 +494,10 @@ mod tests {
             let two = with_pool(2, || run(&x, 1.0, method)).unwrap();
             assert_eq!(one.indices, two.indices);
             assert!((one.center - two.center).abs() <= 1e-12 * one.center.abs());
-            assert!(!one.indices.is_empty() && one.indices.windows(2).all(|w| w[0] < w[1]));
+            let found = one.indices.to_vec();
+            assert!(!found.is_empty() && found.windows(2).all(|w| w[0] < w[1]));
+            assert_eq!(one.indices.last(), found.last().copied());
+            assert_eq!(one.indices.len(), found.len());
         }
     }
 
