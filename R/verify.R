@@ -73,9 +73,9 @@ verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NUL
   }
   columns <- rw_unwrap(verify_(dir, manifest_path, threads, progress, allow_outside))
   result <- data.frame(
-    line = columns$line, file = columns$file, algo = columns$algo,
-    expected = columns$expected, actual = columns$actual, status = columns$status,
-    stringsAsFactors = FALSE
+    line = columns$line, file = columns$file, algo = rw_algos[columns$algo],
+    expected = columns$expected, actual = columns$actual,
+    status = rw_statuses[columns$status], stringsAsFactors = FALSE
   )
   malformed <- data.frame(
     line = columns$malformed_line, text = columns$malformed_text,
@@ -118,12 +118,11 @@ print.rwbridge_verification <- function(x, ...) {
   if (!all(c("file", "status") %in% names(x))) {
     return(NextMethod())
   }
-  statuses <- c("ok", "mismatch", "missing", "unreadable", "refused")
-  counts <- vapply(statuses, function(s) sum(x$status == s), integer(1))
+  counts <- vapply(rw_statuses, function(s) sum(x$status == s), integer(1))
   dir <- attr(x, "dir")
   cat(sprintf("<rwbridge verification> %s checked%s\n", rw_count(nrow(x), "file"),
               if (is.null(dir)) "" else paste0(" in '", dir, "'")))
-  cat(paste0("  ", statuses, ": ", counts, collapse = ""), "\n", sep = "")
+  cat(paste0("  ", rw_statuses, ": ", counts, collapse = ""), "\n", sep = "")
   bad <- x$status != "ok"
   if (any(bad)) {
     cat("Not ok:\n")
@@ -231,6 +230,10 @@ hash_files <- function(paths, algo = c("sha1", "sha256"), threads = NULL) {
   }
   digests
 }
+
+# In the order of the Rust enums `Status` and `Algo`, whose codes index them.
+rw_statuses <- c("ok", "mismatch", "missing", "unreadable", "refused")
+rw_algos <- c("sha1", "sha256")
 
 rw_count <- function(n, noun) {
   paste(n, if (n == 1) noun else paste0(noun, "s"))

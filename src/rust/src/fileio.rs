@@ -22,19 +22,25 @@ pub fn open_regular(path: &Path) -> Result<OpenFile, RwError> {
     let file = nonblocking(OpenOptions::new().read(true))
         .open(path)
         .map_err(|e| RwError::io("open", path, &e))?;
-    // Checked on the open descriptor, so the file cannot be swapped in between.
-    let meta = file.metadata().map_err(|e| RwError::io("open", path, &e))?;
-    if !meta.is_file() {
-        return Err(not_regular("read", path, meta.file_type()));
-    }
-    Ok(OpenFile {
-        file,
-        path: path.to_path_buf(),
-        size: meta.len(),
-    })
+    OpenFile::new(file, path)
 }
 
 impl OpenFile {
+    /// Accepts a file opened without blocking (as [`open_regular`] does) if
+    /// it is a regular file. Checked on the descriptor, so the file cannot
+    /// be swapped between the check and the reads.
+    pub fn new(file: File, path: &Path) -> Result<OpenFile, RwError> {
+        let meta = file.metadata().map_err(|e| RwError::io("open", path, &e))?;
+        if !meta.is_file() {
+            return Err(not_regular("read", path, meta.file_type()));
+        }
+        Ok(OpenFile {
+            file,
+            path: path.to_path_buf(),
+            size: meta.len(),
+        })
+    }
+
     /// Reads into `buf` until it is full or the file ends; returns the bytes read.
     pub fn fill(&mut self, buf: &mut [u8]) -> Result<usize, RwError> {
         let mut filled = 0;

@@ -4,7 +4,7 @@
 //! touches R; safe on worker threads.
 
 use crate::errors::RwError;
-use crate::fileio::open_regular;
+use crate::fileio::{open_regular, OpenFile};
 use crate::parallel::{Cancel, Progress};
 use rayon::prelude::*;
 use sha1::Digest;
@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// small enough to stay in the L2 cache while it is hashed.
 pub const BUFFER_SIZE: usize = 256 * 1024;
 
-/// The digest algorithms a manifest may use.
+/// The digest algorithms a manifest may use. The order is R's `rw_algos`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algo {
     Sha1,
@@ -77,27 +77,38 @@ pub enum HashFailure {
 }
 
 /// Lowercase hex digest of the file at `path`, read through `buf`; every
-/// byte read is added to `bytes_done` as it goes, for progress reports.
+/// byte read is added to `bytes_done`, when given, for progress reports.
 pub fn hash_file(
     algo: Algo,
     path: &Path,
     buf: &mut [u8],
     cancel: &Cancel,
-    bytes_done: &AtomicU64,
+    bytes_done: Option<&AtomicU64>,
+) -> Result<String, HashFailure> {
+    let mut file = open_regular(path).map_err(HashFailure::Unreadable)?;
+    hash_open(algo, &mut file, buf, cancel, bytes_done)
+}
+
+/// As [`hash_file`], for a file already open.
+pub fn hash_open(
+    algo: Algo,
+    file: &mut OpenFile,
+    buf: &mut [u8],
+    cancel: &Cancel,
+    bytes_done: Option<&AtomicU64>,
 ) -> Result<String, HashFailure> {
     match algo {
-        Algo::Sha1 => hash_with::<sha1::Sha1>(path, buf, cancel, bytes_done),
-        Algo::Sha256 => hash_with::<sha2::Sha256>(path, buf, cancel, bytes_done),
+        Algo::Sha1 => hash_with::<sha1::Sha1>(file, buf, cancel, bytes_done),
+        Algo::Sha256 => hash_with::<sha2::Sha256>(file, buf, cancel, bytes_done),
     }
 }
 
 fn hash_with<D: Digest>(
-    path: &Path,
+    file: &mut OpenFile,
     buf: &mut [u8],
     cancel: &Cancel,
-    bytes_done: &AtomicU64,
+    bytes_done: Option<&AtomicU64>,
 ) -> Result<String, HashFailure> {
-    let mut file = open_regular(path).map_err(HashFailure::Unreadable)?;
     let mut hasher = D::new();
     loop {
         if cancel.is_set() {
@@ -105,7 +116,9 @@ fn hash_with<D: Digest>(
         }
         let n = file.fill(buf).map_err(HashFailure::Unreadable)?;
         hasher.update(&buf[..n]);
-        bytes_done.fetch_add(n as u64, Ordering::Relaxed);
+        if let Some(done) = bytes_done {
+            done.fetch_add(n as u64, Ordering::Relaxed);
+        }
         if n < buf.len() {
             return Ok(to_hex(&hasher.finalize()));
         }
@@ -128,7 +141,7 @@ pub fn hash_files(
         .par_iter()
         .map(|path| {
             let digest =
-                with_buffer(|buf| hash_file(algo, path, buf, cancel, &progress.bytes_done));
+                with_buffer(|buf| hash_file(algo, path, buf, cancel, Some(&progress.bytes_done)));
             progress.files_done.fetch_add(1, Ordering::Relaxed);
             digest.ok()
         })
@@ -215,7 +228,7 @@ mod tests {
             std::fs::write(&path, &data).unwrap();
             for algo in [Algo::Sha1, Algo::Sha256] {
                 let done = AtomicU64::new(0);
-                let got = hash_file(algo, &path, &mut buf, &cancel, &done).unwrap();
+                let got = hash_file(algo, &path, &mut buf, &cancel, Some(&done)).unwrap();
                 assert_eq!(got, hash_bytes(algo, &data), "{len} {algo:?}");
                 assert_eq!(done.load(Ordering::Relaxed), len as u64);
             }
@@ -228,14 +241,7 @@ mod tests {
         let path = dir.path().join("a");
         std::fs::write(&path, vec![b'a'; 1_000_000]).unwrap();
         let mut buf = vec![0; BUFFER_SIZE];
-        let got = hash_file(
-            Algo::Sha1,
-            &path,
-            &mut buf,
-            &Cancel::default(),
-            &AtomicU64::new(0),
-        )
-        .unwrap();
+        let got = hash_file(Algo::Sha1, &path, &mut buf, &Cancel::default(), None).unwrap();
         assert_eq!(got, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
     }
 
@@ -248,9 +254,9 @@ mod tests {
         cancel.set();
         let done = AtomicU64::new(0);
         let mut buf = vec![0; 16];
-        let got = hash_file(Algo::Sha1, &path, &mut buf, &cancel, &done);
+        let got = hash_file(Algo::Sha1, &path, &mut buf, &cancel, Some(&done));
         assert!(matches!(got, Err(HashFailure::Cancelled)));
-        let got = hash_file(Algo::Sha1, dir.path(), &mut buf, &Cancel::default(), &done);
+        let got = hash_file(Algo::Sha1, dir.path(), &mut buf, &Cancel::default(), None);
         assert!(matches!(got, Err(HashFailure::Unreadable(_))));
     }
 

@@ -108,51 +108,62 @@ fn verify_(dir: &str, manifest: &str, threads: i32, progress: bool, allow_outsid
         let outcomes = run_on_workers(
             threads,
             progress.then_some(("verify", &counters)),
-            |cancel| verify::verify_entries(&dir, entries, allow_outside, cancel, &counters),
+            |cancel| {
+                verify::verify_entries(
+                    &dir,
+                    entries,
+                    allow_outside,
+                    cancel,
+                    progress.then_some(&counters),
+                )
+            },
         )?;
-        let column = |f: &dyn Fn(usize) -> Option<String>| -> Robj {
-            (0..entries.len()).map(f).collect::<Vec<_>>().into()
-        };
+        let ints = |values: Vec<i32>| -> Robj { values.into() };
+        let strings = |values: Vec<Option<&str>>| -> Robj { values.into() };
+        let names: Vec<String> = entries
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.name).into_owned())
+            .collect();
+        // Statuses and algorithms go as codes (R's `rw_statuses[code]`):
+        // one string per row would cost a lookup in R's string cache each.
         let columns = [
             (
                 "line",
-                entries
-                    .iter()
-                    .map(|e| e.line as i32)
-                    .collect::<Vec<_>>()
-                    .into(),
+                ints(entries.iter().map(|e| e.line as i32).collect()),
             ),
             (
                 "file",
-                column(&|i| Some(String::from_utf8_lossy(&entries[i].name).into_owned())),
+                strings(names.iter().map(|n| Some(n.as_str())).collect()),
             ),
             (
                 "algo",
-                column(&|i| Some(entries[i].algo.name().to_string())),
+                ints(entries.iter().map(|e| e.algo as i32 + 1).collect()),
             ),
-            ("expected", column(&|i| Some(entries[i].expected.clone()))),
-            ("actual", column(&|i| outcomes[i].actual.clone())),
+            (
+                "expected",
+                strings(entries.iter().map(|e| Some(e.expected.as_str())).collect()),
+            ),
+            (
+                "actual",
+                strings(outcomes.iter().map(|o| o.actual.as_deref()).collect()),
+            ),
             (
                 "status",
-                column(&|i| Some(outcomes[i].status.name().to_string())),
+                ints(outcomes.iter().map(|o| o.status as i32 + 1).collect()),
             ),
             (
                 "malformed_line",
-                parsed
-                    .malformed
-                    .iter()
-                    .map(|m| m.line as i32)
-                    .collect::<Vec<_>>()
-                    .into(),
+                ints(parsed.malformed.iter().map(|m| m.line as i32).collect()),
             ),
             (
                 "malformed_text",
-                parsed
-                    .malformed
-                    .iter()
-                    .map(|m| m.text.clone())
-                    .collect::<Vec<_>>()
-                    .into(),
+                strings(
+                    parsed
+                        .malformed
+                        .iter()
+                        .map(|m| Some(m.text.as_str()))
+                        .collect(),
+                ),
             ),
         ];
         named_list(columns)

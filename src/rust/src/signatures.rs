@@ -163,14 +163,9 @@ mod tests {
             assert_eq!(signed.len(), awkward.len());
             let parsed = parse(&fs::read(&manifest).unwrap());
             assert!(parsed.malformed.is_empty());
-            let outcomes = verify_entries(
-                dir.path(),
-                &parsed.entries,
-                false,
-                &Cancel::default(),
-                &Progress::default(),
-            )
-            .unwrap();
+            let outcomes =
+                verify_entries(dir.path(), &parsed.entries, false, &Cancel::default(), None)
+                    .unwrap();
             assert!(
                 outcomes.iter().all(|o| o.status == Status::Ok),
                 "{outcomes:?}"

@@ -5,16 +5,17 @@
 //! touches R; safe on worker threads.
 
 use crate::errors::RwError;
-use crate::hash::{hash_file, with_buffer, HashFailure};
+use crate::fileio::{open_regular, OpenFile};
+use crate::hash::{hash_open, with_buffer, HashFailure};
 use crate::manifest::Entry;
 use crate::parallel::{Cancel, Progress};
 use rayon::prelude::*;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// What checking one entry found.
+/// What checking one entry found. The order is R's `rw_statuses`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Ok,
@@ -44,37 +45,46 @@ pub struct Outcome {
 }
 
 /// Checks every entry; fails only when cancelled (`RwError::Interrupted`)
-/// or when `dir` itself cannot be resolved.
+/// or when `dir` itself cannot be resolved. With `progress`, a first pass
+/// finds the total size, and the counters follow the work.
 pub fn verify_entries(
     dir: &Path,
     entries: &[Entry],
     allow_outside: bool,
     cancel: &Cancel,
-    progress: &Progress,
+    progress: Option<&Progress>,
 ) -> Result<Vec<Outcome>, RwError> {
     let real_dir = fs::canonicalize(dir).map_err(|e| RwError::io("open directory", dir, &e))?;
-    let located: Vec<Result<(PathBuf, u64), Status>> = entries
-        .par_iter()
-        .map(|e| locate(&real_dir, &name_to_path(&e.name), allow_outside))
-        .collect();
-    let bytes_total = located.iter().flatten().map(|(_, size)| size).sum();
-    progress.bytes_total.store(bytes_total, Ordering::Relaxed);
-    progress
-        .files_total
-        .store(entries.len() as u64, Ordering::Relaxed);
-
+    let beneath = if allow_outside {
+        None
+    } else {
+        Beneath::open(&real_dir)
+    };
+    if let Some(progress) = progress {
+        let bytes_total = entries
+            .par_iter()
+            .filter_map(|e| locate(&real_dir, &name_to_path(&e.name), allow_outside).ok())
+            .map(|(_, size)| size)
+            .sum();
+        progress.bytes_total.store(bytes_total, Ordering::Relaxed);
+        progress
+            .files_total
+            .store(entries.len() as u64, Ordering::Relaxed);
+    }
     let outcomes = entries
         .par_iter()
-        .zip(located)
-        .map(|(entry, place)| {
-            let outcome = match place {
+        .map(|entry| {
+            let name = name_to_path(&entry.name);
+            let outcome = match open_entry(&real_dir, beneath.as_ref(), &name, allow_outside) {
+                Ok(mut file) => check(entry, &mut file, cancel, progress),
                 Err(status) => Outcome {
                     status,
                     actual: None,
                 },
-                Ok((path, _)) => check(entry, &path, cancel, progress),
             };
-            progress.files_done.fetch_add(1, Ordering::Relaxed);
+            if let Some(progress) = progress {
+                progress.files_done.fetch_add(1, Ordering::Relaxed);
+            }
             outcome
         })
         .collect();
@@ -84,9 +94,14 @@ pub fn verify_entries(
     Ok(outcomes)
 }
 
-fn check(entry: &Entry, path: &Path, cancel: &Cancel, progress: &Progress) -> Outcome {
-    let hashed = with_buffer(|buf| hash_file(entry.algo, path, buf, cancel, &progress.bytes_done));
-    match hashed {
+fn check(
+    entry: &Entry,
+    file: &mut OpenFile,
+    cancel: &Cancel,
+    progress: Option<&Progress>,
+) -> Outcome {
+    let bytes_done = progress.map(|p| &p.bytes_done);
+    match with_buffer(|buf| hash_open(entry.algo, file, buf, cancel, bytes_done)) {
         Ok(actual) => Outcome {
             status: if actual == entry.expected {
                 Status::Ok
@@ -100,6 +115,107 @@ fn check(entry: &Entry, path: &Path, cancel: &Cancel, progress: &Progress) -> Ou
             status: Status::Unreadable,
             actual: None,
         },
+    }
+}
+
+/// Opens the regular file that `name` denotes under `real_dir`, or says why
+/// not. The kernel's `openat2(RESOLVE_BENEATH)` settles most names in one
+/// call; names it will not resolve, and systems without it, go the long way.
+fn open_entry(
+    real_dir: &Path,
+    beneath: Option<&Beneath>,
+    name: &Path,
+    allow_outside: bool,
+) -> Result<OpenFile, Status> {
+    match beneath.map_or(Opened::Undecided, |b| b.open_file(name)) {
+        Opened::File(file) => {
+            return OpenFile::new(file, &real_dir.join(name)).map_err(|_| Status::Unreadable)
+        }
+        Opened::Failed(status) => return Err(status),
+        Opened::Undecided => {}
+    }
+    let (path, _) = locate(real_dir, name, allow_outside)?;
+    open_regular(&path).map_err(|_| Status::Unreadable)
+}
+
+/// What `openat2(RESOLVE_BENEATH)` made of a name.
+enum Opened {
+    File(fs::File),
+    Failed(Status),
+    /// It leads outside (or through an absolute link), or the call is not
+    /// available: the long way decides.
+    Undecided,
+}
+
+/// A directory under which names are opened with Linux's
+/// `openat2(RESOLVE_BENEATH)`: the kernel refuses any resolution, `..` or
+/// symbolic link, that leaves the directory, in one system call per file.
+struct Beneath {
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    dir: fs::File,
+    available: AtomicBool,
+}
+
+impl Beneath {
+    #[cfg(target_os = "linux")]
+    fn open(real_dir: &Path) -> Option<Beneath> {
+        let dir = fs::File::open(real_dir).ok()?;
+        Some(Beneath {
+            dir,
+            available: AtomicBool::new(true),
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn open(_real_dir: &Path) -> Option<Beneath> {
+        None
+    }
+
+    #[cfg(target_os = "linux")]
+    fn open_file(&self, name: &Path) -> Opened {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::io::{AsRawFd, FromRawFd};
+        if !self.available.load(Ordering::Relaxed) {
+            return Opened::Undecided;
+        }
+        let Ok(c_name) = std::ffi::CString::new(name.as_os_str().as_bytes()) else {
+            return Opened::Failed(Status::Missing);
+        };
+        // SAFETY: open_how is plain integers, for which all zeros is valid.
+        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+        how.flags = (libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY) as u64;
+        how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+        // SAFETY: the directory descriptor is open for the life of `self`,
+        // `c_name` is NUL-terminated, and `how` is a valid open_how of the
+        // size passed; the kernel only reads them.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                self.dir.as_raw_fd(),
+                c_name.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            )
+        };
+        if fd >= 0 {
+            // SAFETY: the kernel just gave us this descriptor; nothing else owns it.
+            return Opened::File(unsafe { fs::File::from_raw_fd(fd as i32) });
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EXDEV | libc::ELOOP) => Opened::Undecided,
+            // Older kernels, and sandboxes that filter the call.
+            Some(libc::ENOSYS | libc::EPERM | libc::EINVAL | libc::E2BIG) => {
+                self.available.store(false, Ordering::Relaxed);
+                Opened::Undecided
+            }
+            _ => Opened::Failed(io_status(&err)),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn open_file(&self, _name: &Path) -> Opened {
+        Opened::Undecided
     }
 }
 
@@ -206,13 +322,7 @@ mod tests {
     ) -> Vec<&'static str> {
         let entries = parse(manifest.as_bytes()).entries;
         let outcomes = with_pool(threads, || {
-            verify_entries(
-                dir,
-                &entries,
-                allow_outside,
-                &Cancel::default(),
-                &Progress::default(),
-            )
+            verify_entries(dir, &entries, allow_outside, &Cancel::default(), None)
         })
         .unwrap()
         .unwrap();
@@ -291,8 +401,14 @@ mod tests {
         let dir = tree(&[("a", "hello"), ("b", "world!")]);
         let entries = parse([line("hello", "a"), line("x", "b")].concat().as_bytes()).entries;
         let progress = Progress::default();
-        let out =
-            verify_entries(dir.path(), &entries, false, &Cancel::default(), &progress).unwrap();
+        let out = verify_entries(
+            dir.path(),
+            &entries,
+            false,
+            &Cancel::default(),
+            Some(&progress),
+        )
+        .unwrap();
         assert_eq!(
             out[1].actual.as_deref(),
             Some(hash_bytes(Algo::Sha1, b"world!").as_str())
@@ -302,7 +418,7 @@ mod tests {
         assert_eq!(progress.files_done.load(Ordering::Relaxed), 2);
         let cancel = Cancel::default();
         cancel.set();
-        let err = verify_entries(dir.path(), &entries, false, &cancel, &progress).unwrap_err();
+        let err = verify_entries(dir.path(), &entries, false, &cancel, None).unwrap_err();
         assert_eq!(err.kind(), "interrupt");
     }
 }
