@@ -73,9 +73,15 @@ check: release
 	  R CMD check --as-cran --no-manual $(TARBALL)
 	@! grep -E "^Status: .*(ERROR|WARNING)" rwbridge.Rcheck/00check.log
 
+## Benchmarks: ratios against peers measured in the same run (bench/README.md).
+## Data go to build/bench (about 3 GB).
 bench: deps-demo install
 	@tools/setup-debian.sh $(BENCH_DEPS)
-	$(RLIB) Rscript bench/run-all.R
+	@env -u LD_LIBRARY_PATH python3 -c 'import numpy' 2>/dev/null || \
+	  python3 -m pip install --quiet numpy 2>/dev/null || echo "numpy unavailable: its comparisons are skipped"
+	mkdir -p build/bench
+	$(RLIB) RWB_BENCH_DIR=$(CURDIR)/build/bench RWB_BENCH_RESULTS=$(CURDIR)/bench/results.csv \
+	  Rscript bench/run-all.R
 
 clean:
 	rm -rf build rwbridge.Rcheck $(TARBALL) $(CRATE)/target $(CRATE)/vendor.tar.xz src/*.o src/*.so

@@ -7,6 +7,11 @@
 #' at once (it is opened without blocking and checked before any read), so
 #' `readit()` never hangs waiting for a writer.
 #'
+#' Files of 64 MiB or more are read by several threads at once, each
+#' copying its part of the file: as many as option `rwbridge.threads` says
+#' when it is a whole number from 1 to 1024, else every core (see
+#' [rwbridge]).
+#'
 #' Differences from base R: unlike `readBin()`, no length needs to be given
 #' and a raw file over 2 GiB comes back as a long vector; unlike
 #' `readLines()`, text keeps its line endings (`"\r\n"` stays) and is never
@@ -38,9 +43,17 @@
 #' readit(path, as = "text")
 #' unlink(path)
 readit <- function(path, as = c("raw", "text")) {
-  check_string(path, "path")
-  as <- check_choice(as, c("raw", "text"), "as")
-  rw_unwrap(readit_(rw_path(path), identical(as, "text")))
+  # Small files take a few microseconds, so the checks take their quick
+  # form first and call the full ones only to raise the error.
+  if (!is.character(path) || length(path) != 1L || is.na(path)) {
+    check_string(path, "path")
+  }
+  as_text <- !missing(as) && check_choice(as, c("raw", "text"), "as") == "text"
+  if (startsWith(path, "~")) {
+    path <- path.expand(path)
+  }
+  result <- readit_(enc2utf8(path), as_text)
+  if (is.list(result)) rw_unwrap(result) else result
 }
 
 #' Write a whole file, atomically

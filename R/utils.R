@@ -1,13 +1,12 @@
-# Worker-thread count: the argument, else option `rwbridge.threads`, else
-# every core (0 tells Rust to use them all), or 2 under R CMD check's
-# `_R_CHECK_LIMIT_CORES_`.
+# Worker-thread count: the argument, else option `rwbridge.threads`, else 0,
+# which Rust (`resolve_threads()`) reads as every core, or 2 under R CMD
+# check's `_R_CHECK_LIMIT_CORES_`.
 rw_threads <- function(threads, call = sys.call(-1)) {
   if (is.null(threads)) {
     threads <- getOption("rwbridge.threads")
   }
   if (is.null(threads)) {
-    limit <- Sys.getenv("_R_CHECK_LIMIT_CORES_", "")
-    return(if (nzchar(limit) && !identical(tolower(limit), "false")) 2L else 0L)
+    return(0L)
   }
   if (!(is.double(threads) || is.integer(threads)) || length(threads) != 1L || is.object(threads)) {
     rw_abort("type", sprintf("`threads` must be NULL or a single number, not %s.",

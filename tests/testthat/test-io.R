@@ -18,6 +18,17 @@ test_that("edge-case sizes read exactly (empty, buffer boundaries, 1 MiB)", {
   expect_identical(readit(path, as = "text"), "")
 })
 
+test_that("files of 64 MiB and more are read by several threads, exactly", {
+  skip_on_cran()
+  path <- withr::local_tempfile()
+  bytes <- as.raw(sample(0:255, 64 * 2^20 + 7, replace = TRUE))
+  writeBin(bytes, path)
+  for (threads in list(NULL, 1, 2, 3L, "not a number")) {
+    withr::local_options(rwbridge.threads = threads)
+    expect_identical(readit(path), bytes, label = format(threads))
+  }
+})
+
 test_that("text mode returns one UTF-8 string and keeps line endings", {
   path <- withr::local_tempfile()
   writeBin(charToRaw("caf\xc3\xa9\r\nline 2\nno newline at end"), path)

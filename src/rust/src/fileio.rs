@@ -5,7 +5,7 @@
 
 use crate::errors::{try_vec, RwError};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -55,6 +55,54 @@ impl OpenFile {
         Ok(filled)
     }
 
+    /// As [`OpenFile::fill`], with reads of at least `PARALLEL_READ_MIN`
+    /// bytes split across `threads` threads, each filling its own part with
+    /// positioned reads: copying from the page cache, and faulting in the
+    /// fresh pages of `buf`, are then shared among cores. The file position
+    /// is left after the bytes read, for [`OpenFile::rest`].
+    pub fn fill_parallel(&mut self, buf: &mut [u8], threads: usize) -> Result<usize, RwError> {
+        if threads <= 1 || buf.len() < PARALLEL_READ_MIN {
+            return self.fill(buf);
+        }
+        let part = buf.len().div_ceil(threads);
+        let file = &self.file;
+        let parts: Vec<(usize, io::Result<usize>)> = std::thread::scope(|scope| {
+            let readers: Vec<_> = buf
+                .chunks_mut(part)
+                .enumerate()
+                .map(|(i, chunk)| {
+                    let len = chunk.len();
+                    (
+                        len,
+                        scope.spawn(move || read_full_at(file, chunk, (i * part) as u64)),
+                    )
+                })
+                .collect();
+            readers
+                .into_iter()
+                .map(|(len, reader)| {
+                    let got = reader
+                        .join()
+                        .unwrap_or_else(|_| Err(io::Error::other("a reader thread panicked")));
+                    (len, got)
+                })
+                .collect()
+        });
+        // What was read is a prefix of the file only up to the first short part.
+        let mut filled = 0;
+        for (len, got) in parts {
+            let n = got.map_err(|e| RwError::io("read", &self.path, &e))?;
+            filled += n;
+            if n < len {
+                break;
+            }
+        }
+        self.file
+            .seek(SeekFrom::Start(filled as u64))
+            .map_err(|e| RwError::io("read", &self.path, &e))?;
+        Ok(filled)
+    }
+
     /// Reads whatever is left: empty unless the file grew since it was opened.
     pub fn rest(&mut self) -> Result<Vec<u8>, RwError> {
         let mut rest = Vec::new();
@@ -63,6 +111,32 @@ impl OpenFile {
             .map_err(|e| RwError::io("read", &self.path, &e))?;
         Ok(rest)
     }
+}
+
+/// Reads below this size are not worth a thread.
+pub const PARALLEL_READ_MIN: usize = 64 << 20;
+
+/// Fills `buf` from `offset` until it is full or the file ends.
+fn read_full_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        #[cfg(unix)]
+        let got =
+            std::os::unix::fs::FileExt::read_at(file, &mut buf[filled..], offset + filled as u64);
+        #[cfg(windows)]
+        let got = std::os::windows::fs::FileExt::seek_read(
+            file,
+            &mut buf[filled..],
+            offset + filled as u64,
+        );
+        match got {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// The whole file, NUL bytes and all.
@@ -293,6 +367,27 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), data);
         assert_eq!(read_bytes(&path).unwrap(), data);
         assert_eq!(dir_entries(dir.path()), vec!["all.bin"]);
+    }
+
+    #[test]
+    fn parallel_fill_reads_exactly_and_positions_for_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big");
+        let data: Vec<u8> = (0..PARALLEL_READ_MIN + 12345)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        fs::write(&path, &data).unwrap();
+        for threads in [1, 2, 3] {
+            let mut file = open_regular(&path).unwrap();
+            let mut head = vec![0; data.len() - 5];
+            assert_eq!(file.fill_parallel(&mut head, threads).unwrap(), head.len());
+            assert_eq!(head[..], data[..head.len()]);
+            assert_eq!(file.rest().unwrap(), data[head.len()..]);
+            let mut file = open_regular(&path).unwrap();
+            let mut more = vec![0; data.len() + 100];
+            assert_eq!(file.fill_parallel(&mut more, threads).unwrap(), data.len());
+            assert_eq!(more[..data.len()], data[..]);
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod verify;
 
 use errors::RwError;
 use extendr_api::prelude::*;
-use extendr_ffi::{R_NilValue, Rf_allocVector, SEXP, SEXPTYPE};
+use extendr_ffi::{R_NilValue, Rf_allocVector, Rf_install, SEXP, SEXPTYPE};
 use hash::Algo;
 use outliers::Method;
 use parallel::{with_pool, Cancel, Progress};
@@ -58,7 +58,14 @@ fn read_raw(path: &Path) -> Result<Robj, RwError> {
     let buf = vector
         .as_raw_slice_mut()
         .ok_or_else(|| RwError::Internal("a raw vector has no bytes".into()))?;
-    let got = file.fill(buf)?;
+    // Looked up only for big reads: small ones take microseconds, and
+    // finding the core count reads cgroup files.
+    let threads = if size >= fileio::PARALLEL_READ_MIN {
+        parallel::resolve_threads(threads_option())
+    } else {
+        1
+    };
+    let got = file.fill_parallel(buf, threads)?;
     let rest = file.rest()?;
     if got == size && rest.is_empty() {
         return Ok(vector);
@@ -67,6 +74,22 @@ fn read_raw(path: &Path) -> Result<Robj, RwError> {
     let mut bytes = buf[..got].to_vec();
     bytes.extend(rest);
     Ok(Raw::from_bytes(&bytes).into())
+}
+
+/// Option `rwbridge.threads` when it is a whole number from 1 to 1024, else
+/// 0 (the default). For `readit()`, which has no `threads` argument.
+fn threads_option() -> i32 {
+    // SAFETY: on the R thread; the symbol and the option's value are kept
+    // alive by R (the symbol table, the options list), and `Robj` protects
+    // the value before anything else runs.
+    let value = unsafe { Robj::from_sexp(Rf_GetOption1(Rf_install(c"rwbridge.threads".as_ptr()))) };
+    match value
+        .as_real()
+        .or_else(|| value.as_integer().map(f64::from))
+    {
+        Some(n) if (1.0..=1024.0).contains(&n) && n.fract() == 0.0 => n as i32,
+        _ => 0,
+    }
 }
 
 fn no_memory() -> RwError {
@@ -365,11 +388,7 @@ fn run_on_workers<T: Send>(
     progress: Option<(&str, &Progress)>,
     work: impl FnOnce(&Cancel) -> Result<T, RwError> + Send,
 ) -> Result<T, RwError> {
-    let threads = match usize::try_from(threads) {
-        Ok(n) if n > 0 => n,
-        // 0 (R's default): every core this process may run on.
-        _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = parallel::resolve_threads(threads);
     let cancel = Cancel::default();
     let mut meter = progress.map(|(label, counters)| ProgressLine::new(label, counters));
     std::thread::scope(|scope| {
@@ -474,6 +493,7 @@ fn human_bytes(bytes: f64) -> String {
 extern "C" {
     fn R_ToplevelExec(fun: Option<unsafe extern "C" fn(*mut c_void)>, data: *mut c_void) -> i32;
     fn R_CheckUserInterrupt();
+    fn Rf_GetOption1(tag: SEXP) -> SEXP;
     fn R_tryCatchError(
         body: Option<unsafe extern "C" fn(*mut c_void) -> SEXP>,
         body_data: *mut c_void,

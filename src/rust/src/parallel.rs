@@ -28,6 +28,22 @@ pub struct Progress {
     pub bytes_total: AtomicU64,
 }
 
+/// The number of worker threads: `requested` when positive, else every core
+/// this process may run on, or at most 2 under R CMD check's
+/// `_R_CHECK_LIMIT_CORES_` (CRAN's rule for checks).
+pub fn resolve_threads(requested: i32) -> usize {
+    if let Ok(n) = usize::try_from(requested) {
+        if n > 0 {
+            return n;
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match std::env::var("_R_CHECK_LIMIT_CORES_") {
+        Ok(limit) if !limit.is_empty() && !limit.eq_ignore_ascii_case("false") => cores.min(2),
+        _ => cores,
+    }
+}
+
 /// Runs `work` on a pool of `threads` workers and returns its result once
 /// every worker has exited (rayon's `build_scoped`: no thread outlives the call).
 pub fn with_pool<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> Result<T, RwError> {
@@ -56,6 +72,14 @@ mod tests {
     fn work_runs_and_returns() {
         let sum: u64 = with_pool(2, || (1..=1000u64).into_par_iter().sum()).unwrap();
         assert_eq!(sum, 500_500);
+    }
+
+    #[test]
+    fn requested_threads_win_over_the_default() {
+        assert_eq!(resolve_threads(3), 3);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert!((1..=cores).contains(&resolve_threads(0)));
+        assert!((1..=cores).contains(&resolve_threads(-1)));
     }
 
     #[test]
