@@ -234,6 +234,7 @@ local_slow_tree <- function(times, env = parent.frame()) {
 }
 
 test_that("progress = TRUE draws a progress line on stderr; FALSE draws none", {
+  skip_on_cran()
   dir <- local_slow_tree(12)
   out <- capture.output(result <- verify(dir, threads = 1, progress = TRUE), type = "message")
   expect_true(all(result$status == "ok"))
