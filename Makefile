@@ -14,7 +14,7 @@ VERSION = $(shell sed -n 's/^Version: //p' DESCRIPTION)
 TARBALL = rwbridge_$(VERSION).tar.gz
 
 .PHONY: demo test deps-demo deps-test install wrappers document rust-checks \
-        check-generated testthat release check bench clean
+        check-generated testthat release check bench valgrind long site clean
 
 ## The main job on the bundled example data.
 demo: deps-demo install
@@ -82,6 +82,22 @@ bench: deps-demo install
 	mkdir -p build/bench
 	$(RLIB) RWB_BENCH_DIR=$(CURDIR)/build/bench RWB_BENCH_RESULTS=$(CURDIR)/bench/results.csv \
 	  Rscript bench/run-all.R
+
+## The testthat suite under valgrind memcheck; fails on a leak in rwbridge.
+valgrind: deps-test install
+	@tools/setup-debian.sh valgrind
+	tools/valgrind.sh $(LIB)
+
+## Long-vector tests (about 20 GB of memory): readit() past 2 GiB,
+## detect_outliers() past 2^31 - 1 elements.
+long: deps-test install
+	$(RLIB) RWB_LONG=1 NOT_CRAN=true Rscript -e 'testthat::test_local(".", filter = "long", load_package = "installed", stop_on_failure = TRUE)'
+
+## The pkgdown site in docs/, checked in headless Chromium.
+site: deps-test install
+	@tools/setup-debian.sh r-cran-pkgdown chromium
+	$(RLIB) Rscript -e 'pkgdown::build_site(".", install = FALSE, new_process = FALSE)'
+	tools/check-site.sh
 
 clean:
 	rm -rf build rwbridge.Rcheck $(TARBALL) $(CRATE)/target $(CRATE)/vendor.tar.xz src/*.o src/*.so

@@ -3,7 +3,7 @@
 tmp <- tempfile("rwbridge-docs-")
 dir.create(tmp)
 on.exit(unlink(tmp, recursive = TRUE), add = TRUE)
-file.copy(c("DESCRIPTION", "NAMESPACE", "R", "man"), tmp, recursive = TRUE)
+invisible(file.copy(c("DESCRIPTION", "NAMESPACE", "R", "man"), tmp, recursive = TRUE))
 suppressMessages(roxygen2::roxygenise(tmp, load_code = roxygen2::load_installed))
 
 same_files <- function(a, b) {

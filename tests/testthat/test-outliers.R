@@ -199,13 +199,3 @@ test_that("plot_outliers() draws and returns the detection", {
   expect_gt(file.size(path), 1000)
   expect_error(plot_outliers("x"), class = "rwbridge_type_error")
 })
-
-test_that("a vector longer than 2^31 - 1 gives double indices (RWB_LONG=1)", {
-  skip_if_not(identical(Sys.getenv("RWB_LONG"), "1"), "set RWB_LONG=1 (needs about 20 GB)")
-  n <- 2^31 + 10
-  x <- numeric(n)
-  x[c(5, n - 1)] <- c(1e6, -1e6)
-  got <- detect_outliers(x)
-  expect_type(got, "double")
-  expect_identical(as.vector(got), c(5, n - 1))
-})
