@@ -7,7 +7,7 @@ TEST_DEPS = $(R_DEPS) r-cran-testthat r-cran-roxygen2 r-cran-knitr r-cran-rmarkd
             pandoc qpdf tidy devscripts
 BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils
 
-LIB   = $(CURDIR)/build/lib
+LIB   = $(CURDIR)/out/lib
 RLIB  = R_LIBS="$(LIB)" R_LIBS_USER="$(LIB)"
 CRATE = src/rust
 VERSION = $(shell sed -n 's/^Version: //p' DESCRIPTION)
@@ -18,8 +18,8 @@ TARBALL = rwbridge_$(VERSION).tar.gz
 
 ## The main job on the bundled example data.
 demo: deps-demo install
-	mkdir -p build/demo
-	$(RLIB) RWBRIDGE_DEMO_DIR=$(CURDIR)/build/demo \
+	mkdir -p out/demo
+	$(RLIB) RWBRIDGE_DEMO_DIR=$(CURDIR)/out/demo \
 	  Rscript -e 'demo("rwbridge", package = "rwbridge", ask = FALSE, echo = TRUE)'
 
 ## Every test: Rust checks and tests, generated files up to date, testthat,
@@ -34,7 +34,7 @@ deps-demo:
 deps-test: deps-demo
 	@tools/setup-debian.sh $(TEST_DEPS)
 
-## A developer build, kept incremental (NOT_CRAN=true), into build/lib.
+## A developer build, kept incremental (NOT_CRAN=true), into out/lib.
 install:
 	mkdir -p $(LIB)
 	NOT_CRAN=true $(RLIB) R CMD INSTALL --preclean --no-multiarch -l $(LIB) .
@@ -74,13 +74,13 @@ check: release
 	@! grep -E "^Status: .*(ERROR|WARNING)" rwbridge.Rcheck/00check.log
 
 ## Benchmarks: ratios against peers measured in the same run (bench/README.md).
-## Data go to build/bench (about 3 GB).
+## Data go to out/bench (about 3 GB).
 bench: deps-demo install
 	@tools/setup-debian.sh $(BENCH_DEPS)
 	@env -u LD_LIBRARY_PATH python3 -c 'import numpy' 2>/dev/null || \
 	  python3 -m pip install --quiet numpy 2>/dev/null || echo "numpy unavailable: its comparisons are skipped"
-	mkdir -p build/bench
-	$(RLIB) RWB_BENCH_DIR=$(CURDIR)/build/bench RWB_BENCH_RESULTS=$(CURDIR)/bench/results.csv \
+	mkdir -p out/bench
+	$(RLIB) RWB_BENCH_DIR=$(CURDIR)/out/bench RWB_BENCH_RESULTS=$(CURDIR)/bench/results.csv \
 	  Rscript bench/run-all.R
 
 ## The testthat suite under valgrind memcheck; fails on a leak in rwbridge.
@@ -100,4 +100,4 @@ site: deps-test install
 	tools/check-site.sh
 
 clean:
-	rm -rf build rwbridge.Rcheck $(TARBALL) $(CRATE)/target $(CRATE)/vendor.tar.xz src/*.o src/*.so
+	rm -rf out rwbridge.Rcheck $(TARBALL) $(CRATE)/target $(CRATE)/vendor.tar.xz src/*.o src/*.so

@@ -5,8 +5,8 @@
 # Usage: tools/valgrind.sh LIBRARY   (where rwbridge is installed)
 set -eu
 lib="$1"
-mkdir -p build
-log="build/valgrind.log"
+mkdir -p out
+log="out/valgrind.log"
 R_LIBS="$lib" R -d "valgrind --leak-check=full --show-leak-kinds=definite,indirect \
   --num-callers=50 --log-file=$log" --vanilla --no-echo -e \
   'testthat::test_dir("tests/testthat", package = "rwbridge", load_package = "installed", stop_on_failure = TRUE)'
