@@ -14,7 +14,7 @@ VERSION = $(shell sed -n 's/^Version: //p' DESCRIPTION)
 TARBALL = rwbridge_$(VERSION).tar.gz
 
 .PHONY: demo test deps-demo deps-test install wrappers document rust-checks \
-        check-generated testthat release check bench valgrind long site clean
+        check-generated testthat check-config release check bench valgrind long site clean
 
 ## The main job on the bundled example data.
 demo: deps-demo install
@@ -24,7 +24,7 @@ demo: deps-demo install
 
 ## Every test: Rust checks and tests, generated files up to date, testthat,
 ## and the offline release build checked with R CMD check --as-cran.
-test: deps-test rust-checks install check-generated testthat check
+test: deps-test rust-checks install check-generated testthat check-config check
 
 deps-demo:
 	@tools/setup-debian.sh $(R_DEPS)
@@ -55,6 +55,10 @@ rust-checks:
 check-generated:
 	$(RLIB) Rscript tools/make-wrappers.R --check $(LIB)
 	$(RLIB) Rscript tools/check-docs.R
+
+## configure stops with a helpful message without cargo or with an old rustc.
+check-config:
+	tools/test-config.sh
 
 testthat:
 	$(RLIB) NOT_CRAN=true Rscript -e 'testthat::test_local(".", load_package = "installed", stop_on_failure = TRUE)'
