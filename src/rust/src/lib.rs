@@ -34,15 +34,14 @@ fn readit_(path: &str, as_text: bool) -> Robj {
     guarded(|| {
         let path = Path::new(path);
         if as_text {
+            // Checked before reading too, so a huge file is refused at once.
+            let fits = |len: u64| i32::try_from(len).is_ok();
+            if std::fs::metadata(path).is_ok_and(|m| !fits(m.len())) {
+                return Err(too_long_for_a_string(path));
+            }
             let text = fileio::read_text(path)?;
-            if i32::try_from(text.len()).is_err() {
-                return Err(RwError::Value {
-                    arg: "as",
-                    reason: format!(
-                        "is \"text\" but '{}' is over 2 GiB, the limit of one R string: use as = \"raw\"",
-                        path.display()
-                    ),
-                });
+            if !fits(text.len() as u64) {
+                return Err(too_long_for_a_string(path));
             }
             return Ok(Robj::from(text.as_str()));
         }
@@ -96,6 +95,16 @@ fn no_memory() -> RwError {
     RwError::Value {
         arg: "x",
         reason: "has more outliers than memory can hold".into(),
+    }
+}
+
+fn too_long_for_a_string(path: &Path) -> RwError {
+    RwError::Value {
+        arg: "as",
+        reason: format!(
+            "is \"text\" but '{}' is over 2 GiB, the limit of one R string: use as = \"raw\"",
+            path.display()
+        ),
     }
 }
 
