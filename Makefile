@@ -100,7 +100,7 @@ long: deps-test install
 ## The pkgdown site in docs/, checked in headless Chromium.
 site: deps-test install
 	@tools/setup-debian.sh r-cran-pkgdown chromium
-	$(RLIB) Rscript -e 'pkgdown::build_site(".", install = FALSE, new_process = FALSE)'
+	$(RLIB) Rscript -e 'options(pkgdown.internet = FALSE); pkgdown::build_site(".", install = FALSE, new_process = FALSE)'
 	tools/check-site.sh
 
 clean:
