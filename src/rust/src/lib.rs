@@ -275,21 +275,23 @@ fn detect_outliers_(x: Robj, threshold: f64, method: &str, threads: i32) -> Robj
         };
         let indices = &found.indices;
         let fits_integer = indices.last().map_or(true, |i| i < i32::MAX as usize);
+        let one_based = indices.iter().map(|i| i + 1);
         let mut out = if fits_integer {
-            let mut out = alloc_vector(SEXPTYPE::INTSXP, indices.len()).ok_or_else(no_memory)?;
-            let slots = out.as_integer_slice_mut().ok_or_else(no_memory)?;
-            for (slot, i) in slots.iter_mut().zip(indices.iter()) {
-                *slot = i as i32 + 1;
-            }
-            out
+            filled_vector(
+                SEXPTYPE::INTSXP,
+                indices.len(),
+                Robj::as_integer_slice_mut,
+                one_based.map(|i| i as i32),
+            )
         } else {
-            let mut out = alloc_vector(SEXPTYPE::REALSXP, indices.len()).ok_or_else(no_memory)?;
-            let slots = out.as_real_slice_mut().ok_or_else(no_memory)?;
-            for (slot, i) in slots.iter_mut().zip(indices.iter()) {
-                *slot = i as f64 + 1.0;
-            }
-            out
-        };
+            filled_vector(
+                SEXPTYPE::REALSXP,
+                indices.len(),
+                Robj::as_real_slice_mut,
+                one_based.map(|i| i as f64),
+            )
+        }
+        .ok_or_else(no_memory)?;
         let na_if_nan = |v: f64| {
             if v.is_nan() {
                 Rfloat::na()
@@ -524,6 +526,20 @@ fn interrupt_pending() -> bool {
     // SAFETY: runs on the R thread (only `run_on_workers` calls it, from the
     // thread that R called into); R_ToplevelExec returns 0 when the check jumped.
     unsafe { R_ToplevelExec(Some(check_user_interrupt), std::ptr::null_mut()) == 0 }
+}
+
+/// A new R vector of `len` elements holding `values`, written in place.
+fn filled_vector<T>(
+    sexptype: SEXPTYPE,
+    len: usize,
+    slice_of: for<'a> fn(&'a mut Robj) -> Option<&'a mut [T]>,
+    values: impl Iterator<Item = T>,
+) -> Option<Robj> {
+    let mut vector = alloc_vector(sexptype, len)?;
+    for (slot, value) in slice_of(&mut vector)?.iter_mut().zip(values) {
+        *slot = value;
+    }
+    Some(vector)
 }
 
 /// Allocations at least this large are made under `R_tryCatchError`, so R's
