@@ -89,6 +89,8 @@ plot_outliers <- function(x, threshold = 2, method = c("zscore", "mad"), ...) {
   args <- list(...)
   defaults <- list(
     x = index[finite], y = x[finite], xlab = "index", ylab = "value",
+    xlim = c(1, max(1, length(x))),
+    ylim = if (any(finite)) range(x[finite], center + c(-1, 1) * band, finite = TRUE) else c(-1, 1),
     pch = if (length(x) > 1e4) "." else 20, col = "grey40",
     main = sprintf("%s outliers (%s, threshold %s)", length(found), attr(found, "method"),
                    format(threshold))

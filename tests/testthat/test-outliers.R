@@ -198,4 +198,8 @@ test_that("plot_outliers() draws and returns the detection", {
   expect_identical(got$value, detect_outliers(x))
   expect_gt(file.size(path), 1000)
   expect_error(plot_outliers("x"), class = "rwbridge_type_error")
+  grDevices::pdf(NULL)
+  withr::defer(grDevices::dev.off())
+  expect_length(plot_outliers(numeric()), 0)
+  expect_identical(as.vector(plot_outliers(c(NA, Inf, 1))), 2L)
 })
