@@ -7,6 +7,9 @@ TEST_DEPS = $(R_DEPS) r-cran-testthat r-cran-roxygen2 r-cran-knitr r-cran-rmarkd
             pandoc qpdf tidy devscripts
 BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils
 
+# numpy is optional: the tests and benchmarks that compare with it skip without it.
+NUMPY = env -u LD_LIBRARY_PATH python3 -c 'import numpy' 2>/dev/null
+
 LIB   = $(CURDIR)/out/lib
 RLIB  = R_LIBS="$(LIB)" R_LIBS_USER="$(LIB)"
 CRATE = src/rust
@@ -33,6 +36,8 @@ deps-demo:
 
 deps-test: deps-demo
 	@tools/setup-debian.sh $(TEST_DEPS)
+	@$(NUMPY) || python3 -m pip install --quiet numpy >/dev/null 2>&1 || \
+	  echo "numpy unavailable: the comparison with numpy is skipped"
 
 ## A developer build, kept incremental (NOT_CRAN=true), into out/lib.
 install:
@@ -79,10 +84,8 @@ check: release
 
 ## Benchmarks: ratios against peers measured in the same run (bench/README.md).
 ## Data go to out/bench (about 3 GB).
-bench: deps-demo install
+bench: deps-test install
 	@tools/setup-debian.sh $(BENCH_DEPS)
-	@env -u LD_LIBRARY_PATH python3 -c 'import numpy' 2>/dev/null || \
-	  python3 -m pip install --quiet numpy 2>/dev/null || echo "numpy unavailable: its comparisons are skipped"
 	mkdir -p out/bench
 	$(RLIB) RWB_BENCH_DIR=$(CURDIR)/out/bench RWB_BENCH_RESULTS=$(CURDIR)/bench/results.csv \
 	  Rscript bench/run-all.R
