@@ -28,6 +28,8 @@ rw_path <- function(path) {
   enc2utf8(path.expand(path))
 }
 
-rw_is_absolute <- function(path) {
-  grepl("^(/|[A-Za-z]:[/\\\\]|\\\\\\\\)", path)
+# The manifest is relative to `dir` (already expanded) unless absolute.
+rw_manifest_path <- function(dir, manifest) {
+  manifest <- rw_path(manifest)
+  if (grepl("^(/|[A-Za-z]:[/\\\\]|\\\\\\\\)", manifest)) manifest else file.path(dir, manifest)
 }

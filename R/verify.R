@@ -67,10 +67,7 @@ verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NUL
   check_flag(error, "error")
   check_flag(allow_outside, "allow_outside")
   dir <- rw_path(dir)
-  manifest_path <- rw_path(manifest)
-  if (!rw_is_absolute(manifest_path)) {
-    manifest_path <- file.path(dir, manifest_path)
-  }
+  manifest_path <- rw_manifest_path(dir, manifest)
   columns <- rw_unwrap(verify_(dir, manifest_path, threads, progress, allow_outside))
   result <- data.frame(
     line = columns$line, file = columns$file, algo = rw_algos[columns$algo],
@@ -183,10 +180,7 @@ write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL,
   algo <- check_choice(algo, c("sha1", "sha256"), "algo")
   threads <- rw_threads(threads)
   dir <- rw_path(dir)
-  manifest_path <- rw_path(manifest)
-  if (!rw_is_absolute(manifest_path)) {
-    manifest_path <- file.path(dir, manifest_path)
-  }
+  manifest_path <- rw_manifest_path(dir, manifest)
   signed <- rw_unwrap(write_signatures_(dir, manifest_path, files, algo, threads))
   invisible(data.frame(file = signed$file, digest = signed$digest, stringsAsFactors = FALSE))
 }

@@ -88,7 +88,7 @@ pub fn try_vec<T>(len: u64, on_failure: impl FnOnce() -> RwError) -> Result<Vec<
 }
 
 /// The OS's own words for an I/O error, as `strerror()` gives them.
-pub fn os_reason(err: &io::Error) -> String {
+fn os_reason(err: &io::Error) -> String {
     let text = err.to_string();
     match text.find(" (os error ") {
         Some(cut) => text[..cut].to_string(),

@@ -244,7 +244,7 @@ pub fn append(path: &Path, data: &[u8]) -> Result<u64, RwError> {
 }
 
 /// Describes a file type for messages: "directory", "FIFO", ...
-pub fn describe(file_type: fs::FileType) -> &'static str {
+fn describe(file_type: fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
