@@ -101,5 +101,6 @@ rw_describe <- function(x) {
   if (length(x) == 1L && is.atomic(x) && is.na(x)) {
     return(sprintf("NA (%s)", type))
   }
-  sprintf("a %s vector of length %s", type, format(length(x)))
+  sprintf("a %s of length %s", if (type == "list") "list" else paste(type, "vector"),
+          format(length(x)))
 }
