@@ -43,16 +43,8 @@ impl OpenFile {
 
     /// Reads into `buf` until it is full or the file ends; returns the bytes read.
     pub fn fill(&mut self, buf: &mut [u8]) -> Result<usize, RwError> {
-        let mut filled = 0;
-        while filled < buf.len() {
-            match self.file.read(&mut buf[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(RwError::io("read", &self.path, &e)),
-            }
-        }
-        Ok(filled)
+        let file = &mut self.file;
+        fill_with(buf, |part, _| file.read(part)).map_err(|e| RwError::io("read", &self.path, &e))
     }
 
     /// As [`OpenFile::fill`], with reads of at least `PARALLEL_READ_MIN`
@@ -111,25 +103,52 @@ impl OpenFile {
             .map_err(|e| RwError::io("read", &self.path, &e))?;
         Ok(rest)
     }
+
+    /// The whole file, NUL bytes and all.
+    pub fn read_all(mut self) -> Result<Vec<u8>, RwError> {
+        let mut bytes = try_vec::<u8>(self.size, || {
+            RwError::io_reason("read", &self.path, "not enough memory for the whole file")
+        })?;
+        self.file
+            .read_to_end(&mut bytes)
+            .map_err(|e| RwError::io("read", &self.path, &e))?;
+        Ok(bytes)
+    }
+
+    /// The whole file as UTF-8 text; an `Encoding` error gives the offset of
+    /// the first NUL byte or invalid UTF-8 sequence.
+    pub fn read_text(self) -> Result<String, RwError> {
+        let path = self.path.clone();
+        let bytes = self.read_all()?;
+        let invalid_at = std::str::from_utf8(&bytes).err().map(|e| e.valid_up_to());
+        let nul_at = memchr::memchr(0, &bytes);
+        let bad = match (nul_at, invalid_at) {
+            (Some(nul), Some(inv)) if nul < inv => Some((nul, "a NUL byte")),
+            (_, Some(inv)) => Some((inv, "invalid UTF-8")),
+            (Some(nul), None) => Some((nul, "a NUL byte")),
+            (None, None) => None,
+        };
+        match bad {
+            Some((offset, what)) => Err(RwError::Encoding {
+                path: path.display().to_string(),
+                offset: offset as u64,
+                what,
+            }),
+            // from_utf8 just said yes, so this cannot fail.
+            None => String::from_utf8(bytes).map_err(|e| RwError::Internal(e.to_string())),
+        }
+    }
 }
 
-/// Reads below this size are not worth a thread.
-pub const PARALLEL_READ_MIN: usize = 64 << 20;
-
-/// Fills `buf` from `offset` until it is full or the file ends.
-fn read_full_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+/// Calls `read_some(unfilled part, bytes so far)` until `buf` is full or a
+/// read returns 0 (the end of the file), retrying interrupted reads.
+fn fill_with(
+    buf: &mut [u8],
+    mut read_some: impl FnMut(&mut [u8], usize) -> io::Result<usize>,
+) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
-        #[cfg(unix)]
-        let got =
-            std::os::unix::fs::FileExt::read_at(file, &mut buf[filled..], offset + filled as u64);
-        #[cfg(windows)]
-        let got = std::os::windows::fs::FileExt::seek_read(
-            file,
-            &mut buf[filled..],
-            offset + filled as u64,
-        );
-        match got {
+        match read_some(&mut buf[filled..], filled) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -139,39 +158,24 @@ fn read_full_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// The whole file, NUL bytes and all.
-pub fn read_bytes(path: &Path) -> Result<Vec<u8>, RwError> {
-    let mut file = open_regular(path)?;
-    let mut bytes = try_vec::<u8>(file.size, || {
-        RwError::io_reason("read", path, "not enough memory for the whole file")
-    })?;
-    file.file
-        .read_to_end(&mut bytes)
-        .map_err(|e| RwError::io("read", path, &e))?;
-    Ok(bytes)
+/// Reads below this size are not worth a thread.
+pub const PARALLEL_READ_MIN: usize = 64 << 20;
+
+/// Fills `buf` from `offset` until it is full or the file ends.
+fn read_full_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    fill_with(buf, |part, done| {
+        let at = offset + done as u64;
+        #[cfg(unix)]
+        let got = std::os::unix::fs::FileExt::read_at(file, part, at);
+        #[cfg(windows)]
+        let got = std::os::windows::fs::FileExt::seek_read(file, part, at);
+        got
+    })
 }
 
-/// The whole file as UTF-8 text; an `Encoding` error gives the offset of the
-/// first NUL byte or invalid UTF-8 sequence.
-pub fn read_text(path: &Path) -> Result<String, RwError> {
-    let bytes = read_bytes(path)?;
-    let invalid_at = std::str::from_utf8(&bytes).err().map(|e| e.valid_up_to());
-    let nul_at = memchr::memchr(0, &bytes);
-    let bad = match (nul_at, invalid_at) {
-        (Some(nul), Some(inv)) if nul < inv => Some((nul, "a NUL byte")),
-        (_, Some(inv)) => Some((inv, "invalid UTF-8")),
-        (Some(nul), None) => Some((nul, "a NUL byte")),
-        (None, None) => None,
-    };
-    match bad {
-        Some((offset, what)) => Err(RwError::Encoding {
-            path: path.display().to_string(),
-            offset: offset as u64,
-            what,
-        }),
-        // from_utf8 just said yes, so this cannot fail.
-        None => String::from_utf8(bytes).map_err(|e| RwError::Internal(e.to_string())),
-    }
+/// The whole file, NUL bytes and all.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, RwError> {
+    open_regular(path)?.read_all()
 }
 
 /// Replaces `path` with `data`: see [`write_atomic_from`].
@@ -348,6 +352,10 @@ impl Drop for TempFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read_text(path: &Path) -> Result<String, RwError> {
+        open_regular(path)?.read_text()
+    }
 
     fn dir_entries(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)

@@ -5,7 +5,7 @@
 
 use crate::errors::RwError;
 use crate::fileio::{open_regular, OpenFile};
-use crate::parallel::{Cancel, Progress};
+use crate::parallel::Cancel;
 use rayon::prelude::*;
 use sha1::Digest;
 use std::cell::RefCell;
@@ -132,19 +132,10 @@ pub fn hash_files(
     algo: Algo,
     paths: &[PathBuf],
     cancel: &Cancel,
-    progress: &Progress,
 ) -> Result<Vec<Option<String>>, RwError> {
-    progress
-        .files_total
-        .store(paths.len() as u64, Ordering::Relaxed);
     let digests: Vec<Option<String>> = paths
         .par_iter()
-        .map(|path| {
-            let digest =
-                with_buffer(|buf| hash_file(algo, path, buf, cancel, Some(&progress.bytes_done)));
-            progress.files_done.fetch_add(1, Ordering::Relaxed);
-            digest.ok()
-        })
+        .map(|path| with_buffer(|buf| hash_file(algo, path, buf, cancel, None)).ok())
         .collect();
     if cancel.is_set() {
         return Err(RwError::Interrupted);
@@ -271,12 +262,10 @@ mod tests {
             paths.push(p);
         }
         paths.push(dir.path().join("missing"));
-        let progress = Progress::default();
-        let got = crate::parallel::with_pool(2, || {
-            hash_files(Algo::Sha1, &paths, &Cancel::default(), &progress)
-        })
-        .unwrap()
-        .unwrap();
+        let got =
+            crate::parallel::with_pool(2, || hash_files(Algo::Sha1, &paths, &Cancel::default()))
+                .unwrap()
+                .unwrap();
         for (i, digest) in got.iter().take(50).enumerate() {
             assert_eq!(
                 digest.as_deref(),
@@ -284,10 +273,9 @@ mod tests {
             );
         }
         assert_eq!(got[50], None);
-        assert_eq!(progress.files_done.load(Ordering::Relaxed), 51);
         let cancel = Cancel::default();
         cancel.set();
-        let err = hash_files(Algo::Sha1, &paths, &cancel, &progress).unwrap_err();
+        let err = hash_files(Algo::Sha1, &paths, &cancel).unwrap_err();
         assert_eq!(err.kind(), "interrupt");
     }
 

@@ -34,12 +34,13 @@ fn readit_(path: &str, as_text: bool) -> Robj {
     guarded(|| {
         let path = Path::new(path);
         if as_text {
-            // Checked before reading too, so a huge file is refused at once.
             let fits = |len: u64| i32::try_from(len).is_ok();
-            if std::fs::metadata(path).is_ok_and(|m| !fits(m.len())) {
+            let file = fileio::open_regular(path)?;
+            // Checked before reading too, so a huge file is refused at once.
+            if !fits(file.size) {
                 return Err(too_long_for_a_string(path));
             }
-            let text = fileio::read_text(path)?;
+            let text = file.read_text()?;
             if !fits(text.len() as u64) {
                 return Err(too_long_for_a_string(path));
             }
@@ -221,7 +222,7 @@ fn write_signatures_(
             Nullable::Null => signatures::list_files(dir, Some(manifest))?,
         };
         let signed = run_on_workers(threads, None, |cancel| {
-            signatures::write_signatures(dir, manifest, &names, algo, cancel, &Progress::default())
+            signatures::write_signatures(dir, manifest, &names, algo, cancel)
         })?;
         let (files, digests): (Vec<String>, Vec<String>) = signed
             .into_iter()
@@ -243,7 +244,7 @@ fn hash_files_(paths: Strings, algo: &str, threads: i32) -> Robj {
             .map(|p| PathBuf::from(if p.is_na() { "" } else { p.as_ref() }))
             .collect();
         let digests = run_on_workers(threads, None, |cancel| {
-            hash::hash_files(algo, &paths, cancel, &Progress::default())
+            hash::hash_files(algo, &paths, cancel)
         })?;
         Ok(digests.into())
     })

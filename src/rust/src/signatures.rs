@@ -6,7 +6,7 @@ use crate::errors::RwError;
 use crate::fileio::{open_regular, write_atomic};
 use crate::hash::{hash_files, Algo};
 use crate::manifest::format_line;
-use crate::parallel::{Cancel, Progress};
+use crate::parallel::Cancel;
 use crate::verify::name_to_path;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -46,10 +46,9 @@ pub fn write_signatures(
     names: &[Vec<u8>],
     algo: Algo,
     cancel: &Cancel,
-    progress: &Progress,
 ) -> Result<Vec<(Vec<u8>, String)>, RwError> {
     let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(name_to_path(n))).collect();
-    let digests = hash_files(algo, &paths, cancel, progress)?;
+    let digests = hash_files(algo, &paths, cancel)?;
     let mut signed = Vec::with_capacity(names.len());
     let mut text = Vec::new();
     for ((name, path), digest) in names.iter().zip(&paths).zip(digests) {
@@ -149,14 +148,7 @@ mod tests {
         for algo in [Algo::Sha1, Algo::Sha256] {
             let names = list_files(dir.path(), Some(&manifest)).unwrap();
             let signed = with_pool(2, || {
-                write_signatures(
-                    dir.path(),
-                    &manifest,
-                    &names,
-                    algo,
-                    &Cancel::default(),
-                    &Progress::default(),
-                )
+                write_signatures(dir.path(), &manifest, &names, algo, &Cancel::default())
             })
             .unwrap()
             .unwrap();
@@ -184,7 +176,6 @@ mod tests {
             &names,
             Algo::Sha1,
             &Cancel::default(),
-            &Progress::default(),
         )
         .unwrap_err();
         assert_eq!(err.kind(), "io");
