@@ -1,6 +1,17 @@
 # The only place where a failure becomes an R condition. Rust entry points
 # return a value of class `rwbridge_failure` instead of raising an error
 # (R's longjmp would skip Rust destructors); `rw_unwrap()` raises it here.
+#
+# Where each rule lives. Argument rules (type, length, NA, range, choice,
+# the thread count) are checked in R, once, before Rust is called, as brio
+# does: R sees what the user passed and names it in the message. On the
+# success path an exported function tests its arguments with primitives
+# only; the `check_*()` helpers below, which build the message, run when a
+# test fails (or where the call does enough I/O that their cost is noise).
+# The Rust entry points trust these checks and answer any argument that
+# escaped them with an `rwbridge_internal_error`, never with output. Rules
+# that need the file system or the data (a missing file, invalid UTF-8)
+# live in Rust and come back as `rwbridge_failure` values.
 
 rw_abort <- function(kind, message, call, ...) {
   cond <- errorCondition(
@@ -12,6 +23,7 @@ rw_abort <- function(kind, message, call, ...) {
   stop(cond)
 }
 
+# `call` is evaluated only when there is an error to raise.
 rw_unwrap <- function(result, call = sys.call(-1)) {
   if (!inherits(result, "rwbridge_failure")) {
     return(result)

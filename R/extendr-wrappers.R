@@ -12,11 +12,15 @@ NULL
 
 #' Reads a whole file as a raw vector or one UTF-8 string.
 #' @noRd
-readit_ <- function(path, as_text) .Call(wrap__readit_, path, as_text)
+readit_ <- function(path, as_text, threads) .Call(wrap__readit_, path, as_text, threads)
 
 #' Replaces (or appends to) a file with the bytes of a raw vector.
 #' @noRd
 writeit_ <- function(data, path, append) .Call(wrap__writeit_, data, path, append)
+
+#' The names of the codes that results carry, from the enums themselves.
+#' @noRd
+code_names_ <- function() .Call(wrap__code_names_)
 
 #' Checks every entry of a manifest; a list of columns for R to assemble.
 #' @noRd
@@ -26,7 +30,7 @@ verify_ <- function(dir, manifest, threads, progress, allow_outside) .Call(wrap_
 #' @noRd
 write_signatures_ <- function(dir, manifest, files, algo, threads) .Call(wrap__write_signatures_, dir, manifest, files, algo, threads)
 
-#' Digests of files, `NA` for those that cannot be read.
+#' Digests of files, `NA` for those that cannot be read, and why not.
 #' @noRd
 hash_files_ <- function(paths, algo, threads) .Call(wrap__hash_files_, paths, algo, threads)
 

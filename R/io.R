@@ -3,14 +3,18 @@
 #' Reads the file at `path` in one call: as a raw vector, NUL bytes and all,
 #' or as one UTF-8 string.
 #'
+#' The file is read up to the size it had when it was opened (as
+#' `readBin(path, "raw", file.size(path))` does), so bytes appended while it
+#' is read are not included; a file that reports a size of 0, as those
+#' under `/proc` do, is read to its end.
+#'
 #' Only regular files are read. A FIFO, a device or a directory is refused
 #' at once (it is opened without blocking and checked before any read), so
 #' `readit()` never hangs waiting for a writer.
 #'
 #' Files of 64 MiB or more are read by several threads at once, each
-#' copying its part of the file: as many as option `rwbridge.threads` says
-#' when it is a whole number from 1 to 1024, else every core (see
-#' [rwbridge]).
+#' copying its part of the file: as many as option `rwbridge.threads` says,
+#' else every core (see [rwbridge]).
 #'
 #' Differences from base R: unlike `readBin()`, no length needs to be given
 #' and a raw file over 2 GiB comes back as a long vector; unlike
@@ -25,7 +29,7 @@
 #'   in UTF-8 (`as = "text"`).
 #' @section Errors:
 #' * `rwbridge_type_error`: `path` is not a single non-`NA` string, or `as`
-#'   is not a single string.
+#'   is not a single string, or option `rwbridge.threads` is not a number.
 #' * `rwbridge_value_error`: `as` is not `"raw"` or `"text"`; or the text is
 #'   over 2 GiB, the limit of one R string.
 #' * `rwbridge_io_error`: the file is missing, is a directory or another
@@ -43,8 +47,6 @@
 #' readit(path, as = "text")
 #' unlink(path)
 readit <- function(path, as = c("raw", "text")) {
-  # Small files take a few microseconds, so the checks take their quick
-  # form first and call the full ones only to raise the error.
   if (!is.character(path) || length(path) != 1L || is.na(path)) {
     check_string(path, "path")
   }
@@ -52,7 +54,9 @@ readit <- function(path, as = c("raw", "text")) {
   if (startsWith(path, "~")) {
     path <- path.expand(path)
   }
-  result <- readit_(enc2utf8(path), as_text)
+  threads <- getOption("rwbridge.threads")
+  threads <- if (is.null(threads)) 0L else rw_threads(NULL)
+  result <- readit_(enc2utf8(path), as_text, threads)
   if (is.list(result)) rw_unwrap(result) else result
 }
 
@@ -95,14 +99,22 @@ readit <- function(path, as = c("raw", "text")) {
 #' length(readit(path))
 #' unlink(path)
 writeit <- function(data, path, append = FALSE) {
-  if (is.character(data)) {
-    check_string(data, "data")
-    data <- charToRaw(enc2utf8(data))
-  } else if (!is.raw(data)) {
-    rw_abort("type", sprintf("`data` must be a raw vector or a single string, not %s.",
-                             rw_describe(data)), call = sys.call())
+  if (!is.raw(data)) {
+    if (!is.character(data)) {
+      rw_abort("type", sprintf("`data` must be a raw vector or a single string, not %s.",
+                               rw_describe(data)), call = sys.call())
+    }
+    data <- charToRaw(enc2utf8(check_string(data, "data")))
   }
-  check_string(path, "path")
-  check_flag(append, "append")
-  invisible(rw_unwrap(writeit_(data, rw_path(path), append)))
+  if (!is.character(path) || length(path) != 1L || is.na(path)) {
+    check_string(path, "path")
+  }
+  if (!is.logical(append) || length(append) != 1L || is.na(append)) {
+    check_flag(append, "append")
+  }
+  if (startsWith(path, "~")) {
+    path <- path.expand(path)
+  }
+  result <- writeit_(data, enc2utf8(path), append)
+  invisible(if (is.list(result)) rw_unwrap(result) else result)
 }

@@ -2,7 +2,9 @@
 #'
 #' Finds the elements of `x` far from its centre: the rule of the numpy
 #' detector `np.where(np.abs(x - x.mean()) > 2 * x.std())`, done in Rust on
-#' R's own memory (no copy of `x`), in two parallel passes.
+#' R's own memory (no copy of `x`). Vectors of up to 65,536 values are
+#' processed on the calling thread; longer ones on worker threads (see
+#' [rwbridge]). The result does not depend on which.
 #'
 #' * `"zscore"`: indices where `abs(x - mean) > threshold * sd`, with the
 #'   **population** standard deviation (divisor `n`, as numpy's `std()`;
@@ -44,7 +46,7 @@
 #' @seealso [plot_outliers()] to see them.
 #' @export
 #' @examples
-#' # The seed's own test: uniform values with three planted outliers.
+#' # Uniform values with three planted outliers.
 #' set.seed(1)
 #' x <- runif(1000)
 #' x[c(8, 114, 836)] <- 97
@@ -54,13 +56,19 @@
 #' y <- c(rnorm(100), 50, NA, Inf)
 #' detect_outliers(y, threshold = 3, method = "mad")
 detect_outliers <- function(x, threshold = 2, method = c("zscore", "mad")) {
-  if (!(is.double(x) || is.integer(x)) || is.factor(x)) {
+  if (!(is.double(x) || is.integer(x)) || (is.object(x) && inherits(x, "factor"))) {
     rw_abort("type", sprintf("`x` must be a double or integer vector, not %s.", rw_describe(x)),
              call = sys.call())
   }
-  threshold <- check_number(threshold, "threshold")
-  method <- check_choice(method, c("zscore", "mad"), "method")
-  rw_unwrap(detect_outliers_(x, threshold, method, rw_threads(NULL)))
+  if (!is.double(threshold) || length(threshold) != 1L || !is.finite(threshold) ||
+      threshold < 0 || is.object(threshold)) {
+    threshold <- check_number(threshold, "threshold")
+  }
+  method <- if (missing(method)) "zscore" else check_choice(method, c("zscore", "mad"), "method")
+  threads <- getOption("rwbridge.threads")
+  threads <- if (is.null(threads)) 0L else rw_threads(NULL)
+  result <- detect_outliers_(x, threshold, method, threads)
+  if (is.list(result)) rw_unwrap(result) else result
 }
 
 #' Plot a vector with its outliers highlighted

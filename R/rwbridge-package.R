@@ -19,11 +19,33 @@
 #' Ctrl-C during long work stops the worker threads and ends the call with
 #' an ordinary `interrupt` condition.
 #'
+#' @section Where the work runs:
+#' Small work runs on the R thread itself: no thread is started, woken or
+#' waited for, so a call on ten values costs about what base R's one-liner
+#' costs. Larger work runs on worker threads that are started by the first
+#' call that needs them and kept, asleep, for the calls that follow. The
+#' sizes were chosen by measuring both ways on a two-core machine
+#' (`bench/sweep.R` in the sources):
+#' * [detect_outliers()]: vectors of up to 65,536 values run inline. Handing
+#'   work to the workers and collecting it costs about 20 microseconds,
+#'   which one core spends on about that many values.
+#' * [verify()], [hash_files()], [write_signatures()]: a list of fewer than
+#'   8 files is hashed inline, in order, until 300 microseconds have
+#'   passed, then the rest is shared with the workers; 8 files or more are
+#'   shared from the start, the R thread hashing its share too.
+#' * [readit()]: files of 64 MiB or more are read by several threads.
+#'
+#' The results never depend on where the work ran. The workers survive
+#' `fork()`: a forked child (`parallel::mclapply()`, `future`'s multicore
+#' plan) starts its own the first time it needs them. Ctrl-C is seen
+#' within a tenth of a second, inline or not.
+#'
 #' @section Options:
-#' * `rwbridge.threads`: the number of worker threads when `threads = NULL`.
-#'   Unset, rwbridge uses every core the process may run on, or 2 when the
-#'   environment variable `_R_CHECK_LIMIT_CORES_` is set (as
-#'   `R CMD check --as-cran` does).
+#' * `rwbridge.threads`: the number of threads when `threads = NULL`, a
+#'   whole number from 1 to 1024, read at every call. Unset, rwbridge uses
+#'   every core the process may run on, or 2 when the environment variable
+#'   `_R_CHECK_LIMIT_CORES_` is set (as `R CMD check --as-cran` does). Any
+#'   other value is an error naming the option.
 #'
 #' @keywords internal
 #' @useDynLib rwbridge, .registration = TRUE

@@ -69,37 +69,35 @@ verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NUL
   dir <- rw_path(dir)
   manifest_path <- rw_manifest_path(dir, manifest)
   columns <- rw_unwrap(verify_(dir, manifest_path, threads, progress, allow_outside))
-  result <- data.frame(
-    line = columns$line, file = columns$file, algo = rw_algos[columns$algo],
+  result <- rw_data_frame(
+    line = columns$line, file = columns$file, algo = rw_codes$algo[columns$algo],
     expected = columns$expected, actual = columns$actual,
-    status = rw_statuses[columns$status], stringsAsFactors = FALSE
+    status = rw_codes$status[columns$status]
   )
-  malformed <- data.frame(
-    line = columns$malformed_line, text = columns$malformed_text,
-    stringsAsFactors = FALSE
-  )
+  malformed <- rw_data_frame(line = columns$malformed_line, text = columns$malformed_text)
   attr(result, "malformed") <- malformed
   attr(result, "dir") <- dir
   class(result) <- c("rwbridge_verification", "data.frame")
-  if (nrow(malformed) > 0) {
+  malformed_count <- length(columns$malformed_line)
+  if (malformed_count > 0) {
     warning(warningCondition(
       sprintf("%s in '%s' could not be parsed and %s skipped: %s.",
-              rw_count(nrow(malformed), "line"), manifest_path,
-              if (nrow(malformed) == 1) "was" else "were",
+              rw_count(malformed_count, "line"), manifest_path,
+              if (malformed_count == 1) "was" else "were",
               rw_list_lines(malformed$line)),
       class = "rwbridge_malformed_warning", call = sys.call()
     ))
   }
-  failing <- result$status != "ok"
-  if (error && (any(failing) || nrow(malformed) > 0)) {
+  failing <- if (error) result$status != "ok"
+  if (error && (malformed_count > 0 || any(failing))) {
     problems <- c(
       if (any(failing)) {
-        sprintf("%s of %s not ok: %s", rw_count(sum(failing), "file"), nrow(result),
+        sprintf("%s of %s not ok: %s", rw_count(sum(failing), "file"), length(failing),
                 paste0("'", result$file[failing], "' (", result$status[failing], ")",
                        collapse = ", "))
       },
-      if (nrow(malformed) > 0) {
-        sprintf("%s: %s", rw_count(nrow(malformed), "malformed line"),
+      if (malformed_count > 0) {
+        sprintf("%s: %s", rw_count(malformed_count, "malformed line"),
                 rw_list_lines(malformed$line, limit = Inf))
       }
     )
@@ -115,11 +113,12 @@ print.rwbridge_verification <- function(x, ...) {
   if (!all(c("file", "status") %in% names(x))) {
     return(NextMethod())
   }
-  counts <- vapply(rw_statuses, function(s) sum(x$status == s), integer(1))
+  statuses <- rw_codes$status
+  counts <- vapply(statuses, function(s) sum(x$status == s), integer(1))
   dir <- attr(x, "dir")
   cat(sprintf("<rwbridge verification> %s checked%s\n", rw_count(nrow(x), "file"),
               if (is.null(dir)) "" else paste0(" in '", dir, "'")))
-  cat(paste0("  ", rw_statuses, ": ", counts, collapse = ""), "\n", sep = "")
+  cat(paste0("  ", statuses, ": ", counts, collapse = ""), "\n", sep = "")
   bad <- x$status != "ok"
   if (any(bad)) {
     cat("Not ok:\n")
@@ -210,24 +209,33 @@ write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL,
 #' hash_files(path, algo = "sha256", threads = 2)
 #' unlink(path)
 hash_files <- function(paths, algo = c("sha1", "sha256"), threads = NULL) {
-  check_paths(paths, "paths", allow_na = TRUE)
-  algo <- check_choice(algo, c("sha1", "sha256"), "algo")
-  threads <- rw_threads(threads)
-  digests <- rw_unwrap(hash_files_(rw_path(paths), algo, threads))
-  unreadable <- is.na(digests)
-  if (any(unreadable)) {
+  if (!is.character(paths)) {
+    check_paths(paths, "paths", allow_na = TRUE)
+  }
+  algo <- if (missing(algo)) "sha1" else check_choice(algo, c("sha1", "sha256"), "algo")
+  expanded <- if (any(startsWith(paths, "~"), na.rm = TRUE)) path.expand(paths) else paths
+  result <- rw_unwrap(hash_files_(enc2utf8(expanded), algo, rw_threads(threads)))
+  digests <- result$digest
+  if (anyNA(digests)) {
+    unreadable <- is.na(digests)
     warning(warningCondition(
       sprintf("cannot read %s: %s.", rw_count(sum(unreadable), "file"),
-              paste0("'", paths[unreadable], "'", collapse = ", ")),
+              paste0("'", paths[unreadable], "' (", result$reason[unreadable], ")",
+                     collapse = ", ")),
       class = "rwbridge_unreadable_warning", call = sys.call()
     ))
   }
   digests
 }
 
-# In the order of the Rust enums `Status` and `Algo`, whose codes index them.
-rw_statuses <- c("ok", "mismatch", "missing", "unreadable", "refused")
-rw_algos <- c("sha1", "sha256")
+# A data frame from equal-length columns, without data.frame()'s checks.
+rw_data_frame <- function(...) {
+  columns <- list(...)
+  rows <- length(columns[[1L]])
+  attr(columns, "row.names") <- if (rows > 0L) c(NA_integer_, -rows) else integer()
+  class(columns) <- "data.frame"
+  columns
+}
 
 rw_count <- function(n, noun) {
   paste(n, if (n == 1) noun else paste0(noun, "s"))

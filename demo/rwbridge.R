@@ -28,7 +28,7 @@ tryCatch(verify(logs, error = TRUE), rwbridge_verify_error = function(e) {
   cat("with error = TRUE:", conditionMessage(e), "\n")
 })
 
-## 3. detect_outliers(): the seed's numpy example, 1000 uniform values and
+## 3. detect_outliers(): the numpy example from the articles, 1000 uniform values and
 ## three planted outliers at 0-based 7, 113 and 835 (1-based 8, 114, 836).
 set.seed(2026)
 x <- runif(1000)
@@ -41,6 +41,6 @@ print(detect_outliers(y, threshold = 6, method = "mad"))
 
 png_path <- file.path(Sys.getenv("RWBRIDGE_DEMO_DIR", tempdir()), "rwbridge-outliers.png")
 grDevices::png(png_path, width = 900, height = 500)
-plot_outliers(x, main = "detect_outliers() on the seed's example")
+plot_outliers(x, main = "detect_outliers(): three planted outliers")
 invisible(grDevices::dev.off())
 cat("plot saved to", png_path, "\n")

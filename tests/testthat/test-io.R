@@ -23,10 +23,12 @@ test_that("files of 64 MiB and more are read by several threads, exactly", {
   path <- withr::local_tempfile()
   bytes <- as.raw(sample(0:255, 64 * 2^20 + 7, replace = TRUE))
   writeBin(bytes, path)
-  for (threads in list(NULL, 1, 2, 3L, "not a number")) {
+  for (threads in list(NULL, 1, 2, 3L)) {
     withr::local_options(rwbridge.threads = threads)
     expect_identical(readit(path), bytes, label = format(threads))
   }
+  withr::local_options(rwbridge.threads = "not a number")
+  expect_error(readit(path), "rwbridge.threads", class = "rwbridge_type_error")
 })
 
 test_that("text mode returns one UTF-8 string and keeps line endings", {

@@ -213,7 +213,7 @@ test_that("a missing manifest is an io error; bad arguments are classed", {
   expect_error(verify(dir, progress = NA), "`progress`", class = "rwbridge_type_error")
   expect_error(verify(NULL), "`dir`", class = "rwbridge_type_error")
   withr::local_options(rwbridge.threads = -1)
-  expect_error(verify(coreutils), "`threads`", class = "rwbridge_value_error")
+  expect_error(verify(coreutils), "Option `rwbridge.threads`", class = "rwbridge_value_error")
 })
 
 test_that("an absolute manifest path is read as given", {
@@ -245,7 +245,7 @@ test_that("progress = TRUE draws a progress line on stderr; FALSE draws none", {
   expect_identical(quiet, character())
 })
 
-test_that("Ctrl-C stops verify() within a second and leaves no thread running", {
+test_that("Ctrl-C stops verify() within a second and leaves no worker busy", {
   skip_on_os("windows")
   skip_on_cran()
   skip_if_not_installed("processx")
@@ -253,11 +253,19 @@ test_that("Ctrl-C stops verify() within a second and leaves no thread running", 
   script <- withr::local_tempfile(fileext = ".R")
   writeLines(c(
     "library(rwbridge)",
-    "threads <- function() length(list.files('/proc/self/task'))",
-    "before <- threads()",
+    "tasks <- function() list.files('/proc/self/task', full.names = TRUE)",
+    "first <- function(f) readLines(f, n = 1L, warn = FALSE)",
+    # The workers are kept between calls, asleep; one call makes them.
+    "options(rwbridge.threads = 2)",
+    "invisible(detect_outliers(runif(1e6), method = 'mad'))",
+    "before <- length(tasks())",
     "cat('ready\\n')",
     sprintf("res <- tryCatch(verify('%s', threads = 2), interrupt = function(e) 'interrupted')", dir),
-    "cat(if (is.character(res)) res else 'finished', 'extra threads:', threads() - before, '\\n')"
+    "Sys.sleep(0.3)",
+    "workers <- tasks()[startsWith(vapply(file.path(tasks(), 'comm'), first, ''), 'rwbridge-work')]",
+    "state <- vapply(file.path(workers, 'stat'), function(f) sub('^.*\\\\) (.).*$', '\\\\1', first(f)), '')",
+    "cat(if (is.character(res)) res else 'finished', 'extra threads:', length(tasks()) - before,",
+    "    'workers:', length(workers), 'busy:', sum(state == 'R'), '\\n')"
   ), script)
   child <- processx::process$new(file.path(R.home("bin"), "Rscript"), script,
                                  stdout = "|", stderr = "|")
@@ -278,5 +286,5 @@ test_that("Ctrl-C stops verify() within a second and leaves no thread running", 
   output <- paste0(output, child$read_all_output())
   expect_false(child$is_alive())
   expect_lt(elapsed, 1)
-  expect_match(output, "interrupted extra threads: 0", fixed = TRUE)
+  expect_match(output, "interrupted extra threads: 0 workers: 2 busy: 0", fixed = TRUE)
 })

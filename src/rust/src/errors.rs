@@ -1,6 +1,7 @@
 //! The one error type of the crate. Every fallible core function returns
 //! `Result<T, RwError>`; the binding turns an `RwError` into an R condition
-//! whose class is `rwbridge_<kind>_error`. Never touches R.
+//! whose class is `rwbridge_<kind>_error`. Wrong argument types are R's to
+//! catch (`R/errors.R`), so there is no kind for them here. Never touches R.
 
 use std::io;
 use std::path::Path;
@@ -8,12 +9,13 @@ use std::path::Path;
 /// What went wrong, with the path or argument it concerns and the reason.
 #[derive(Debug, thiserror::Error)]
 pub enum RwError {
-    /// The file system said no.
-    #[error("cannot {op} '{path}': {reason}")]
+    /// The file system said no; `source` says why.
+    #[error("cannot {op} '{path}': {}", os_reason(source))]
     Io {
         op: &'static str,
         path: String,
-        reason: String,
+        #[source]
+        source: io::Error,
     },
     /// Text mode met a NUL byte or invalid UTF-8.
     #[error("cannot read '{path}' as text: {what} at byte offset {offset}")]
@@ -22,9 +24,6 @@ pub enum RwError {
         offset: u64,
         what: &'static str,
     },
-    /// An argument of the wrong type or length.
-    #[error("`{arg}` must be {expected}")]
-    Type { arg: &'static str, expected: String },
     /// An argument of the right type with a bad value.
     #[error("`{arg}` {reason}")]
     Value { arg: &'static str, reason: String },
@@ -39,20 +38,33 @@ pub enum RwError {
 impl RwError {
     /// An I/O error on `path`, with the OS reason as base R words it
     /// ("No such file or directory"), without Rust's "(os error 2)" suffix.
-    pub fn io(op: &'static str, path: &Path, err: &io::Error) -> Self {
+    pub fn io(op: &'static str, path: &Path, source: io::Error) -> Self {
         Self::Io {
             op,
             path: path.display().to_string(),
-            reason: os_reason(err),
+            source,
         }
     }
 
     /// An I/O failure that is not an OS error code, such as "not a regular file".
     pub fn io_reason(op: &'static str, path: &Path, reason: impl Into<String>) -> Self {
-        Self::Io {
-            op,
-            path: path.display().to_string(),
-            reason: reason.into(),
+        Self::io(op, path, io::Error::other(reason.into()))
+    }
+
+    /// Why it failed, without the operation and the path, to follow a name
+    /// in a list: "no such file or directory" for an I/O error, the whole
+    /// message otherwise.
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Io { source, .. } => {
+                let reason = os_reason(source);
+                let mut chars = reason.chars();
+                match chars.next() {
+                    Some(first) => first.to_lowercase().chain(chars).collect(),
+                    None => reason,
+                }
+            }
+            other => other.to_string(),
         }
     }
 
@@ -61,7 +73,6 @@ impl RwError {
         match self {
             Self::Io { .. } => "io",
             Self::Encoding { .. } => "encoding",
-            Self::Type { .. } => "type",
             Self::Value { .. } => "value",
             Self::Interrupted => "interrupt",
             Self::Internal(_) => "internal",
@@ -103,13 +114,16 @@ mod tests {
     #[test]
     fn io_reason_drops_the_os_error_suffix() {
         let err = io::Error::from_raw_os_error(libc::ENOENT);
-        let e = RwError::io("open", Path::new("/no/such"), &err);
+        let e = RwError::io("open", Path::new("/no/such"), err);
         assert_eq!(
             e.to_string(),
             "cannot open '/no/such': No such file or directory"
         );
         assert_eq!(e.kind(), "io");
         assert_eq!(e.path(), Some("/no/such"));
+        assert_eq!(e.reason(), "no such file or directory");
+        let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<io::Error>());
+        assert_eq!(source.map(io::Error::kind), Some(io::ErrorKind::NotFound));
     }
 
     #[test]
@@ -122,13 +136,6 @@ mod tests {
                     what: "a NUL byte",
                 },
                 "encoding",
-            ),
-            (
-                RwError::Type {
-                    arg: "x",
-                    expected: "a number".into(),
-                },
-                "type",
             ),
             (
                 RwError::Value {

@@ -4,10 +4,10 @@
 //! file behind on failure. Never touches R.
 
 use crate::errors::{try_vec, RwError};
+use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A regular file opened for reading, with the size it had when opened.
 pub struct OpenFile {
@@ -21,7 +21,7 @@ pub struct OpenFile {
 pub fn open_regular(path: &Path) -> Result<OpenFile, RwError> {
     let file = nonblocking(OpenOptions::new().read(true))
         .open(path)
-        .map_err(|e| RwError::io("open", path, &e))?;
+        .map_err(|e| RwError::io("open", path, e))?;
     OpenFile::new(file, path)
 }
 
@@ -30,7 +30,7 @@ impl OpenFile {
     /// it is a regular file. Checked on the descriptor, so the file cannot
     /// be swapped between the check and the reads.
     pub fn new(file: File, path: &Path) -> Result<OpenFile, RwError> {
-        let meta = file.metadata().map_err(|e| RwError::io("open", path, &e))?;
+        let meta = file.metadata().map_err(|e| RwError::io("open", path, e))?;
         if !meta.is_file() {
             return Err(not_regular("read", path, meta.file_type()));
         }
@@ -44,7 +44,7 @@ impl OpenFile {
     /// Reads into `buf` until it is full or the file ends; returns the bytes read.
     pub fn fill(&mut self, buf: &mut [u8]) -> Result<usize, RwError> {
         let file = &mut self.file;
-        fill_with(buf, |part, _| file.read(part)).map_err(|e| RwError::io("read", &self.path, &e))
+        fill_with(buf, |part, _| file.read(part)).map_err(|e| RwError::io("read", &self.path, e))
     }
 
     /// As [`OpenFile::fill`], with reads of at least `PARALLEL_READ_MIN`
@@ -83,7 +83,7 @@ impl OpenFile {
         // What was read is a prefix of the file only up to the first short part.
         let mut filled = 0;
         for (len, got) in parts {
-            let n = got.map_err(|e| RwError::io("read", &self.path, &e))?;
+            let n = got.map_err(|e| RwError::io("read", &self.path, e))?;
             filled += n;
             if n < len {
                 break;
@@ -91,7 +91,7 @@ impl OpenFile {
         }
         self.file
             .seek(SeekFrom::Start(filled as u64))
-            .map_err(|e| RwError::io("read", &self.path, &e))?;
+            .map_err(|e| RwError::io("read", &self.path, e))?;
         Ok(filled)
     }
 
@@ -100,7 +100,7 @@ impl OpenFile {
         let mut rest = Vec::new();
         self.file
             .read_to_end(&mut rest)
-            .map_err(|e| RwError::io("read", &self.path, &e))?;
+            .map_err(|e| RwError::io("read", &self.path, e))?;
         Ok(rest)
     }
 
@@ -111,7 +111,7 @@ impl OpenFile {
         })?;
         self.file
             .read_to_end(&mut bytes)
-            .map_err(|e| RwError::io("read", &self.path, &e))?;
+            .map_err(|e| RwError::io("read", &self.path, e))?;
         Ok(bytes)
     }
 
@@ -194,31 +194,48 @@ pub fn write_atomic_from(path: &Path, source: &mut dyn Read) -> Result<u64, RwEr
         Ok(meta) if !meta.is_file() => return Err(not_regular("write", path, meta.file_type())),
         Ok(meta) => Some(meta),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(RwError::io("write", path, &e)),
+        Err(e) => return Err(RwError::io("write", path, e)),
     };
     let dir = parent_dir(&target);
-    let (mut temp, mut file) = TempFile::create_in(dir, &target).map_err(|e| {
+    let fail = |e: io::Error| RwError::io("write", path, e);
+    // Removed when dropped, so on every early return below.
+    let mut temp = temp_file_in(dir, &target).map_err(|e| {
         if e.kind() == io::ErrorKind::NotFound {
             RwError::io_reason("write", path, "its directory does not exist")
         } else {
-            RwError::io("write", path, &e)
+            fail(e)
         }
     })?;
-    let fail = |e: io::Error| RwError::io("write", path, &e);
     if let Some(meta) = existing {
-        file.set_permissions(meta.permissions()).map_err(fail)?;
+        temp.as_file()
+            .set_permissions(meta.permissions())
+            .map_err(fail)?;
     }
-    let written = io::copy(source, &mut file).map_err(fail)?;
-    file.sync_all().map_err(fail)?;
-    drop(file);
-    fs::rename(&temp.path, &target).map_err(fail)?;
-    temp.renamed = true;
+    let written = io::copy(source, temp.as_file_mut()).map_err(fail)?;
+    temp.as_file().sync_all().map_err(fail)?;
+    temp.persist(&target).map_err(|e| fail(e.error))?;
     // Makes the rename itself durable; not every file system allows it, and
     // the data is already in place, so a failure here is not the caller's.
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
     Ok(written)
+}
+
+/// A new file `.<target name>.XXXXXX.rwbridge-tmp` in `dir`, removed when
+/// dropped unless persisted. Opened by hand rather than with `tempfile_in`,
+/// so that a new file gets the usual mode (0666 less the umask) and not
+/// 0600, and an error is the OS's own, without the temporary name.
+fn temp_file_in(dir: &Path, target: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let mut prefix = OsString::from(".");
+    prefix.push(target.file_name().unwrap_or_default());
+    prefix.push(".");
+    tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".rwbridge-tmp")
+        .make_in(dir, |temp| {
+            OpenOptions::new().write(true).create_new(true).open(temp)
+        })
 }
 
 /// Appends `data` to `path` (creating it if needed) and syncs it.
@@ -232,7 +249,7 @@ pub fn append(path: &Path, data: &[u8]) -> Result<u64, RwError> {
         if e.kind() == io::ErrorKind::NotFound {
             RwError::io_reason("append to", path, "its directory does not exist")
         } else {
-            RwError::io("append to", path, &e)
+            RwError::io("append to", path, e)
         }
     };
     let mut file = nonblocking(OpenOptions::new().append(true).create(true))
@@ -250,28 +267,24 @@ pub fn append(path: &Path, data: &[u8]) -> Result<u64, RwError> {
 /// Describes a file type for messages: "directory", "FIFO", ...
 fn describe(file_type: fs::FileType) -> &'static str {
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_fifo() {
-            return "FIFO";
-        }
-        if file_type.is_char_device() {
-            return "character device";
-        }
-        if file_type.is_block_device() {
-            return "block device";
-        }
-        if file_type.is_socket() {
-            return "socket";
-        }
-    }
-    if file_type.is_dir() {
-        "directory"
-    } else if file_type.is_symlink() {
-        "symbolic link"
-    } else {
-        "special file"
-    }
+    use std::os::unix::fs::FileTypeExt;
+    let kinds = [
+        (file_type.is_dir(), "directory"),
+        (file_type.is_symlink(), "symbolic link"),
+        #[cfg(unix)]
+        (file_type.is_fifo(), "FIFO"),
+        #[cfg(unix)]
+        (file_type.is_char_device(), "character device"),
+        #[cfg(unix)]
+        (file_type.is_block_device(), "block device"),
+        #[cfg(unix)]
+        (file_type.is_socket(), "socket"),
+    ];
+    // A file has one type, so the order does not matter.
+    kinds
+        .into_iter()
+        .find_map(|(is, name)| is.then_some(name))
+        .unwrap_or("special file")
 }
 
 fn not_regular(op: &'static str, path: &Path, file_type: fs::FileType) -> RwError {
@@ -309,49 +322,10 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// A temporary file that removes itself unless it was renamed into place.
-struct TempFile {
-    path: PathBuf,
-    renamed: bool,
-}
-
-impl TempFile {
-    fn create_in(dir: &Path, target: &Path) -> io::Result<(TempFile, File)> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let stem = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        loop {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let name = format!(".{stem}.{}-{n}.rwbridge-tmp", std::process::id());
-            let path = dir.join(name);
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(file) => {
-                    let temp = TempFile {
-                        path,
-                        renamed: false,
-                    };
-                    return Ok((temp, file));
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(e),
-            }
-        }
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.renamed {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{assert_says, one_file};
 
     fn read_text(path: &Path) -> Result<String, RwError> {
         open_regular(path)?.read_text()
@@ -379,12 +353,10 @@ mod tests {
 
     #[test]
     fn parallel_fill_reads_exactly_and_positions_for_the_rest() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big");
         let data: Vec<u8> = (0..PARALLEL_READ_MIN + 12345)
             .map(|i| (i % 251) as u8)
             .collect();
-        fs::write(&path, &data).unwrap();
+        let (_dir, path) = one_file("big", &data);
         for threads in [1, 2, 3] {
             let mut file = open_regular(&path).unwrap();
             let mut head = vec![0; data.len() - 5];
@@ -400,9 +372,7 @@ mod tests {
 
     #[test]
     fn empty_file_reads_as_empty() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("empty");
-        fs::write(&path, b"").unwrap();
+        let (_dir, path) = one_file("empty", "");
         assert!(read_bytes(&path).unwrap().is_empty());
         assert_eq!(read_text(&path).unwrap(), "");
     }
@@ -437,15 +407,9 @@ mod tests {
         let missing = dir.path().join("nope");
         let err = read_bytes(&missing).unwrap_err();
         assert_eq!(err.kind(), "io");
-        assert!(
-            err.to_string().contains("No such file or directory"),
-            "{err}"
-        );
+        assert_says(&err, "No such file or directory");
         let err = read_bytes(dir.path()).unwrap_err();
-        assert!(
-            err.to_string().contains("not a regular file (directory)"),
-            "{err}"
-        );
+        assert_says(&err, "not a regular file (directory)");
     }
 
     #[cfg(unix)]
@@ -453,22 +417,17 @@ mod tests {
     fn fifo_is_refused_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo");
-        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: c_path is a valid NUL-terminated string for the call.
-        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        crate::test_support::fifo(&fifo);
         let started = std::time::Instant::now();
         let err = read_bytes(&fifo).unwrap_err();
-        assert!(
-            err.to_string().contains("not a regular file (FIFO)"),
-            "{err}"
-        );
+        assert_says(&err, "not a regular file (FIFO)");
         let err = write_atomic(&fifo, b"x").unwrap_err();
-        assert!(err.to_string().contains("(FIFO)"), "{err}");
+        assert_says(&err, "(FIFO)");
         let err = append(&fifo, b"x").unwrap_err();
-        assert!(err.to_string().contains("(FIFO)"), "{err}");
+        assert_says(&err, "(FIFO)");
         assert!(started.elapsed().as_secs() < 2);
         let err = read_bytes(Path::new("/dev/null")).unwrap_err();
-        assert!(err.to_string().contains("character device"), "{err}");
+        assert_says(&err, "character device");
     }
 
     struct FailingReader {
@@ -489,11 +448,9 @@ mod tests {
 
     #[test]
     fn a_failed_write_keeps_the_old_content_and_no_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("keep.txt");
-        fs::write(&path, b"old content").unwrap();
+        let (dir, path) = one_file("keep.txt", "old content");
         let err = write_atomic_from(&path, &mut FailingReader { left: 100_000 }).unwrap_err();
-        assert!(err.to_string().contains("disk on fire"), "{err}");
+        assert_says(&err, "disk on fire");
         assert_eq!(fs::read(&path).unwrap(), b"old content");
         assert_eq!(dir_entries(dir.path()), vec!["keep.txt"]);
     }
@@ -503,24 +460,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("no/such/dir/f");
         let err = write_atomic(&path, b"x").unwrap_err();
-        assert!(
-            err.to_string().contains("directory does not exist"),
-            "{err}"
-        );
+        assert_says(&err, "directory does not exist");
         let err = append(&path, b"x").unwrap_err();
-        assert!(
-            err.to_string().contains("directory does not exist"),
-            "{err}"
-        );
+        assert_says(&err, "directory does not exist");
     }
 
     #[cfg(unix)]
     #[test]
     fn replace_keeps_permissions_and_follows_links() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().join("real");
-        fs::write(&real, b"v1").unwrap();
+        let (dir, real) = one_file("real", "v1");
         fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&real, &link).unwrap();
@@ -530,8 +479,14 @@ mod tests {
             .file_type()
             .is_symlink());
         assert_eq!(fs::read(&real).unwrap(), b"v2");
-        let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o640);
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&real), 0o640);
+        // A new file gets the mode of any new file (0666 less the umask).
+        let plain = dir.path().join("plain");
+        fs::write(&plain, b"").unwrap();
+        let new = dir.path().join("new");
+        write_atomic(&new, b"").unwrap();
+        assert_eq!(mode(&new), mode(&plain));
     }
 
     #[test]

@@ -5,8 +5,7 @@
 
 use crate::errors::RwError;
 use crate::fileio::{open_regular, OpenFile};
-use crate::parallel::Cancel;
-use rayon::prelude::*;
+use crate::runtime::{Cancel, Runtime};
 use sha1::Digest;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -16,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// small enough to stay in the L2 cache while it is hashed.
 pub const BUFFER_SIZE: usize = 256 * 1024;
 
-/// The digest algorithms a manifest may use. The order is R's `rw_algos`.
+/// The digest algorithms a manifest may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algo {
     Sha1,
@@ -24,13 +23,20 @@ pub enum Algo {
 }
 
 impl Algo {
+    /// Every algorithm; R names one by its position here (1-based).
+    pub const ALL: [Algo; 2] = [Algo::Sha1, Algo::Sha256];
+
+    /// The 1-based position in [`Algo::ALL`].
+    pub fn code(self) -> i32 {
+        Algo::ALL
+            .iter()
+            .position(|&a| a == self)
+            .map_or(0, |i| i as i32 + 1)
+    }
+
     /// From the R argument (`"sha1"`, `"sha256"`).
     pub fn from_name(name: &str) -> Option<Algo> {
-        match name {
-            "sha1" => Some(Algo::Sha1),
-            "sha256" => Some(Algo::Sha256),
-            _ => None,
-        }
+        Algo::ALL.into_iter().find(|a| a.name() == name)
     }
 
     /// The name used in R and in results.
@@ -108,10 +114,13 @@ fn hash_with<D: Digest>(
     buf: &mut [u8],
     cancel: &Cancel,
     bytes_done: Option<&AtomicU64>,
-) -> Result<String, HashFailure> {
+) -> Result<String, HashFailure>
+where
+    sha1::digest::Output<D>: std::fmt::LowerHex,
+{
     let mut hasher = D::new();
     loop {
-        if cancel.is_set() {
+        if cancel.check().is_err() {
             return Err(HashFailure::Cancelled);
         }
         let n = file.fill(buf).map_err(HashFailure::Unreadable)?;
@@ -120,27 +129,26 @@ fn hash_with<D: Digest>(
             done.fetch_add(n as u64, Ordering::Relaxed);
         }
         if n < buf.len() {
-            return Ok(to_hex(&hasher.finalize()));
+            // Lowercase hexadecimal, as `sha1sum` prints it.
+            return Ok(format!("{:x}", hasher.finalize()));
         }
     }
 }
 
-/// Digests of many files, in parallel on the current rayon pool, in the
-/// order given; `None` for a file that cannot be read. Fails only when
-/// cancelled.
+/// Digests of many files, in the order given, run as the runtime decides;
+/// for a file that cannot be read, the reason. Fails only when cancelled.
 pub fn hash_files(
     algo: Algo,
     paths: &[PathBuf],
-    cancel: &Cancel,
-) -> Result<Vec<Option<String>>, RwError> {
-    let digests: Vec<Option<String>> = paths
-        .par_iter()
-        .map(|path| with_buffer(|buf| hash_file(algo, path, buf, cancel, None)).ok())
-        .collect();
-    if cancel.is_set() {
-        return Err(RwError::Interrupted);
-    }
-    Ok(digests)
+    rt: &Runtime,
+) -> Result<Vec<Result<String, RwError>>, RwError> {
+    rt.map(paths, |path, cancel| {
+        with_buffer(|buf| hash_file(algo, path, buf, cancel, None)).map_err(|failure| match failure
+        {
+            HashFailure::Unreadable(e) => e,
+            HashFailure::Cancelled => RwError::Interrupted,
+        })
+    })
 }
 
 /// Runs `f` with this thread's read buffer, allocated once per worker
@@ -162,25 +170,15 @@ pub fn with_buffer<T>(f: impl FnOnce(&mut [u8]) -> T) -> T {
 #[cfg(test)]
 pub fn hash_bytes(algo: Algo, data: &[u8]) -> String {
     match algo {
-        Algo::Sha1 => to_hex(&sha1::Sha1::digest(data)),
-        Algo::Sha256 => to_hex(&sha2::Sha256::digest(data)),
+        Algo::Sha1 => format!("{:x}", sha1::Sha1::digest(data)),
+        Algo::Sha256 => format!("{:x}", sha2::Sha256::digest(data)),
     }
-}
-
-/// Lowercase hexadecimal, as `sha1sum` prints it.
-pub fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0x0f)] as char);
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{one_file, tree};
 
     // FIPS 180 test vectors.
     const VECTORS: [(&[u8], &str, &str); 3] = [
@@ -229,9 +227,7 @@ mod tests {
 
     #[test]
     fn million_a_sha1() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a");
-        std::fs::write(&path, vec![b'a'; 1_000_000]).unwrap();
+        let (_dir, path) = one_file("a", "a".repeat(1_000_000));
         let mut buf = vec![0; BUFFER_SIZE];
         let got = hash_file(Algo::Sha1, &path, &mut buf, &Cancel::default(), None).unwrap();
         assert_eq!(got, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
@@ -239,9 +235,7 @@ mod tests {
 
     #[test]
     fn cancel_and_unreadable() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a");
-        std::fs::write(&path, b"abc").unwrap();
+        let (dir, path) = one_file("a", "abc");
         let cancel = Cancel::default();
         cancel.set();
         let done = AtomicU64::new(0);
@@ -254,28 +248,23 @@ mod tests {
 
     #[test]
     fn many_files_in_order_with_none_for_the_unreadable() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut paths = Vec::new();
-        for i in 0..50 {
-            let p = dir.path().join(format!("f{i}"));
-            std::fs::write(&p, i.to_string()).unwrap();
-            paths.push(p);
-        }
+        let files: Vec<(String, String)> =
+            (0..50).map(|i| (format!("f{i}"), i.to_string())).collect();
+        let dir = tree(&files);
+        let mut paths: Vec<PathBuf> = files.iter().map(|(n, _)| dir.path().join(n)).collect();
         paths.push(dir.path().join("missing"));
-        let got =
-            crate::parallel::with_pool(2, || hash_files(Algo::Sha1, &paths, &Cancel::default()))
-                .unwrap()
-                .unwrap();
+        let got = hash_files(Algo::Sha1, &paths, &Runtime::new(2, None)).unwrap();
         for (i, digest) in got.iter().take(50).enumerate() {
             assert_eq!(
-                digest.as_deref(),
-                Some(hash_bytes(Algo::Sha1, i.to_string().as_bytes()).as_str())
+                digest.as_ref().ok(),
+                Some(&hash_bytes(Algo::Sha1, i.to_string().as_bytes()))
             );
         }
-        assert_eq!(got[50], None);
-        let cancel = Cancel::default();
-        cancel.set();
-        let err = hash_files(Algo::Sha1, &paths, &cancel).unwrap_err();
+        let reason = got[50].as_ref().unwrap_err().to_string();
+        assert!(reason.ends_with("No such file or directory"), "{reason}");
+        let rt = Runtime::new(2, None);
+        rt.cancel().set();
+        let err = hash_files(Algo::Sha1, &paths, &rt).unwrap_err();
         assert_eq!(err.kind(), "interrupt");
     }
 

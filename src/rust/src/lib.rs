@@ -1,36 +1,37 @@
-//! The extendr binding, and the only module that touches R. Each entry
-//! point converts its arguments, calls the pure core, and converts the
-//! result. Errors and panics come back as values of class
-//! `rwbridge_failure`, which R turns into conditions (`R/errors.R`), so
-//! R's error longjmp never crosses a Rust frame. Work on worker threads
-//! runs while this (the R) thread waits and polls for Ctrl-C.
+//! The extendr binding: each entry point converts its arguments, calls the
+//! core, and converts the result. R checks the arguments before calling
+//! (`R/errors.R` says why); an entry point called with anything else fails
+//! with an internal error, never with output. Errors and panics come back
+//! as values of class `rwbridge_failure`, which R raises as conditions, so
+//! R's error longjmp never crosses a Rust frame.
 
 pub mod errors;
 pub mod fileio;
 pub mod hash;
 pub mod manifest;
 pub mod outliers;
-pub mod parallel;
+mod r_api;
+pub mod runtime;
 pub mod signatures;
+#[cfg(test)]
+mod test_support;
 pub mod verify;
 
 use errors::RwError;
 use extendr_api::prelude::*;
-use extendr_ffi::{R_NilValue, Rf_allocVector, Rf_install, SEXP, SEXPTYPE};
+use extendr_ffi::SEXPTYPE;
 use hash::Algo;
 use outliers::Method;
-use parallel::{with_pool, Cancel, Progress};
-use std::ffi::c_void;
+use r_api::{alloc_vector, filled_vector, set_attributes, Scalar};
+use runtime::{panic_message, Meter, Progress, Runtime};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use verify::Status;
 
 /// Reads a whole file as a raw vector or one UTF-8 string.
 /// @noRd
 #[extendr]
-fn readit_(path: &str, as_text: bool) -> Robj {
+fn readit_(path: &str, as_text: bool, threads: i32) -> Robj {
     guarded(|| {
         let path = Path::new(path);
         if as_text {
@@ -46,57 +47,37 @@ fn readit_(path: &str, as_text: bool) -> Robj {
             }
             return Ok(Robj::from(text.as_str()));
         }
-        read_raw(path)
+        read_raw(path, thread_count(threads)?)
     })
 }
 
 /// Reads straight into a freshly allocated R raw vector: no second copy.
-fn read_raw(path: &Path) -> Result<Robj, RwError> {
+fn read_raw(path: &Path, threads: usize) -> Result<Robj, RwError> {
     let mut file = fileio::open_regular(path)?;
     let size = usize::try_from(file.size).map_err(|_| too_big(path))?;
     let mut vector = alloc_vector(SEXPTYPE::RAWSXP, size).ok_or_else(|| too_big(path))?;
     let buf = vector
         .as_raw_slice_mut()
         .ok_or_else(|| RwError::Internal("a raw vector has no bytes".into()))?;
-    // Looked up only for big reads: small ones take microseconds, and
-    // finding the core count reads cgroup files.
-    let threads = if size >= fileio::PARALLEL_READ_MIN {
-        parallel::resolve_threads(threads_option())
+    let readers = if size >= fileio::PARALLEL_READ_MIN {
+        runtime::resolve_threads(threads)
     } else {
         1
     };
-    let got = file.fill_parallel(buf, threads)?;
+    let got = file.fill_parallel(buf, readers)?;
+    // Read up to the size the file had when opened, as `readBin()` with
+    // `file.size()` does; one that reports no size (as /proc files do), or
+    // shrank, is read to its end.
+    if got == size && size > 0 {
+        return Ok(vector);
+    }
     let rest = file.rest()?;
     if got == size && rest.is_empty() {
         return Ok(vector);
     }
-    // The file changed size while we read it: return what is there now.
     let mut bytes = buf[..got].to_vec();
     bytes.extend(rest);
     Ok(Raw::from_bytes(&bytes).into())
-}
-
-/// Option `rwbridge.threads` when it is a whole number from 1 to 1024, else
-/// 0 (the default). For `readit()`, which has no `threads` argument.
-fn threads_option() -> i32 {
-    // SAFETY: on the R thread; the symbol and the option's value are kept
-    // alive by R (the symbol table, the options list), and `Robj` protects
-    // the value before anything else runs.
-    let value = unsafe { Robj::from_sexp(Rf_GetOption1(Rf_install(c"rwbridge.threads".as_ptr()))) };
-    match value
-        .as_real()
-        .or_else(|| value.as_integer().map(f64::from))
-    {
-        Some(n) if (1.0..=1024.0).contains(&n) && n.fract() == 0.0 => n as i32,
-        _ => 0,
-    }
-}
-
-fn no_memory() -> RwError {
-    RwError::Value {
-        arg: "x",
-        reason: "has more outliers than memory can hold".into(),
-    }
 }
 
 fn too_long_for_a_string(path: &Path) -> RwError {
@@ -118,7 +99,7 @@ fn too_big(path: &Path) -> RwError {
 #[extendr]
 fn writeit_(data: Robj, path: &str, append: bool) -> Robj {
     guarded(|| {
-        let bytes = data.as_raw_slice().unwrap_or(&[]);
+        let bytes = data.as_raw_slice().ok_or_else(|| unchecked("data"))?;
         let path = Path::new(path);
         let written = if append {
             fileio::append(path, bytes)?
@@ -126,6 +107,17 @@ fn writeit_(data: Robj, path: &str, append: bool) -> Robj {
             fileio::write_atomic(path, bytes)?
         };
         Ok(Robj::from(written as f64))
+    })
+}
+
+/// The names of the codes that results carry, from the enums themselves.
+/// @noRd
+#[extendr]
+fn code_names_() -> Robj {
+    guarded(|| {
+        let status: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
+        let algo: Vec<&str> = Algo::ALL.iter().map(|a| a.name()).collect();
+        named_list([("status", status.into()), ("algo", algo.into())])
     })
 }
 
@@ -138,28 +130,25 @@ fn verify_(dir: &str, manifest: &str, threads: i32, progress: bool, allow_outsid
         let parsed = manifest::parse(&fileio::read_bytes(Path::new(manifest))?);
         let entries = &parsed.entries;
         let counters = Progress::default();
-        let outcomes = run_on_workers(
-            threads,
-            progress.then_some(("verify", &counters)),
-            |cancel| {
-                verify::verify_entries(
-                    &dir,
-                    entries,
-                    allow_outside,
-                    cancel,
-                    progress.then_some(&counters),
-                )
-            },
-        )?;
-        let ints = |values: Vec<i32>| -> Robj { values.into() };
-        let strings = |values: Vec<Option<&str>>| -> Robj { values.into() };
+        let shown = progress.then_some(("verify", &counters));
+        let outcomes = with_runtime(threads, shown, |rt| {
+            verify::verify_entries(
+                &dir,
+                entries,
+                allow_outside,
+                rt,
+                progress.then_some(&counters),
+            )
+        })?;
         let names: Vec<String> = entries
             .iter()
             .map(|e| String::from_utf8_lossy(&e.name).into_owned())
             .collect();
-        // Statuses and algorithms go as codes (R's `rw_statuses[code]`):
-        // one string per row would cost a lookup in R's string cache each.
-        let columns = [
+        let ints = |values: Vec<i32>| -> Robj { values.into() };
+        let strings = |values: Vec<Option<&str>>| -> Robj { values.into() };
+        // Statuses and algorithms go as codes (see `code_names_()`): one
+        // string per row would cost a lookup in R's string cache each.
+        named_list([
             (
                 "line",
                 ints(entries.iter().map(|e| e.line as i32).collect()),
@@ -170,7 +159,7 @@ fn verify_(dir: &str, manifest: &str, threads: i32, progress: bool, allow_outsid
             ),
             (
                 "algo",
-                ints(entries.iter().map(|e| e.algo as i32 + 1).collect()),
+                ints(entries.iter().map(|e| e.algo.code()).collect()),
             ),
             (
                 "expected",
@@ -182,7 +171,7 @@ fn verify_(dir: &str, manifest: &str, threads: i32, progress: bool, allow_outsid
             ),
             (
                 "status",
-                ints(outcomes.iter().map(|o| o.status as i32 + 1).collect()),
+                ints(outcomes.iter().map(|o| o.status.code()).collect()),
             ),
             (
                 "malformed_line",
@@ -198,8 +187,7 @@ fn verify_(dir: &str, manifest: &str, threads: i32, progress: bool, allow_outsid
                         .collect(),
                 ),
             ),
-        ];
-        named_list(columns)
+        ])
     })
 }
 
@@ -216,13 +204,13 @@ fn write_signatures_(
     guarded(|| {
         let dir = Path::new(dir);
         let manifest = Path::new(manifest);
-        let algo = parse_algo(algo)?;
+        let algo = Algo::from_name(algo).ok_or_else(|| unchecked("algo"))?;
         let names = match files {
             Nullable::NotNull(files) => files.iter().map(|f| f.as_bytes().to_vec()).collect(),
             Nullable::Null => signatures::list_files(dir, Some(manifest))?,
         };
-        let signed = run_on_workers(threads, None, |cancel| {
-            signatures::write_signatures(dir, manifest, &names, algo, cancel)
+        let signed = with_runtime(threads, None, |rt| {
+            signatures::write_signatures(dir, manifest, &names, algo, rt)
         })?;
         let (files, digests): (Vec<String>, Vec<String>) = signed
             .into_iter()
@@ -232,21 +220,24 @@ fn write_signatures_(
     })
 }
 
-/// Digests of files, `NA` for those that cannot be read.
+/// Digests of files, `NA` for those that cannot be read, and why not.
 /// @noRd
 #[extendr]
 fn hash_files_(paths: Strings, algo: &str, threads: i32) -> Robj {
     guarded(|| {
-        let algo = parse_algo(algo)?;
+        let algo = Algo::from_name(algo).ok_or_else(|| unchecked("algo"))?;
         // An NA path names no file; an empty one cannot be opened either.
         let paths: Vec<PathBuf> = paths
             .iter()
             .map(|p| PathBuf::from(if p.is_na() { "" } else { p.as_ref() }))
             .collect();
-        let digests = run_on_workers(threads, None, |cancel| {
-            hash::hash_files(algo, &paths, cancel)
-        })?;
-        Ok(digests.into())
+        let results = with_runtime(threads, None, |rt| hash::hash_files(algo, &paths, rt))?;
+        let digests: Vec<Option<&str>> = results.iter().map(|r| r.as_deref().ok()).collect();
+        let reasons: Vec<Option<String>> = results
+            .iter()
+            .map(|r| r.as_ref().err().map(RwError::reason))
+            .collect();
+        named_list([("digest", digests.into()), ("reason", reasons.into())])
     })
 }
 
@@ -256,24 +247,20 @@ fn hash_files_(paths: Strings, algo: &str, threads: i32) -> Robj {
 #[extendr]
 fn detect_outliers_(x: Robj, threshold: f64, method: &str, threads: i32) -> Robj {
     guarded(|| {
-        let method_kind = Method::from_name(method).ok_or_else(|| RwError::Value {
-            arg: "method",
-            reason: format!("must be \"zscore\" or \"mad\", not \"{method}\""),
+        let method_kind = Method::from_name(method).ok_or_else(|| unchecked("method"))?;
+        let found = with_runtime(threads, None, |rt| {
+            if let Some(values) = x.as_real_slice() {
+                rt.run_on_values(values.len(), |par, cancel| {
+                    outliers::detect(values, threshold, method_kind, par, cancel)
+                })
+            } else if let Some(values) = x.as_integer_slice() {
+                rt.run_on_values(values.len(), |par, cancel| {
+                    outliers::detect(values, threshold, method_kind, par, cancel)
+                })
+            } else {
+                Err(unchecked("x"))
+            }
         })?;
-        let found = if let Some(values) = x.as_real_slice() {
-            run_on_workers(threads, None, |cancel| {
-                outliers::detect(values, threshold, method_kind, cancel)
-            })?
-        } else if let Some(values) = x.as_integer_slice() {
-            run_on_workers(threads, None, |cancel| {
-                outliers::detect(values, threshold, method_kind, cancel)
-            })?
-        } else {
-            return Err(RwError::Type {
-                arg: "x",
-                expected: "a double or integer vector".into(),
-            });
-        };
         let indices = &found.indices;
         let fits_integer = indices.last().map_or(true, |i| i < i32::MAX as usize);
         let one_based = indices.iter().map(|i| i + 1);
@@ -292,20 +279,19 @@ fn detect_outliers_(x: Robj, threshold: f64, method: &str, threads: i32) -> Robj
                 one_based.map(|i| i as f64),
             )
         }
-        .ok_or_else(no_memory)?;
-        let na_if_nan = |v: f64| {
-            if v.is_nan() {
-                Rfloat::na()
-            } else {
-                Rfloat::from(v)
-            }
-        };
-        out.set_attrib("center", na_if_nan(found.center))
-            .map_err(internal)?;
-        out.set_attrib("scale", na_if_nan(found.scale))
-            .map_err(internal)?;
-        out.set_attrib("threshold", threshold).map_err(internal)?;
-        out.set_attrib("method", method).map_err(internal)?;
+        .ok_or_else(|| RwError::Value {
+            arg: "x",
+            reason: "has more outliers than memory can hold".into(),
+        })?;
+        set_attributes(
+            &mut out,
+            &[
+                (c"center", Scalar::Real(found.center)),
+                (c"scale", Scalar::Real(found.scale)),
+                (c"threshold", Scalar::Real(threshold)),
+                (c"method", Scalar::Name(method_kind.name())),
+            ],
+        );
         Ok(out)
     })
 }
@@ -324,7 +310,7 @@ fn noop_() -> Robj {
 fn panic_for_test_(on_worker: bool) -> Robj {
     guarded(|| {
         if on_worker {
-            run_on_workers(2, None, |_| -> Result<(), RwError> {
+            Runtime::new(2, None).run_on_values(usize::MAX, |_, _| -> Result<(), RwError> {
                 panic!("deliberate panic on a worker, 100% certain")
             })?;
         }
@@ -332,11 +318,39 @@ fn panic_for_test_(on_worker: bool) -> Robj {
     })
 }
 
-fn parse_algo(algo: &str) -> Result<Algo, RwError> {
-    Algo::from_name(algo).ok_or_else(|| RwError::Value {
-        arg: "algo",
-        reason: format!("must be \"sha1\" or \"sha256\", not \"{algo}\""),
-    })
+/// The thread count R resolved (0: every core); R never passes a negative.
+fn thread_count(threads: i32) -> Result<usize, RwError> {
+    usize::try_from(threads).map_err(|_| unchecked("threads"))
+}
+
+/// Runs `work` with a runtime whose hook, on this (the R) thread, polls
+/// for Ctrl-C and draws the progress line when asked for one.
+fn with_runtime<T>(
+    threads: i32,
+    progress: Option<(&str, &Progress)>,
+    work: impl FnOnce(&Runtime) -> Result<T, RwError>,
+) -> Result<T, RwError> {
+    let meter = progress.map(|(label, counters)| Meter::new(label, counters));
+    let hook = || {
+        if let Some(line) = meter.as_ref().and_then(|m| m.line(false)) {
+            r_api::print_stderr(&line);
+        }
+        r_api::interrupt_pending()
+    };
+    let result = work(&Runtime::new(thread_count(threads)?, Some(&hook)));
+    if let Some(line) = meter.as_ref().and_then(|m| m.line(true)) {
+        r_api::print_stderr(&line);
+        r_api::print_stderr("\n");
+    }
+    result
+}
+
+/// An argument that R should have checked was not: the entry point was
+/// called directly, or the R wrapper has a bug.
+fn unchecked(arg: &str) -> RwError {
+    RwError::Internal(format!(
+        "`{arg}` reached Rust unchecked; call the exported R function"
+    ))
 }
 
 fn internal(e: extendr_api::Error) -> RwError {
@@ -355,14 +369,6 @@ fn guarded(f: impl FnOnce() -> Result<Robj, RwError>) -> Robj {
     catch_unwind(AssertUnwindSafe(f))
         .unwrap_or_else(|payload| Err(RwError::Internal(panic_message(&*payload))))
         .unwrap_or_else(|e| failure(&e))
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic".into())
 }
 
 /// `list(kind, message, path)` of class `rwbridge_failure`. The message goes
@@ -388,209 +394,11 @@ fn failure(err: &RwError) -> Robj {
     }
 }
 
-/// How often the R thread wakes up while workers run: Ctrl-C is seen within
-/// this delay, and progress is redrawn at most every other wake-up.
-const POLL: Duration = Duration::from_millis(50);
-
-/// Runs `work` on a scoped pool of `threads` workers while this thread, the
-/// R thread, waits: it polls for Ctrl-C (raising the cancel flag the workers
-/// check) and draws the progress line. Returns once every worker has exited.
-fn run_on_workers<T: Send>(
-    threads: i32,
-    progress: Option<(&str, &Progress)>,
-    work: impl FnOnce(&Cancel) -> Result<T, RwError> + Send,
-) -> Result<T, RwError> {
-    let threads = parallel::resolve_threads(threads);
-    let cancel = Cancel::default();
-    let mut meter = progress.map(|(label, counters)| ProgressLine::new(label, counters));
-    std::thread::scope(|scope| {
-        let (done, result) = mpsc::channel();
-        let cancel = &cancel;
-        scope.spawn(move || {
-            let outcome = catch_unwind(AssertUnwindSafe(|| with_pool(threads, || work(cancel))))
-                .unwrap_or_else(|payload| Ok(Err(RwError::Internal(panic_message(&*payload)))));
-            let _ = done.send(outcome);
-        });
-        loop {
-            match result.recv_timeout(POLL) {
-                Ok(outcome) => {
-                    if let Some(meter) = meter.as_mut() {
-                        meter.finish();
-                    }
-                    return outcome.and_then(|r| r);
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if interrupt_pending() {
-                        cancel.set();
-                    }
-                    if let Some(meter) = meter.as_mut() {
-                        meter.draw(false);
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(RwError::Internal(
-                        "a worker thread stopped without a result".into(),
-                    ))
-                }
-            }
-        }
-    })
-}
-
-/// The progress line on stderr: files and bytes done of the total, throughput.
-struct ProgressLine<'a> {
-    label: &'a str,
-    counters: &'a Progress,
-    started: Instant,
-    drawn: Option<Instant>,
-}
-
-impl<'a> ProgressLine<'a> {
-    fn new(label: &'a str, counters: &'a Progress) -> Self {
-        ProgressLine {
-            label,
-            counters,
-            started: Instant::now(),
-            drawn: None,
-        }
-    }
-
-    fn draw(&mut self, last: bool) {
-        let now = Instant::now();
-        if !last
-            && self
-                .drawn
-                .is_some_and(|t| now - t < Duration::from_millis(100))
-        {
-            return;
-        }
-        self.drawn = Some(now);
-        let c = self.counters;
-        let bytes = c.bytes_done.load(Ordering::Relaxed) as f64;
-        let seconds = (now - self.started).as_secs_f64().max(1e-9);
-        let line = format!(
-            "\r{}: {}/{} files, {} of {}, {}/s   ",
-            self.label,
-            c.files_done.load(Ordering::Relaxed),
-            c.files_total.load(Ordering::Relaxed),
-            human_bytes(bytes),
-            human_bytes(c.bytes_total.load(Ordering::Relaxed) as f64),
-            human_bytes(bytes / seconds),
-        );
-        reprint!("{}", line.replace('%', "%%"));
-    }
-
-    fn finish(&mut self) {
-        if self.drawn.is_some() {
-            self.draw(true);
-            reprint!("\n");
-        }
-    }
-}
-
-fn human_bytes(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
-// R's C API beyond what extendr-ffi declares. SEXP is an opaque pointer to
-// R, as in extendr-ffi's own declarations.
-#[allow(improper_ctypes)]
-extern "C" {
-    fn R_ToplevelExec(fun: Option<unsafe extern "C" fn(*mut c_void)>, data: *mut c_void) -> i32;
-    fn R_CheckUserInterrupt();
-    fn Rf_GetOption1(tag: SEXP) -> SEXP;
-    fn R_tryCatchError(
-        body: Option<unsafe extern "C" fn(*mut c_void) -> SEXP>,
-        body_data: *mut c_void,
-        handler: Option<unsafe extern "C" fn(SEXP, *mut c_void) -> SEXP>,
-        handler_data: *mut c_void,
-    ) -> SEXP;
-}
-
-unsafe extern "C" fn check_user_interrupt(_: *mut c_void) {
-    // SAFETY: called by R_ToplevelExec on the R thread; the longjmp that an
-    // interrupt causes ends in R_ToplevelExec, crossing no Rust frame that
-    // owns anything.
-    unsafe { R_CheckUserInterrupt() }
-}
-
-/// True when the user pressed Ctrl-C. R consumes the interrupt here; the R
-/// side signals the `interrupt` condition once the workers have stopped.
-fn interrupt_pending() -> bool {
-    // SAFETY: runs on the R thread (only `run_on_workers` calls it, from the
-    // thread that R called into); R_ToplevelExec returns 0 when the check jumped.
-    unsafe { R_ToplevelExec(Some(check_user_interrupt), std::ptr::null_mut()) == 0 }
-}
-
-/// A new R vector of `len` elements holding `values`, written in place.
-fn filled_vector<T>(
-    sexptype: SEXPTYPE,
-    len: usize,
-    slice_of: for<'a> fn(&'a mut Robj) -> Option<&'a mut [T]>,
-    values: impl Iterator<Item = T>,
-) -> Option<Robj> {
-    let mut vector = alloc_vector(sexptype, len)?;
-    for (slot, value) in slice_of(&mut vector)?.iter_mut().zip(values) {
-        *slot = value;
-    }
-    Some(vector)
-}
-
-/// Allocations at least this large are made under `R_tryCatchError`, so R's
-/// "cannot allocate vector" becomes an error value, not a longjmp out of Rust.
-const GUARDED_ALLOCATION: usize = 1 << 26;
-
-/// A new, uninitialised R vector, or `None` when R cannot allocate it.
-fn alloc_vector(sexptype: SEXPTYPE, length: usize) -> Option<Robj> {
-    let length = isize::try_from(length).ok()?;
-    if length < GUARDED_ALLOCATION as isize {
-        return Some(Robj::alloc_vector(sexptype, length as usize));
-    }
-    struct Request {
-        sexptype: SEXPTYPE,
-        length: isize,
-    }
-    unsafe extern "C" fn body(data: *mut c_void) -> SEXP {
-        // SAFETY: `data` points at the `Request` below, alive for the call;
-        // this frame owns nothing, so R's longjmp out of it skips no destructor.
-        unsafe {
-            let request = &*(data as *const Request);
-            Rf_allocVector(request.sexptype, request.length)
-        }
-    }
-    unsafe extern "C" fn on_error(_: SEXP, _: *mut c_void) -> SEXP {
-        // SAFETY: reading R's constant nil on the R thread.
-        unsafe { R_NilValue }
-    }
-    let mut request = Request { sexptype, length };
-    // SAFETY: on the R thread; the result is protected by `Robj` at once,
-    // before anything else can allocate.
-    unsafe {
-        let sexp = R_tryCatchError(
-            Some(body),
-            &mut request as *mut Request as *mut c_void,
-            Some(on_error),
-            std::ptr::null_mut(),
-        );
-        if sexp == R_NilValue {
-            None
-        } else {
-            Some(Robj::from_sexp(sexp))
-        }
-    }
-}
-
 extendr_module! {
     mod rwbridge;
     fn readit_;
     fn writeit_;
+    fn code_names_;
     fn verify_;
     fn write_signatures_;
     fn hash_files_;

@@ -1,11 +1,11 @@
 //! Outlier detection on numeric slices: the z-score rule (mean and population
 //! standard deviation) and the MAD rule (median and scaled median absolute
 //! deviation), computed from the finite values only. Reads the input in
-//! place, in parallel on the current rayon pool, and never writes to it.
-//! Never touches R; safe on worker threads.
+//! place, inline or in parallel as the runtime says, and never writes to
+//! it; the result does not depend on which. Never touches R.
 
 use crate::errors::{try_vec, RwError};
-use crate::parallel::Cancel;
+use crate::runtime::{Cancel, Par};
 use rayon::prelude::*;
 
 /// The consistency constant that makes the MAD estimate the standard
@@ -23,12 +23,17 @@ pub enum Method {
 }
 
 impl Method {
-    pub fn from_name(name: &str) -> Option<Method> {
-        match name {
-            "zscore" => Some(Method::ZScore),
-            "mad" => Some(Method::Mad),
-            _ => None,
+    pub const ALL: [Method; 2] = [Method::ZScore, Method::Mad];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::ZScore => "zscore",
+            Method::Mad => "mad",
         }
+    }
+
+    pub fn from_name(name: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.name() == name)
     }
 }
 
@@ -74,14 +79,15 @@ pub fn detect<T: Sample>(
     x: &[T],
     threshold: f64,
     method: Method,
+    par: Par,
     cancel: &Cancel,
 ) -> Result<Detection, RwError> {
     let (center, scale) = match method {
         Method::ZScore => {
-            let m = moments(x, cancel)?;
+            let m = moments(x, par, cancel)?;
             (m.mean(), m.population_sd())
         }
-        Method::Mad => median_and_mad(x, cancel)?,
+        Method::Mad => median_and_mad(x, par, cancel)?,
     };
     // Beyond `limit` from `center`, as one comparison that NaN always fails
     // and infinities always pass. Without a centre or a spread, nothing
@@ -92,7 +98,7 @@ pub fn detect<T: Sample>(
     } else {
         (0.0, f64::MAX)
     };
-    let indices = select(x, from, limit, cancel)?;
+    let indices = select(x, from, limit, par, cancel)?;
     Ok(Detection {
         indices,
         center,
@@ -160,27 +166,27 @@ impl Moments {
     }
 }
 
-/// Moments of the finite values, one chunk at a time, merged pairwise.
-pub fn moments<T: Sample>(x: &[T], cancel: &Cancel) -> Result<Moments, RwError> {
+/// Moments of the finite values, one chunk at a time, merged pairwise in a
+/// fixed tree: the same bits inline and on any number of workers.
+pub fn moments<T: Sample>(x: &[T], par: Par, cancel: &Cancel) -> Result<Moments, RwError> {
     let shift = x
         .iter()
         .map(|t| t.value())
         .find(|v| v.is_finite())
         .unwrap_or(0.0);
-    let m = x
-        .par_chunks(CHUNK)
-        .map(|chunk| {
-            if cancel.is_set() {
-                Moments::empty(shift)
-            } else {
-                chunk_moments(chunk, shift)
-            }
-        })
-        .reduce(|| Moments::empty(shift), Moments::merge);
-    if cancel.is_set() {
-        return Err(RwError::Interrupted);
+    let mut parts = par.map_chunks(x, CHUNK, |chunk| match cancel.check() {
+        Ok(()) => chunk_moments(chunk, shift),
+        Err(_) => Moments::empty(shift),
+    });
+    cancel.check()?;
+    let mut width = 1;
+    while width < parts.len() {
+        for i in (0..parts.len() - width).step_by(2 * width) {
+            parts[i] = parts[i].merge(parts[i + width]);
+        }
+        width *= 2;
     }
-    Ok(m)
+    Ok(parts.first().copied().unwrap_or(Moments::empty(shift)))
 }
 
 /// Two passes over a chunk that sits in cache: the mean, then squared
@@ -243,22 +249,28 @@ fn lane_sum<T: Sample>(chunk: &[T], f: impl Fn(f64) -> f64) -> f64 {
 
 /// Median of the finite values and `MAD_CONSTANT` times the median absolute
 /// deviation from it, by selection (no full sort); NaN when there are none.
-pub fn median_and_mad<T: Sample>(x: &[T], cancel: &Cancel) -> Result<(f64, f64), RwError> {
+pub fn median_and_mad<T: Sample>(
+    x: &[T],
+    par: Par,
+    cancel: &Cancel,
+) -> Result<(f64, f64), RwError> {
     let mut finite: Vec<f64> = try_vec(x.len() as u64, || RwError::Value {
         arg: "x",
         reason: "is too long: not enough memory for a copy of its finite values".into(),
     })?;
-    finite.par_extend(x.par_iter().map(|t| t.value()).filter(|v| v.is_finite()));
-    if cancel.is_set() {
-        return Err(RwError::Interrupted);
+    let values = x.iter().map(|t| t.value()).filter(|v| v.is_finite());
+    match par {
+        Par::Inline => finite.extend(values),
+        Par::Workers => {
+            finite.par_extend(x.par_iter().map(|t| t.value()).filter(|v| v.is_finite()))
+        }
     }
+    cancel.check()?;
     let Some(center) = median_in_place(&mut finite) else {
         return Ok((f64::NAN, f64::NAN));
     };
-    finite.par_iter_mut().for_each(|v| *v = (*v - center).abs());
-    if cancel.is_set() {
-        return Err(RwError::Interrupted);
-    }
+    par.for_each_mut(&mut finite, |v| *v = (*v - center).abs());
+    cancel.check()?;
     let mad = median_in_place(&mut finite).unwrap_or(f64::NAN);
     Ok((center, MAD_CONSTANT * mad))
 }
@@ -323,41 +335,44 @@ impl Indices {
 /// The values with `abs(v - from) > limit`. Each block of 64 values becomes
 /// a bit mask first (branch-free, so it vectorises); the masks of a piece
 /// are counted, so its offsets are stored once, at their exact size.
-fn select<T: Sample>(x: &[T], from: f64, limit: f64, cancel: &Cancel) -> Result<Indices, RwError> {
-    let pieces = x
-        .par_chunks(PIECE)
-        .map(|piece| {
-            if cancel.is_set() {
-                return Vec::new();
+fn select<T: Sample>(
+    x: &[T],
+    from: f64,
+    limit: f64,
+    par: Par,
+    cancel: &Cancel,
+) -> Result<Indices, RwError> {
+    let pieces = par.map_chunks(x, PIECE, |piece| {
+        if cancel.check().is_err() {
+            return Vec::new();
+        }
+        let mut all_masks = [0u64; PIECE / 64];
+        // Only the blocks this piece has: a short vector costs its length.
+        let masks = &mut all_masks[..piece.len().div_ceil(64)];
+        for (mask, block) in masks.iter_mut().zip(piece.chunks(64)) {
+            for (j, t) in block.iter().enumerate() {
+                *mask |= u64::from((t.value() - from).abs() > limit) << j;
             }
-            let mut masks = [0u64; PIECE / 64];
-            for (mask, block) in masks.iter_mut().zip(piece.chunks(64)) {
-                for (j, t) in block.iter().enumerate() {
-                    *mask |= u64::from((t.value() - from).abs() > limit) << j;
-                }
+        }
+        let count = masks.iter().map(|m| m.count_ones() as usize).sum();
+        let mut hits = Vec::with_capacity(count);
+        for (b, &mask) in masks.iter().enumerate() {
+            let mut mask = mask;
+            while mask != 0 {
+                hits.push((b * 64) as u32 + mask.trailing_zeros());
+                mask &= mask - 1;
             }
-            let count = masks.iter().map(|m| m.count_ones() as usize).sum();
-            let mut hits = Vec::with_capacity(count);
-            for (b, &mask) in masks.iter().enumerate() {
-                let mut mask = mask;
-                while mask != 0 {
-                    hits.push((b * 64) as u32 + mask.trailing_zeros());
-                    mask &= mask - 1;
-                }
-            }
-            hits
-        })
-        .collect();
-    if cancel.is_set() {
-        return Err(RwError::Interrupted);
-    }
+        }
+        hits
+    });
+    cancel.check()?;
     Ok(Indices { pieces })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parallel::with_pool;
+    use crate::runtime::Runtime;
 
     /// A small deterministic generator (xorshift64*), so tests need no crate.
     struct Rng(u64);
@@ -376,7 +391,15 @@ mod tests {
     }
 
     fn run<T: Sample>(x: &[T], threshold: f64, method: Method) -> Detection {
-        detect(x, threshold, method, &Cancel::default()).unwrap()
+        detect(x, threshold, method, Par::Inline, &Cancel::default()).unwrap()
+    }
+
+    fn on_workers<T: Sample>(threads: usize, x: &[T], threshold: f64, method: Method) -> Detection {
+        Runtime::new(threads, None)
+            .run_on_values(usize::MAX, |par, cancel| {
+                detect(x, threshold, method, par, cancel)
+            })
+            .unwrap()
     }
 
     #[test]
@@ -468,7 +491,7 @@ mod tests {
         let m2_scaled = centred as f64 - (rem as f64).powi(2) / n as f64;
         let sd = (m2_scaled / n as f64).sqrt() / 1024.0;
         let want: Vec<usize> = (0..n).filter(|&i| (x[i] - mean).abs() > 2.0 * sd).collect();
-        let d = with_pool(2, || run(&x, 2.0, Method::ZScore)).unwrap();
+        let d = on_workers(2, &x, 2.0, Method::ZScore);
         assert_eq!(d.center, mean);
         assert!((d.scale / sd - 1.0).abs() < 1e-12, "{} vs {sd}", d.scale);
         assert_eq!(d.indices.to_vec(), want);
@@ -490,10 +513,11 @@ mod tests {
             })
             .collect();
         for method in [Method::ZScore, Method::Mad] {
-            let one = with_pool(1, || run(&x, 1.0, method)).unwrap();
-            let two = with_pool(2, || run(&x, 1.0, method)).unwrap();
-            assert_eq!(one.indices, two.indices);
-            assert!((one.center - two.center).abs() <= 1e-12 * one.center.abs());
+            let one = on_workers(1, &x, 1.0, method);
+            let two = on_workers(2, &x, 1.0, method);
+            let inline = run(&x, 1.0, method);
+            assert_eq!(one, two);
+            assert_eq!(one, inline, "inline and workers agree to the bit");
             let found = one.indices.to_vec();
             assert!(!found.is_empty() && found.windows(2).all(|w| w[0] < w[1]));
             assert_eq!(one.indices.last(), found.last().copied());
@@ -507,7 +531,7 @@ mod tests {
         let cancel = Cancel::default();
         cancel.set();
         for method in [Method::ZScore, Method::Mad] {
-            let err = detect(&x, 2.0, method, &cancel).unwrap_err();
+            let err = detect(&x, 2.0, method, Par::Inline, &cancel).unwrap_err();
             assert_eq!(err.kind(), "interrupt");
         }
     }

@@ -1,12 +1,12 @@
 //! Writes manifests: lists the regular files under a directory, hashes them
-//! in parallel on the current rayon pool, and replaces the manifest
+//! as the runtime decides, and replaces the manifest
 //! atomically with GNU lines that `sha1sum -c` accepts. Never touches R.
 
 use crate::errors::RwError;
-use crate::fileio::{open_regular, write_atomic};
+use crate::fileio::write_atomic;
 use crate::hash::{hash_files, Algo};
 use crate::manifest::format_line;
-use crate::parallel::Cancel;
+use crate::runtime::Runtime;
 use crate::verify::name_to_path;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,7 +20,7 @@ pub fn list_files(dir: &Path, skip: Option<&Path>) -> Result<Vec<Vec<u8>>, RwErr
         let item = item.map_err(|e| {
             let path = e.path().unwrap_or(dir).to_path_buf();
             match e.into_io_error() {
-                Some(io) => RwError::io("list", &path, &io),
+                Some(io) => RwError::io("list", &path, io),
                 None => RwError::io_reason("list", &path, "file system loop"),
             }
         })?;
@@ -45,21 +45,14 @@ pub fn write_signatures(
     manifest: &Path,
     names: &[Vec<u8>],
     algo: Algo,
-    cancel: &Cancel,
+    rt: &Runtime,
 ) -> Result<Vec<(Vec<u8>, String)>, RwError> {
     let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(name_to_path(n))).collect();
-    let digests = hash_files(algo, &paths, cancel)?;
+    let digests = hash_files(algo, &paths, rt)?;
     let mut signed = Vec::with_capacity(names.len());
     let mut text = Vec::new();
-    for ((name, path), digest) in names.iter().zip(&paths).zip(digests) {
-        let digest = match digest {
-            Some(d) => d,
-            None => {
-                return Err(open_regular(path).err().unwrap_or_else(|| {
-                    RwError::io_reason("read", path, "it changed while it was hashed")
-                }))
-            }
-        };
+    for (name, digest) in names.iter().zip(digests) {
+        let digest = digest?;
         text.extend(format_line(&digest, name));
         signed.push((name.clone(), digest));
     }
@@ -106,18 +99,15 @@ fn os_bytes(s: &std::ffi::OsStr) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::manifest::parse;
-    use crate::parallel::with_pool;
+    use crate::runtime::Runtime;
+    use crate::test_support::{assert_says, tree};
     use crate::verify::{verify_entries, Status};
 
     #[test]
     fn listing_is_sorted_recursive_and_skips_the_manifest() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["b", "a/z", "a/b c", "A", "sha1sum.txt"] {
-            let path = dir.path().join(name);
-            fs::create_dir_all(path.parent().unwrap()).unwrap();
-            fs::write(path, name).unwrap();
-        }
+        let dir = tree(&["b", "a/z", "a/b c", "A", "sha1sum.txt"].map(|n| (n, n)));
         fs::create_dir(dir.path().join("empty")).unwrap();
+        #[cfg(unix)]
         std::os::unix::fs::symlink(dir.path().join("b"), dir.path().join("link")).unwrap();
         let manifest = dir.path().join("sha1sum.txt");
         let names = list_files(dir.path(), Some(&manifest)).unwrap();
@@ -129,35 +119,21 @@ mod tests {
 
     #[test]
     fn written_manifest_verifies_with_awkward_names() {
-        let dir = tempfile::tempdir().unwrap();
-        let awkward = [
-            "plain",
-            "sp ace",
-            "back\\slash",
-            "new\nline",
-            "cr\rname",
-            "caf\u{e9}",
-            "sub/x*y",
-        ];
-        for name in awkward {
-            let path = dir.path().join(name);
-            fs::create_dir_all(path.parent().unwrap()).unwrap();
-            fs::write(path, name).unwrap();
+        let mut awkward = vec!["plain", "sp ace", "caf\u{e9}", "sub/x (1)"];
+        // Names that Windows does not allow.
+        if cfg!(unix) {
+            awkward.extend(["back\\slash", "new\nline", "cr\rname", "sub/x*y"]);
         }
+        let dir = tree(&awkward.iter().map(|&n| (n, n)).collect::<Vec<_>>());
         let manifest = dir.path().join("sha1sum.txt");
         for algo in [Algo::Sha1, Algo::Sha256] {
             let names = list_files(dir.path(), Some(&manifest)).unwrap();
-            let signed = with_pool(2, || {
-                write_signatures(dir.path(), &manifest, &names, algo, &Cancel::default())
-            })
-            .unwrap()
-            .unwrap();
+            let rt = Runtime::new(2, None).all_on_workers();
+            let signed = write_signatures(dir.path(), &manifest, &names, algo, &rt).unwrap();
             assert_eq!(signed.len(), awkward.len());
             let parsed = parse(&fs::read(&manifest).unwrap());
             assert!(parsed.malformed.is_empty());
-            let outcomes =
-                verify_entries(dir.path(), &parsed.entries, false, &Cancel::default(), None)
-                    .unwrap();
+            let outcomes = verify_entries(dir.path(), &parsed.entries, false, &rt, None).unwrap();
             assert!(
                 outcomes.iter().all(|o| o.status == Status::Ok),
                 "{outcomes:?}"
@@ -175,11 +151,11 @@ mod tests {
             &manifest,
             &names,
             Algo::Sha1,
-            &Cancel::default(),
+            &Runtime::new(1, None),
         )
         .unwrap_err();
         assert_eq!(err.kind(), "io");
-        assert!(err.to_string().contains("missing"), "{err}");
+        assert_says(&err, "missing");
         assert!(!manifest.exists());
     }
 }

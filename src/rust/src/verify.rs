@@ -1,5 +1,5 @@
-//! Checks manifest entries against the files under a directory, in parallel
-//! on the current rayon pool, and returns one outcome per entry in manifest
+//! Checks manifest entries against the files under a directory, as the
+//! runtime decides (inline while small, then on workers), and returns one outcome per entry in manifest
 //! order. Names that lead outside the directory are refused unless allowed;
 //! anything that is not a regular file is unreadable and never read. Never
 //! touches R; safe on worker threads.
@@ -8,14 +8,13 @@ use crate::errors::RwError;
 use crate::fileio::{open_regular, OpenFile};
 use crate::hash::{hash_open, with_buffer, HashFailure};
 use crate::manifest::Entry;
-use crate::parallel::{Cancel, Progress};
-use rayon::prelude::*;
+use crate::runtime::{Cancel, Progress, Runtime};
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// What checking one entry found. The order is R's `rw_statuses`.
+/// What checking one entry found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Ok,
@@ -26,6 +25,23 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status; R names a status by its position here (1-based).
+    pub const ALL: [Status; 5] = [
+        Status::Ok,
+        Status::Mismatch,
+        Status::Missing,
+        Status::Unreadable,
+        Status::Refused,
+    ];
+
+    /// The 1-based position in [`Status::ALL`].
+    pub fn code(self) -> i32 {
+        Status::ALL
+            .iter()
+            .position(|&s| s == self)
+            .map_or(0, |i| i as i32 + 1)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Status::Ok => "ok",
@@ -51,47 +67,40 @@ pub fn verify_entries(
     dir: &Path,
     entries: &[Entry],
     allow_outside: bool,
-    cancel: &Cancel,
+    rt: &Runtime,
     progress: Option<&Progress>,
 ) -> Result<Vec<Outcome>, RwError> {
-    let real_dir = fs::canonicalize(dir).map_err(|e| RwError::io("open directory", dir, &e))?;
+    let real_dir = fs::canonicalize(dir).map_err(|e| RwError::io("open directory", dir, e))?;
     let beneath = if allow_outside {
         None
     } else {
         Beneath::open(&real_dir)
     };
     if let Some(progress) = progress {
-        let bytes_total = entries
-            .par_iter()
-            .filter_map(|e| locate(&real_dir, &name_to_path(&e.name), allow_outside).ok())
-            .map(|(_, size)| size)
-            .sum();
-        progress.bytes_total.store(bytes_total, Ordering::Relaxed);
+        let sizes = rt.map(entries, |e, _| {
+            locate(&real_dir, &name_to_path(&e.name), allow_outside).map_or(0, |(_, size)| size)
+        })?;
+        progress
+            .bytes_total
+            .store(sizes.iter().sum(), Ordering::Relaxed);
         progress
             .files_total
             .store(entries.len() as u64, Ordering::Relaxed);
     }
-    let outcomes = entries
-        .par_iter()
-        .map(|entry| {
-            let name = name_to_path(&entry.name);
-            let outcome = match open_entry(&real_dir, beneath.as_ref(), &name, allow_outside) {
-                Ok(mut file) => check(entry, &mut file, cancel, progress),
-                Err(status) => Outcome {
-                    status,
-                    actual: None,
-                },
-            };
-            if let Some(progress) = progress {
-                progress.files_done.fetch_add(1, Ordering::Relaxed);
-            }
-            outcome
-        })
-        .collect();
-    if cancel.is_set() {
-        return Err(RwError::Interrupted);
-    }
-    Ok(outcomes)
+    rt.map(entries, |entry, cancel| {
+        let name = name_to_path(&entry.name);
+        let outcome = match open_entry(&real_dir, beneath.as_ref(), &name, allow_outside) {
+            Ok(mut file) => check(entry, &mut file, cancel, progress),
+            Err(status) => Outcome {
+                status,
+                actual: None,
+            },
+        };
+        if let Some(progress) = progress {
+            progress.files_done.fetch_add(1, Ordering::Relaxed);
+        }
+        outcome
+    })
 }
 
 fn check(
@@ -173,43 +182,28 @@ impl Beneath {
 
     #[cfg(target_os = "linux")]
     fn open_file(&self, name: &Path) -> Opened {
+        use rustix::fs::{openat2, Mode, OFlags, ResolveFlags};
+        use rustix::io::Errno;
         use std::os::unix::ffi::OsStrExt;
-        use std::os::unix::io::{AsRawFd, FromRawFd};
         if !self.available.load(Ordering::Relaxed) {
             return Opened::Undecided;
         }
-        let Ok(c_name) = std::ffi::CString::new(name.as_os_str().as_bytes()) else {
+        // No file has such a name; rustix would say EINVAL, which here
+        // means that the call is not available.
+        if name.as_os_str().as_bytes().contains(&0) {
             return Opened::Failed(Status::Missing);
-        };
-        // SAFETY: open_how is plain integers, for which all zeros is valid.
-        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-        how.flags = (libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY) as u64;
-        how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
-        // SAFETY: the directory descriptor is open for the life of `self`,
-        // `c_name` is NUL-terminated, and `how` is a valid open_how of the
-        // size passed; the kernel only reads them.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_openat2,
-                self.dir.as_raw_fd(),
-                c_name.as_ptr(),
-                &how as *const libc::open_how,
-                std::mem::size_of::<libc::open_how>(),
-            )
-        };
-        if fd >= 0 {
-            // SAFETY: the kernel just gave us this descriptor; nothing else owns it.
-            return Opened::File(unsafe { fs::File::from_raw_fd(fd as i32) });
         }
-        let err = io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EXDEV | libc::ELOOP) => Opened::Undecided,
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+        let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+        match openat2(&self.dir, name, flags, Mode::empty(), resolve) {
+            Ok(fd) => Opened::File(fs::File::from(fd)),
+            Err(Errno::XDEV | Errno::LOOP) => Opened::Undecided,
             // Older kernels, and sandboxes that filter the call.
-            Some(libc::ENOSYS | libc::EPERM | libc::EINVAL | libc::E2BIG) => {
+            Err(Errno::NOSYS | Errno::PERM | Errno::INVAL | Errno::TOOBIG) => {
                 self.available.store(false, Ordering::Relaxed);
                 Opened::Undecided
             }
-            _ => Opened::Failed(io_status(&err)),
+            Err(errno) => Opened::Failed(io_status(&io::Error::from(errno))),
         }
     }
 
@@ -298,17 +292,7 @@ mod tests {
     use super::*;
     use crate::hash::{hash_bytes, Algo};
     use crate::manifest::parse;
-    use crate::parallel::with_pool;
-
-    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, content) in files {
-            let path = dir.path().join(name);
-            fs::create_dir_all(path.parent().unwrap()).unwrap();
-            fs::write(path, content).unwrap();
-        }
-        dir
-    }
+    use crate::test_support::tree;
 
     fn line(content: &str, name: &str) -> String {
         format!("{}  {name}\n", hash_bytes(Algo::Sha1, content.as_bytes()))
@@ -321,11 +305,11 @@ mod tests {
         threads: usize,
     ) -> Vec<&'static str> {
         let entries = parse(manifest.as_bytes()).entries;
-        let outcomes = with_pool(threads, || {
-            verify_entries(dir, &entries, allow_outside, &Cancel::default(), None)
-        })
-        .unwrap()
-        .unwrap();
+        let rt = Runtime::new(threads, None);
+        let inline = verify_entries(dir, &entries, allow_outside, &rt, None).unwrap();
+        let rt = rt.all_on_workers();
+        let outcomes = verify_entries(dir, &entries, allow_outside, &rt, None).unwrap();
+        assert_eq!(inline, outcomes, "inline and on workers");
         outcomes.iter().map(|o| o.status.name()).collect()
     }
 
@@ -333,8 +317,6 @@ mod tests {
     fn every_status_in_manifest_order() {
         let outside = tree(&[("secret", "s")]);
         let dir = tree(&[("a", "A"), ("b", "B"), ("sub/c", "C"), ("sub/d/e", "E")]);
-        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("out")).unwrap();
-        std::os::unix::fs::symlink(dir.path().join("a"), dir.path().join("in")).unwrap();
         let abs = outside.path().join("secret");
         let manifest = [
             line("A", "a"),
@@ -344,8 +326,6 @@ mod tests {
             line("x", "sub"),
             line("s", "../secret"),
             line("s", abs.to_str().unwrap()),
-            line("s", "out"),
-            line("A", "in"),
             line("A", "sub/../a"),
             line("E", "./sub/d/../d/e"),
             line("x", "sub/../../x"),
@@ -360,8 +340,6 @@ mod tests {
             "unreadable",
             "refused",
             "refused",
-            "refused",
-            "ok",
             "ok",
             "ok",
             "refused",
@@ -372,19 +350,54 @@ mod tests {
         }
         let allowed = statuses(dir.path(), &manifest, true, 2);
         assert_eq!(
-            allowed[5..8],
-            ["missing", "ok", "ok"],
+            allowed[5..7],
+            ["missing", "ok"],
             "../secret is not next to dir"
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_only_inside() {
+        let outside = tree(&[("secret", "s")]);
+        let dir = tree(&[("a", "A")]);
+        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("out")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("a"), dir.path().join("in")).unwrap();
+        let manifest = [line("s", "out"), line("A", "in")].concat();
+        for threads in [1, 2] {
+            assert_eq!(
+                statuses(dir.path(), &manifest, false, threads),
+                ["refused", "ok"]
+            );
+        }
+        assert_eq!(statuses(dir.path(), &manifest, true, 2), ["ok", "ok"]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn openat2_settles_plain_names_and_keeps_going_after_a_nul() {
+        let dir = tree(&[("a", "A"), ("sub/b", "B")]);
+        let beneath = Beneath::open(&fs::canonicalize(dir.path()).unwrap()).unwrap();
+        let opened = |name: &str| beneath.open_file(Path::new(name));
+        if !matches!(opened("sub/b"), Opened::File(_)) {
+            // An old kernel, or a sandbox that filters the call.
+            assert!(!beneath.available.load(Ordering::Relaxed));
+            return;
+        }
+        assert!(matches!(opened("nope"), Opened::Failed(Status::Missing)));
+        assert!(matches!(opened("a\0b"), Opened::Failed(Status::Missing)));
+        assert!(matches!(opened("../x"), Opened::Undecided));
+        assert!(
+            beneath.available.load(Ordering::Relaxed),
+            "still in use after a NUL"
+        );
+    }
+
+    #[cfg(unix)]
     #[test]
     fn fifo_is_unreadable_at_once() {
         let dir = tree(&[("a", "A")]);
-        let fifo = dir.path().join("fifo");
-        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: c_path is a valid NUL-terminated string for the call.
-        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        crate::test_support::fifo(&dir.path().join("fifo"));
         let started = std::time::Instant::now();
         let got = statuses(
             dir.path(),
@@ -405,7 +418,7 @@ mod tests {
             dir.path(),
             &entries,
             false,
-            &Cancel::default(),
+            &Runtime::new(2, None),
             Some(&progress),
         )
         .unwrap();
@@ -416,9 +429,9 @@ mod tests {
         assert_eq!(progress.bytes_total.load(Ordering::Relaxed), 11);
         assert_eq!(progress.bytes_done.load(Ordering::Relaxed), 11);
         assert_eq!(progress.files_done.load(Ordering::Relaxed), 2);
-        let cancel = Cancel::default();
-        cancel.set();
-        let err = verify_entries(dir.path(), &entries, false, &cancel, None).unwrap_err();
+        let rt = Runtime::new(2, None);
+        rt.cancel().set();
+        let err = verify_entries(dir.path(), &entries, false, &rt, None).unwrap_err();
         assert_eq!(err.kind(), "interrupt");
     }
 }

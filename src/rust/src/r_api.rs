@@ -1,0 +1,139 @@
+//! What only the R thread may do, beyond what extendr offers: poll for
+//! Ctrl-C without R's longjmp crossing a Rust frame, print to R's stderr,
+//! and allocate R vectors whose failure comes back as `None`. Every
+//! function here must be called on the R thread, never from a worker.
+
+use extendr_api::prelude::*;
+use extendr_ffi::{
+    cetype_t, R_NaReal, R_NilValue, Rf_allocVector, Rf_install, Rf_mkCharLenCE, Rf_protect,
+    Rf_setAttrib, Rf_unprotect, SEXP, SEXPTYPE,
+};
+use std::ffi::{c_char, c_void, CStr};
+
+// R's C API beyond what extendr-ffi declares. SEXP is an opaque pointer to
+// R, as in extendr-ffi's own declarations.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn R_ToplevelExec(fun: Option<unsafe extern "C" fn(*mut c_void)>, data: *mut c_void) -> i32;
+    fn R_CheckUserInterrupt();
+    fn Rf_ScalarReal(x: f64) -> SEXP;
+    fn Rf_ScalarString(x: SEXP) -> SEXP;
+    fn R_tryCatchError(
+        body: Option<unsafe extern "C" fn(*mut c_void) -> SEXP>,
+        body_data: *mut c_void,
+        handler: Option<unsafe extern "C" fn(SEXP, *mut c_void) -> SEXP>,
+        handler_data: *mut c_void,
+    ) -> SEXP;
+}
+
+unsafe extern "C" fn check_user_interrupt(_: *mut c_void) {
+    // SAFETY: called by R_ToplevelExec on the R thread; the longjmp that an
+    // interrupt causes ends in R_ToplevelExec, crossing no Rust frame that
+    // owns anything.
+    unsafe { R_CheckUserInterrupt() }
+}
+
+/// True when the user pressed Ctrl-C. R consumes the interrupt here; the R
+/// side signals the `interrupt` condition once the work has stopped.
+pub fn interrupt_pending() -> bool {
+    // SAFETY: on the R thread (see the module's contract); R_ToplevelExec
+    // returns 0 when the check jumped.
+    unsafe { R_ToplevelExec(Some(check_user_interrupt), std::ptr::null_mut()) == 0 }
+}
+
+/// Writes `text` to R's stderr as it is: a `%` in it is no format directive.
+pub fn print_stderr(text: &str) {
+    reprint!("{}", text.replace('%', "%%"));
+}
+
+/// The value of a scalar attribute.
+pub enum Scalar {
+    /// A double; NaN becomes R's `NA`.
+    Real(f64),
+    /// One of the crate's own names (no NUL byte, ASCII).
+    Name(&'static str),
+}
+
+/// Sets scalar attributes straight through R's C API: extendr's
+/// `set_attrib()` allocates a string for each name and sets up R's unwind
+/// protection, which costs more than a small call's whole work.
+pub fn set_attributes(target: &mut Robj, attributes: &[(&CStr, Scalar)]) {
+    for (name, value) in attributes {
+        // SAFETY: on the R thread. `target` is protected by its `Robj`;
+        // symbols are never collected; each value is protected from its
+        // allocation until it is attached. No call here can raise an R
+        // error: the names are short constants and the strings hold no NUL.
+        unsafe {
+            let symbol = Rf_install(name.as_ptr());
+            let value = Rf_protect(match value {
+                Scalar::Real(v) if v.is_nan() => Rf_ScalarReal(R_NaReal),
+                Scalar::Real(v) => Rf_ScalarReal(*v),
+                Scalar::Name(text) => Rf_ScalarString(Rf_mkCharLenCE(
+                    text.as_ptr() as *const c_char,
+                    text.len() as i32,
+                    cetype_t::CE_UTF8,
+                )),
+            });
+            Rf_setAttrib(target.get_mut(), symbol, value);
+            Rf_unprotect(1);
+        }
+    }
+}
+
+/// A new R vector of `len` elements holding `values`, written in place.
+pub fn filled_vector<T>(
+    sexptype: SEXPTYPE,
+    len: usize,
+    slice_of: for<'a> fn(&'a mut Robj) -> Option<&'a mut [T]>,
+    values: impl Iterator<Item = T>,
+) -> Option<Robj> {
+    let mut vector = alloc_vector(sexptype, len)?;
+    for (slot, value) in slice_of(&mut vector)?.iter_mut().zip(values) {
+        *slot = value;
+    }
+    Some(vector)
+}
+
+/// Allocations at least this large are made under `R_tryCatchError`, so R's
+/// "cannot allocate vector" becomes `None`, not a longjmp out of Rust.
+const GUARDED_ALLOCATION: usize = 1 << 26;
+
+/// A new, uninitialised R vector, or `None` when R cannot allocate it.
+pub fn alloc_vector(sexptype: SEXPTYPE, length: usize) -> Option<Robj> {
+    let length = isize::try_from(length).ok()?;
+    if length < GUARDED_ALLOCATION as isize {
+        return Some(Robj::alloc_vector(sexptype, length as usize));
+    }
+    struct Request {
+        sexptype: SEXPTYPE,
+        length: isize,
+    }
+    unsafe extern "C" fn body(data: *mut c_void) -> SEXP {
+        // SAFETY: `data` points at the `Request` below, alive for the call;
+        // this frame owns nothing, so R's longjmp out of it skips no destructor.
+        unsafe {
+            let request = &*(data as *const Request);
+            Rf_allocVector(request.sexptype, request.length)
+        }
+    }
+    unsafe extern "C" fn on_error(_: SEXP, _: *mut c_void) -> SEXP {
+        // SAFETY: reading R's constant nil on the R thread.
+        unsafe { R_NilValue }
+    }
+    let mut request = Request { sexptype, length };
+    // SAFETY: on the R thread; the result is protected by `Robj` at once,
+    // before anything else can allocate.
+    unsafe {
+        let sexp = R_tryCatchError(
+            Some(body),
+            &mut request as *mut Request as *mut c_void,
+            Some(on_error),
+            std::ptr::null_mut(),
+        );
+        if sexp == R_NilValue {
+            None
+        } else {
+            Some(Robj::from_sexp(sexp))
+        }
+    }
+}
