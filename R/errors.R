@@ -47,17 +47,16 @@ rw_interrupt <- function() {
 # `rwbridge_value_error` for a bad value, naming the argument.
 
 check_string <- function(x, arg, call = sys.call(-1)) {
-  if (!is.character(x) || length(x) != 1L || is.na(x)) {
-    rw_abort("type", sprintf("`%s` must be a single string, not %s.", arg, rw_describe(x)),
-             call = call)
-  }
-  x
+  check_scalar(x, is.character, "a single string", arg, call)
 }
 
 check_flag <- function(x, arg, call = sys.call(-1)) {
-  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
-    rw_abort("type", sprintf("`%s` must be TRUE or FALSE, not %s.", arg, rw_describe(x)),
-             call = call)
+  check_scalar(x, is.logical, "TRUE or FALSE", arg, call)
+}
+
+check_scalar <- function(x, is_type, what, arg, call) {
+  if (!is_type(x) || length(x) != 1L || is.na(x)) {
+    rw_abort("type", sprintf("`%s` must be %s, not %s.", arg, what, rw_describe(x)), call = call)
   }
   x
 }
@@ -68,10 +67,7 @@ check_choice <- function(x, choices, arg, call = sys.call(-1)) {
   if (identical(x, choices)) {
     return(choices[[1L]])
   }
-  if (!is.character(x) || length(x) != 1L || is.na(x)) {
-    rw_abort("type", sprintf("`%s` must be a single string, not %s.", arg, rw_describe(x)),
-             call = call)
-  }
+  check_string(x, arg, call)
   hit <- pmatch(x, choices)
   if (is.na(hit)) {
     rw_abort("value", sprintf(

@@ -22,17 +22,18 @@ writeit_ <- function(data, path, append) .Call(wrap__writeit_, data, path, appen
 #' @noRd
 code_names_ <- function() .Call(wrap__code_names_)
 
-#' Checks every entry of a manifest; a list of columns for R to assemble.
+#' Checks every entry of a manifest, and with `complete` audits the
+#' directory too; a list of columns for R to assemble.
 #' @noRd
-verify_ <- function(dir, manifest, threads, progress, allow_outside) .Call(wrap__verify_, dir, manifest, threads, progress, allow_outside)
+verify_ <- function(dir, manifest, algo, threads, progress, allow_outside, complete) .Call(wrap__verify_, dir, manifest, algo, threads, progress, allow_outside, complete)
 
 #' Hashes the files under `dir` (or the `files` given) and writes the manifest.
 #' @noRd
-write_signatures_ <- function(dir, manifest, files, algo, threads) .Call(wrap__write_signatures_, dir, manifest, files, algo, threads)
+write_signatures_ <- function(dir, manifest, files, algo, threads, progress) .Call(wrap__write_signatures_, dir, manifest, files, algo, threads, progress)
 
 #' Digests of files, `NA` for those that cannot be read, and why not.
 #' @noRd
-hash_files_ <- function(paths, algo, threads) .Call(wrap__hash_files_, paths, algo, threads)
+hash_files_ <- function(paths, algo, threads, progress) .Call(wrap__hash_files_, paths, algo, threads, progress)
 
 #' Outlier indices (1-based) with attributes `center`, `scale`,
 #' `threshold` and `method`.

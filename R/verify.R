@@ -1,15 +1,22 @@
 #' Verify a directory against its checksum manifest
 #'
-#' Checks every file listed in a `sha1sum`/`sha256sum`-style manifest, in
-#' parallel, and reports every problem in manifest order: what
-#' `sha1sum -c` does, as a data frame.
+#' Checks every file listed in a checksum manifest, as written by
+#' `md5sum`, `sha1sum`, `sha224sum`, `sha256sum`, `sha384sum`, `sha512sum`,
+#' `b2sum` or `b3sum`, in parallel, and reports every problem in manifest
+#' order: what `sha1sum -c` does, as a data frame. With `complete = TRUE` it
+#' also audits the directory: files the manifest does not list, and listed
+#' files that are missing but present under another name.
 #'
 #' The manifest may hold GNU lines (`HASH  NAME` and `HASH *NAME`), GNU
 #' escaped names (a line starting with `\`, with `\\`, `\n` and `\r` in the
-#' name), and BSD tags (`SHA1 (NAME) = HASH`, `SHA256 (NAME) = HASH`), with
-#' LF or CRLF endings and hex digits in either case. A 40-digit digest is
-#' SHA-1 and a 64-digit one SHA-256, so one manifest may mix both. As GNU
-#' does, empty lines and lines starting with `#` are skipped and blanks
+#' name), and BSD tags as `--tag` writes them (`MD5`, `SHA1`, `SHA224`,
+#' `SHA256`, `SHA384`, `SHA512`, `BLAKE2b`, `BLAKE3`: `SHA1 (NAME) = HASH`),
+#' with LF or CRLF endings and hex digits in either case. A tag says the
+#' algorithm; an untagged digest's algorithm follows from its length (32
+#' digits MD5, 40 SHA-1, 56 SHA-224, 64 SHA-256, 96 SHA-384, 128 SHA-512),
+#' unless `algo` names one: then every untagged line must have that
+#' algorithm's length, which is how BLAKE3 (64 digits) and BLAKE2b (128)
+#' manifests are read. One manifest may mix algorithms. As GNU does, empty lines and lines starting with `#` are skipped and blanks
 #' before the digest are allowed; any other line that does not parse (a
 #' line of blanks included) is malformed. Malformed lines are never dropped
 #' silently: they are in the attribute `malformed` and raise one warning of
@@ -19,7 +26,15 @@
 #' file); `"unreadable"` (a directory, FIFO, device or other non-regular
 #' file, which is never opened for reading, or a file that cannot be read);
 #' `"refused"` (a name that is absolute or leads outside `dir`, through `..`
-#' or a symbolic link, unless `allow_outside = TRUE`).
+#' or a symbolic link, unless `allow_outside = TRUE`). With
+#' `complete = TRUE`, also `"extra"` (a regular file under `dir`, at any
+#' depth, that no line names; the manifest itself excepted; symbolic links
+#' are not followed) and `"moved"` (a listed file that is missing, while an
+#' extra file has exactly its expected digest: that file is named in
+#' `found_as` and is not also an `"extra"` row; one extra file explains at
+#' most one missing file, the first in manifest order, and among identical
+#' extra files the first in bytewise order is taken). Names are compared as
+#' the directory spells them, so `./a` and `sub//../a` list `a`.
 #'
 #' Ctrl-C stops the check within a fraction of a second: the worker threads
 #' stop, and the call ends with an `interrupt` condition, as any R call does.
@@ -38,18 +53,30 @@
 #'   file in manifest order and its `result` field holds the data frame.
 #' @param allow_outside If `TRUE`, names that are absolute or lead outside
 #'   `dir` are checked too, instead of being `"refused"`.
+#' @param algo `NULL` (the default): each line's algorithm is its tag's or
+#'   its digest length's. Or one of `"md5"`, `"sha1"`, `"sha224"`,
+#'   `"sha256"`, `"sha384"`, `"sha512"`, `"blake2b"` (BLAKE2b-512, as
+#'   `b2sum` writes) and `"blake3"` (256 bits, as `b3sum` writes): every
+#'   untagged line must then be of that algorithm (a line of another length
+#'   is malformed), and extra files are hashed with it.
+#' @param complete If `TRUE`, also list the files under `dir` that the
+#'   manifest does not name (`"extra"`) and find missing files that were
+#'   renamed (`"moved"`). Extra files are hashed with `algo`, or else with
+#'   the algorithm of the manifest's first line (SHA-1 for an empty one).
 #' @return A data frame of class `c("rwbridge_verification", "data.frame")`
-#'   with one row per well-formed line, in manifest order, and columns
-#'   `line` (integer), `file` (as listed), `algo` (`"sha1"` or `"sha256"`),
-#'   `expected`, `actual` (lowercase hex; `NA` when the file was not hashed)
-#'   and `status`. Attribute `malformed` is a data frame of `line` and
-#'   `text`. Printing it summarises the counts and names the files that are
-#'   not `"ok"`.
+#'   with one row per well-formed line, in manifest order, then with
+#'   `complete = TRUE` one row per extra file, sorted bytewise, and columns
+#'   `line` (integer; `NA` for an extra file), `file` (as listed), `algo`,
+#'   `expected` (`NA` for an extra file), `actual` (lowercase hex; `NA` when
+#'   the file was not hashed) and `status`; with `complete = TRUE` also
+#'   `found_as` (the name a moved file was found under, else `NA`).
+#'   Attribute `malformed` is a data frame of `line` and `text`. Printing it
+#'   summarises the counts and names the files that are not `"ok"`.
 #' @section Errors:
 #' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument.
 #' * `rwbridge_io_error`: the manifest is missing or cannot be read.
-#' * `rwbridge_verify_error`: with `error = TRUE`, a file is not `"ok"` or
-#'   a line is malformed.
+#' * `rwbridge_verify_error`: with `error = TRUE`, a file is not `"ok"`
+#'   (`"extra"` and `"moved"` included) or a line is malformed.
 #' @seealso [write_signatures()] to write a manifest, [hash_files()].
 #' @export
 #' @examples
@@ -58,22 +85,37 @@
 #' result
 #' result[result$status != "ok", c("file", "status")]
 #' try(verify(logs, threads = 2, error = TRUE))
+#'
+#' # An MD5 delivery with a file slipped in, caught by the audit.
+#' delivery <- file.path(tempdir(), "delivery")
+#' dir.create(delivery)
+#' writeit("reads\n", file.path(delivery, "sample.fastq"))
+#' write_signatures(delivery, "md5sum.txt", algo = "md5", threads = 2)
+#' writeit("unexpected\n", file.path(delivery, "added.txt"))
+#' verify(delivery, "md5sum.txt", threads = 2, complete = TRUE)
+#' unlink(delivery, recursive = TRUE)
 verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NULL,
-                   error = FALSE, allow_outside = FALSE) {
+                   error = FALSE, allow_outside = FALSE, algo = NULL, complete = FALSE) {
   check_string(dir, "dir")
   check_string(manifest, "manifest")
   threads <- rw_threads(threads)
   progress <- rw_progress(progress)
   check_flag(error, "error")
   check_flag(allow_outside, "allow_outside")
+  algo <- if (is.null(algo)) "" else rw_algo(algo)
+  check_flag(complete, "complete")
   dir <- rw_path(dir)
   manifest_path <- rw_manifest_path(dir, manifest)
-  columns <- rw_unwrap(verify_(dir, manifest_path, threads, progress, allow_outside))
+  columns <- rw_unwrap(verify_(dir, manifest_path, algo, threads, progress, allow_outside,
+                               complete))
   result <- rw_data_frame(
     line = columns$line, file = columns$file, algo = rw_codes$algo[columns$algo],
     expected = columns$expected, actual = columns$actual,
     status = rw_codes$status[columns$status]
   )
+  if (complete) {
+    result$found_as <- columns$found_as
+  }
   malformed <- rw_data_frame(line = columns$malformed_line, text = columns$malformed_text)
   attr(result, "malformed") <- malformed
   attr(result, "dir") <- dir
@@ -113,7 +155,11 @@ print.rwbridge_verification <- function(x, ...) {
   if (!all(c("file", "status") %in% names(x))) {
     return(NextMethod())
   }
+  # "extra" and "moved" exist only in an audit (`complete = TRUE`).
   statuses <- rw_codes$status
+  if (!"found_as" %in% names(x)) {
+    statuses <- setdiff(statuses, c("extra", "moved"))
+  }
   counts <- vapply(statuses, function(s) sum(x$status == s), integer(1))
   dir <- attr(x, "dir")
   cat(sprintf("<rwbridge verification> %s checked%s\n", rw_count(nrow(x), "file"),
@@ -122,9 +168,18 @@ print.rwbridge_verification <- function(x, ...) {
   bad <- x$status != "ok"
   if (any(bad)) {
     cat("Not ok:\n")
-    width <- max(nchar(x$file[bad], type = "width"))
-    line <- if ("line" %in% names(x)) sprintf("line %-4s ", x$line[bad]) else ""
-    cat(sprintf("  %s%-*s  %s\n", line, width, x$file[bad], x$status[bad]), sep = "")
+    # Padded by hand: sprintf() pads at most 8,192 characters.
+    files <- x$file[bad]
+    widths <- nchar(files, type = "width")
+    padded <- paste0(files, strrep(" ", max(widths) - widths))
+    line <- if ("line" %in% names(x)) {
+      lines <- as.character(x$line[bad])
+      paste0("line ", format(ifelse(is.na(lines), "-", lines), width = 4), " ")
+    }
+    found <- if ("found_as" %in% names(x)) {
+      ifelse(is.na(x$found_as[bad]), "", paste0(" (found as '", x$found_as[bad], "')"))
+    }
+    cat(paste0("  ", line, padded, "  ", x$status[bad], found, "\n"), sep = "")
   }
   malformed <- attr(x, "malformed")
   if (!is.null(malformed) && nrow(malformed) > 0) {
@@ -137,7 +192,8 @@ print.rwbridge_verification <- function(x, ...) {
 #' Write a checksum manifest for a directory
 #'
 #' Hashes files under `dir` in parallel and writes their digests to
-#' `manifest` in the GNU format that `sha1sum -c` and `sha256sum -c` accept,
+#' `manifest` in the GNU format that `md5sum -c`, `sha1sum -c` ...
+#' `b2sum -c` and `b3sum -c` accept,
 #' escaping names that hold a backslash, a newline or a carriage return as
 #' GNU coreutils does. The manifest is replaced atomically, as [writeit()]
 #' replaces a file. [verify()] of a fresh manifest is all `"ok"`.
@@ -149,9 +205,13 @@ print.rwbridge_verification <- function(x, ...) {
 #'   recursively, sorted bytewise, with `/` separators, except the manifest
 #'   itself; symbolic links are not followed (as `find -type f`). Or a
 #'   character vector of names relative to `dir`, written in that order.
-#' @param algo `"sha1"` (the default) or `"sha256"`.
+#' @param algo `"sha1"` (the default), `"md5"`, `"sha224"`, `"sha256"`,
+#'   `"sha384"`, `"sha512"`, `"blake2b"` (BLAKE2b-512, as `b2sum`) or
+#'   `"blake3"` (as `b3sum`).
 #' @param threads The number of worker threads: `NULL` (the default) for
 #'   option `rwbridge.threads`, or else every core.
+#' @param progress Show a progress line on stderr? `NULL` (the default)
+#'   means [interactive()].
 #' @return A data frame of `file` and `digest`, invisibly.
 #' @section Errors:
 #' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument.
@@ -169,34 +229,40 @@ print.rwbridge_verification <- function(x, ...) {
 #' readit(file.path(dir, "sha1sum.txt"), as = "text")
 #' verify(dir, threads = 2)
 #' unlink(dir, recursive = TRUE)
-write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL,
-                             algo = c("sha1", "sha256"), threads = NULL) {
+write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL, algo = "sha1",
+                             threads = NULL, progress = NULL) {
   check_string(dir, "dir")
   check_string(manifest, "manifest")
   if (!is.null(files)) {
     files <- enc2utf8(check_paths(files, "files"))
   }
-  algo <- check_choice(algo, c("sha1", "sha256"), "algo")
+  algo <- rw_algo(algo)
   threads <- rw_threads(threads)
+  progress <- rw_progress(progress)
   dir <- rw_path(dir)
   manifest_path <- rw_manifest_path(dir, manifest)
-  signed <- rw_unwrap(write_signatures_(dir, manifest_path, files, algo, threads))
+  signed <- rw_unwrap(write_signatures_(dir, manifest_path, files, algo, threads, progress))
   invisible(data.frame(file = signed$file, digest = signed$digest, stringsAsFactors = FALSE))
 }
 
 #' Hash files in parallel
 #'
-#' Computes the SHA-1 or SHA-256 digest of each file, in parallel, using the
-#' CPU's SHA instructions where it has them.
+#' Computes the digest of each file, in parallel, using the CPU's SHA and
+#' vector instructions where it has them. The digests are those that
+#' `md5sum`, `sha1sum` ... `b2sum` and `b3sum` print.
 #'
 #' @param paths A character vector of paths. `~` is expanded.
-#' @param algo `"sha1"` (the default) or `"sha256"`.
+#' @param algo `"sha1"` (the default), `"md5"`, `"sha224"`, `"sha256"`,
+#'   `"sha384"`, `"sha512"`, `"blake2b"` (BLAKE2b-512) or `"blake3"`.
 #' @param threads The number of worker threads: `NULL` (the default) for
 #'   option `rwbridge.threads`, or else every core.
-#' @return A character vector of lowercase hex digests, one per path, `NA`
-#'   for a path that cannot be read (missing, not a regular file, no
-#'   permission, or `NA`); one warning of class
-#'   `rwbridge_unreadable_warning` names those paths.
+#' @param progress Show a progress line on stderr? `NULL` (the default)
+#'   means [interactive()].
+#' @return A character vector of lowercase hex digests named by `paths`
+#'   (as given), as [tools::md5sum()] returns, `NA` for a path that cannot
+#'   be read (missing, not a regular file, no permission, or `NA`); one
+#'   warning of class `rwbridge_unreadable_warning` names those paths, each
+#'   with the reason.
 #' @section Errors:
 #' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument.
 #' @seealso [verify()]; `digest::digest(file = )` computes the same digests
@@ -208,14 +274,18 @@ write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL,
 #' hash_files(path, threads = 2)
 #' hash_files(path, algo = "sha256", threads = 2)
 #' unlink(path)
-hash_files <- function(paths, algo = c("sha1", "sha256"), threads = NULL) {
+hash_files <- function(paths, algo = "sha1", threads = NULL, progress = NULL) {
   if (!is.character(paths)) {
     check_paths(paths, "paths", allow_na = TRUE)
   }
-  algo <- if (missing(algo)) "sha1" else check_choice(algo, c("sha1", "sha256"), "algo")
+  if (!missing(algo)) {
+    algo <- rw_algo(algo)
+  }
+  progress <- rw_progress(progress)
   expanded <- if (any(startsWith(paths, "~"), na.rm = TRUE)) path.expand(paths) else paths
-  result <- rw_unwrap(hash_files_(enc2utf8(expanded), algo, rw_threads(threads)))
+  result <- rw_unwrap(hash_files_(enc2utf8(expanded), algo, rw_threads(threads), progress))
   digests <- result$digest
+  names(digests) <- paths
   if (anyNA(digests)) {
     unreadable <- is.na(digests)
     warning(warningCondition(
@@ -226,6 +296,11 @@ hash_files <- function(paths, algo = c("sha1", "sha256"), threads = NULL) {
     ))
   }
   digests
+}
+
+# One of the algorithms the Rust enum names (`rw_codes$algo`).
+rw_algo <- function(algo, call = sys.call(-1)) {
+  check_choice(algo, rw_codes$algo, "algo", call = call)
 }
 
 # A data frame from equal-length columns, without data.frame()'s checks.

@@ -2,6 +2,9 @@
 # `make bench`), so the vignette shows measured figures without rerunning
 # the benchmarks. Run from the package root: Rscript bench/figures.R
 results <- utils::read.csv("bench/results.csv", stringsAsFactors = FALSE)
+# The size sweep's rows (claims "sweep ...") have their own figure,
+# vignettes/sweep.png, drawn by bench/sweep-figure.R.
+results <- results[!startsWith(results$claim, "sweep "), ]
 # One bar per comparison, as "times faster than the peer" (time ratios are
 # inverted so that longer bars are always better for rwbridge).
 speedup <- ifelse(results$unit == "x time", 1 / results$ratio,

@@ -4,5 +4,8 @@
 source("bench/common.R")
 unlink(results_file)
 print_machine()
-for (script in c("bench/io.R", "bench/verify.R", "bench/outliers.R")) source(script)
+for (script in c("bench/io.R", "bench/verify.R", "bench/outliers.R", "bench/sweep.R")) {
+  source(script)
+}
+source("bench/sweep-figure.R")  # vignettes/sweep.png from bench/sweep.csv
 cat("results written to", results_file, "\n")

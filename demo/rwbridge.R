@@ -28,6 +28,24 @@ tryCatch(verify(logs, error = TRUE), rwbridge_verify_error = function(e) {
   cat("with error = TRUE:", conditionMessage(e), "\n")
 })
 
+## 2b. An MD5 delivery (as sequencing centres send them): a copy of the logs
+## with its md5sum.txt, then a file slipped in and one renamed. verify()
+## alone sees only the rename, as a missing file; complete = TRUE audits the
+## whole directory and finds both.
+delivery <- file.path(tempdir(), "delivery")
+unlink(delivery, recursive = TRUE)
+dir.create(delivery)
+file.copy(list.files(logs, pattern = "[.]log$", full.names = TRUE), delivery)
+write_signatures(delivery, "md5sum.txt", algo = "md5")
+writeit("GET /admin HTTP/1.1 200\n", file.path(delivery, "httpd-99.log"))
+file.rename(file.path(delivery, "httpd-03.log"), file.path(delivery, "httpd-03.log.old"))
+print(verify(delivery, "md5sum.txt"))
+audit <- verify(delivery, "md5sum.txt", complete = TRUE)
+print(audit)
+stopifnot(identical(audit$status[audit$file == "httpd-99.log"], "extra"),
+          identical(audit$found_as[audit$file == "httpd-03.log"], "httpd-03.log.old"))
+unlink(delivery, recursive = TRUE)
+
 ## 3. detect_outliers(): the numpy example from the articles, 1000 uniform values and
 ## three planted outliers at 0-based 7, 113 and 835 (1-based 8, 114, 836).
 set.seed(2026)

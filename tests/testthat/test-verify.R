@@ -19,10 +19,12 @@ test_that("manifests written by GNU coreutils verify, in every accepted form", {
 test_that("digests agree with digest::digest() and GNU's empty-file digest", {
   files <- file.path(coreutils, c("alpha.txt", "sub/data.bin", "empty"))
   want <- vapply(files, digest::digest, "", algo = "sha1", file = TRUE, USE.NAMES = FALSE)
-  expect_identical(hash_files(files), want)
-  expect_identical(hash_files(files[3]), "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+  # Named by the paths as given, as tools::md5sum() names its result.
+  expect_identical(hash_files(files), setNames(want, files))
+  expect_identical(unname(hash_files(files[3])), "da39a3ee5e6b4b0d3255bfef95601890afd80709")
   want256 <- vapply(files, digest::digest, "", algo = "sha256", file = TRUE, USE.NAMES = FALSE)
-  expect_identical(hash_files(files, algo = "sha256"), want256)
+  expect_identical(hash_files(files, algo = "sha256"), setNames(want256, files))
+  expect_identical(hash_files(files, algo = "md5"), tools::md5sum(files))
 })
 
 test_that("every status, in manifest order, with every file checked", {
@@ -167,7 +169,8 @@ test_that("write_signatures() output is accepted by sha1sum -c and sha256sum -c"
     # The sha256 pass also signs the sha1 manifest written before it.
     expect_identical(nrow(signed), if (algo == "sha1") 8L else 9L)
     expect_false(manifest %in% signed$file)
-    expect_identical(signed$digest, hash_files(file.path(dir, signed$file), algo = algo))
+    expect_identical(signed$digest,
+                     unname(hash_files(file.path(dir, signed$file), algo = algo)))
     status <- withr::with_dir(dir, system2(paste0(algo, "sum"), c("-c", "--quiet", manifest)))
     expect_identical(status, 0L, info = algo)
     result <- verify(dir, manifest)
@@ -189,7 +192,7 @@ test_that("write_signatures() with files, and its errors", {
   expect_match(conditionMessage(err), "nope")
   expect_identical(readit(file.path(dir, "m.txt")), before)
   expect_error(write_signatures(dir, files = NA_character_), class = "rwbridge_type_error")
-  expect_error(write_signatures(dir, algo = "md5"), class = "rwbridge_value_error")
+  expect_error(write_signatures(dir, algo = "crc32"), class = "rwbridge_value_error")
 })
 
 test_that("hash_files() gives NA and one warning for unreadable paths", {
@@ -197,8 +200,11 @@ test_that("hash_files() gives NA and one warning for unreadable paths", {
   paths <- c(file.path(dir, "a"), file.path(dir, "nope"), dir, NA)
   warned <- expect_warning(got <- hash_files(paths), class = "rwbridge_unreadable_warning")
   expect_match(conditionMessage(warned), "cannot read 3 files: .*nope.*NA")
-  expect_identical(got, c(sha1_of("A"), NA, NA, NA))
-  expect_identical(hash_files(character()), character())
+  # Each path with its reason.
+  expect_match(conditionMessage(warned), "nope' (no such file or directory)", fixed = TRUE)
+  expect_match(conditionMessage(warned), "(not a regular file (directory))", fixed = TRUE)
+  expect_identical(got, setNames(c(sha1_of("A"), NA, NA, NA), paths))
+  expect_identical(hash_files(character()), setNames(character(), character()))
   expect_error(hash_files(1), class = "rwbridge_type_error")
 })
 
@@ -287,4 +293,147 @@ test_that("Ctrl-C stops verify() within a second and leaves no worker busy", {
   expect_false(child$is_alive())
   expect_lt(elapsed, 1)
   expect_match(output, "interrupted extra threads: 0 workers: 2 busy: 0", fixed = TRUE)
+})
+
+# Every algorithm against the tool that defines it, both ways ---------------
+
+digest_tools <- c(md5 = "md5sum", sha1 = "sha1sum", sha224 = "sha224sum",
+                  sha256 = "sha256sum", sha384 = "sha384sum", sha512 = "sha512sum",
+                  blake2b = "b2sum", blake3 = "b3sum")
+
+skip_without_tool <- function(tool) {
+  if (!nzchar(Sys.which(tool))) skip(paste(tool, "is not installed"))
+}
+
+awkward_tree <- function(env = parent.frame()) {
+  dir <- local_tree(c("a.txt" = "alpha\n", "sub/b c.bin" = "", "caf\u00e9" = "x"), env = env)
+  writeit(as.raw(0:255), file.path(dir, "sub/b c.bin"))
+  writeit("6", file.path(dir, "back\\slash"))
+  writeit("7", file.path(dir, "new\nline"))
+  dir
+}
+
+test_that("manifests written by every tool verify, plain and tagged", {
+  dir <- awkward_tree()
+  names <- c("a.txt", "sub/b c.bin", "caf\u00e9", "back\\slash", "new\nline")
+  for (algo in names(digest_tools)) {
+    tool <- digest_tools[[algo]]
+    skip_without_tool(tool)
+    # b3sum has no --tag.
+    for (tag in if (algo == "blake3") FALSE else c(FALSE, TRUE)) {
+      manifest <- file.path(dir, "theirs.txt")
+      status <- withr::with_dir(dir, system2(tool, c(if (tag) "--tag", shQuote(names)),
+                                             stdout = manifest))
+      expect_identical(status, 0L)
+      # Untagged BLAKE lengths are SHA-2's unless the algorithm is named.
+      named <- if (!tag && algo %in% c("blake2b", "blake3")) algo
+      label <- paste(algo, if (tag) "tagged" else "plain")
+      result <- verify(dir, "theirs.txt", algo = named)
+      expect_identical(result$status, rep("ok", length(names)), label = label)
+      expect_identical(result$algo, rep(algo, length(names)), label = label)
+      expect_identical(result$file, names, label = label)
+      expect_identical(result$actual, unname(hash_files(file.path(dir, names), algo = algo)),
+                       label = label)
+      if (!tag && algo %in% c("md5", "sha1", "sha224", "sha384")) {
+        expect_identical(verify(dir, "theirs.txt", algo = algo)$status, result$status)
+      }
+    }
+  }
+})
+
+test_that("write_signatures() manifests pass every tool's -c, and damage is caught", {
+  dir <- awkward_tree()
+  for (algo in names(digest_tools)) {
+    tool <- digest_tools[[algo]]
+    skip_without_tool(tool)
+    manifest <- paste0(algo, ".txt")
+    signed <- write_signatures(dir, manifest, algo = algo,
+                               files = c("a.txt", "sub/b c.bin", "back\\slash", "new\nline"))
+    expect_identical(nchar(signed$digest), rep(c(md5 = 32L, sha1 = 40L, sha224 = 56L,
+                                                sha256 = 64L, sha384 = 96L, sha512 = 128L,
+                                                blake2b = 128L, blake3 = 64L)[[algo]], 4))
+    status <- withr::with_dir(dir, system2(tool, c("-c", "--quiet", manifest)))
+    expect_identical(status, 0L, label = algo)
+    expect_true(all(verify(dir, manifest, algo = algo)$status == "ok"))
+  }
+  writeit("tampered\n", file.path(dir, "a.txt"))
+  for (algo in names(digest_tools)) {
+    skip_without_tool(digest_tools[[algo]])
+    result <- verify(dir, paste0(algo, ".txt"), algo = algo)
+    expect_identical(result$status, c("mismatch", "ok", "ok", "ok"), label = algo)
+  }
+})
+
+test_that("a named algorithm settles ambiguous lengths and makes others malformed", {
+  dir <- local_tree(c(a = "A", b = "B"))
+  b3 <- unname(hash_files(file.path(dir, "a"), algo = "blake3"))
+  sha1 <- sha1_of("B")
+  writeit(paste0(b3, "  a\n", sha1, "  b\n"), file.path(dir, "m.txt"))
+  # Unnamed, a 64-digit digest is SHA-256: a mismatch.
+  expect_identical(verify(dir, "m.txt")$status, c("mismatch", "ok"))
+  expect_warning(result <- verify(dir, "m.txt", algo = "blake3"),
+                 class = "rwbridge_malformed_warning")
+  expect_identical(result$status, "ok")
+  expect_identical(attr(result, "malformed")$line, 2L)
+  expect_error(verify(dir, "m.txt", algo = "crc32"), class = "rwbridge_value_error")
+  expect_error(verify(dir, "m.txt", algo = 1), class = "rwbridge_type_error")
+})
+
+# The audit: complete = TRUE ------------------------------------------------
+
+test_that("complete = TRUE finds added files and files moved under another name", {
+  dir <- local_tree(c("data/a.csv" = "a,b\n", "data/b.csv" = "c,d\n", "README" = "r\n"))
+  write_signatures(dir, "md5sum.txt", algo = "md5")
+  # Without the audit, an added file passes unseen.
+  writeit("sneaky\n", file.path(dir, "data/added.csv"))
+  expect_true(all(verify(dir, "md5sum.txt")$status == "ok"))
+  result <- verify(dir, "md5sum.txt", complete = TRUE)
+  expect_identical(result$file, c("README", "data/a.csv", "data/b.csv", "data/added.csv"))
+  expect_identical(result$status, c("ok", "ok", "ok", "extra"))
+  expect_identical(result$line, c(1:3, NA))
+  expect_identical(result$algo, rep("md5", 4))
+  expect_identical(result$expected[4], NA_character_)
+  expect_identical(result$actual[4], unname(tools::md5sum(file.path(dir, "data/added.csv"))))
+  expect_identical(result$found_as, rep(NA_character_, 4))
+  # A renamed file is "moved", found under its new name, and not also extra.
+  file.rename(file.path(dir, "data/b.csv"), file.path(dir, "data/b-renamed.csv"))
+  result <- verify(dir, "md5sum.txt", complete = TRUE)
+  expect_identical(result$status, c("ok", "ok", "moved", "extra"))
+  expect_identical(result$found_as[3], "data/b-renamed.csv")
+  expect_identical(result$file[4], "data/added.csv")
+  out <- capture.output(print(result))
+  expect_true(any(grepl("moved (found as 'data/b-renamed.csv')", out, fixed = TRUE)))
+  expect_match(out[2], "extra: 1  moved: 1", fixed = TRUE)
+  err <- expect_error(verify(dir, "md5sum.txt", complete = TRUE, error = TRUE),
+                      class = "rwbridge_verify_error")
+  expect_match(conditionMessage(err), "'data/b.csv' (moved), 'data/added.csv' (extra)",
+               fixed = TRUE)
+  # Without the audit the rename is only a missing file.
+  expect_identical(verify(dir, "md5sum.txt")$status, c("ok", "ok", "missing"))
+})
+
+test_that("the audit compares names as the directory spells them", {
+  dir <- local_tree(c(a = "A", "sub/b" = "B", "sub/c" = "C"))
+  writeit(paste0(sha1_of("A"), "  ./a\n", sha1_of("B"), "  sub//b\n",
+                 sha1_of("C"), "  sub/../sub/c\n"), file.path(dir, "sha1sum.txt"))
+  result <- verify(dir, complete = TRUE)
+  expect_identical(result$status, rep("ok", 3))
+  # An empty manifest: everything is extra, hashed with SHA-1 or the named algorithm.
+  writeit("", file.path(dir, "empty.txt"))
+  result <- verify(dir, "empty.txt", complete = TRUE)
+  expect_identical(result$file, c("a", "sha1sum.txt", "sub/b", "sub/c"))
+  expect_identical(result$status, rep("extra", 4))
+  expect_identical(verify(dir, "empty.txt", complete = TRUE, algo = "sha512")$algo,
+                   rep("sha512", 4))
+})
+
+test_that("print() works for names of any length", {
+  dir <- local_tree(c(a = "A"))
+  long <- strrep("n", 9000)
+  writeit(paste0(sha1_of("A"), "  a\n", sha1_of("x"), "  ", long, "\n"),
+          file.path(dir, "sha1sum.txt"))
+  result <- verify(dir)
+  expect_identical(result$status[1], "ok")
+  out <- capture.output(print(result))
+  expect_true(any(grepl(long, out, fixed = TRUE)))
 })

@@ -15,6 +15,8 @@ pub struct OpenFile {
     path: PathBuf,
     /// Size in bytes according to `fstat()` right after opening.
     pub size: u64,
+    /// Bytes read so far by [`OpenFile::fill`].
+    position: u64,
 }
 
 /// Opens `path` for reading if, and only if, it is a regular file.
@@ -38,13 +40,27 @@ impl OpenFile {
             file,
             path: path.to_path_buf(),
             size: meta.len(),
+            position: 0,
         })
     }
 
     /// Reads into `buf` until it is full or the file ends; returns the bytes read.
+    /// A short read that ends where `fstat()` said the file ends is taken
+    /// as the end, saving the read that would return 0: most files are
+    /// read in one call. A file that grew is still read on.
     pub fn fill(&mut self, buf: &mut [u8]) -> Result<usize, RwError> {
-        let file = &mut self.file;
-        fill_with(buf, |part, _| file.read(part)).map_err(|e| RwError::io("read", &self.path, e))
+        let (file, size, position) = (&mut self.file, self.size, &mut self.position);
+        let mut at_end = false;
+        fill_with(buf, |part, _| {
+            if at_end {
+                return Ok(0);
+            }
+            let n = file.read(part)?;
+            *position += n as u64;
+            at_end = n < part.len() && *position == size && size > 0;
+            Ok(n)
+        })
+        .map_err(|e| RwError::io("read", &self.path, e))
     }
 
     /// As [`OpenFile::fill`], with reads of at least `PARALLEL_READ_MIN`
@@ -92,6 +108,7 @@ impl OpenFile {
         self.file
             .seek(SeekFrom::Start(filled as u64))
             .map_err(|e| RwError::io("read", &self.path, e))?;
+        self.position = filled as u64;
         Ok(filled)
     }
 

@@ -1,75 +1,134 @@
-//! SHA-1 and SHA-256 digests of files, streamed through a caller's buffer so
-//! each worker reuses one. The `sha1`/`sha2` crates pick the CPU's SHA
-//! instructions at run time. Checks a cancel flag between chunks. Never
-//! touches R; safe on worker threads.
+//! Digests of files in the common algorithms (MD5, SHA-1, SHA-2, BLAKE2b,
+//! BLAKE3), several in one pass over a file, streamed through each
+//! thread's buffer. The crates pick the CPU's instructions (SHA-NI, AVX2) at
+//! run time. Checks the cancel flag between chunks. Never touches R; safe
+//! on worker threads.
 
 use crate::errors::RwError;
 use crate::fileio::{open_regular, OpenFile};
-use crate::runtime::{Cancel, Runtime};
-use sha1::Digest;
+use crate::runtime::{Cancel, Progress, Runtime};
+use sha1::digest::DynDigest;
 use std::cell::RefCell;
-use std::path::{Path, PathBuf};
+use std::fmt::Write;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Size of each worker's read buffer: big enough to amortise `read()`,
 /// small enough to stay in the L2 cache while it is hashed.
 pub const BUFFER_SIZE: usize = 256 * 1024;
 
-/// The digest algorithms a manifest may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The digest algorithms, as coreutils' `md5sum` ... `b2sum` and `b3sum`
+/// compute them (BLAKE2b with 512 bits, BLAKE3 with 256).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Algo {
+    Md5,
     Sha1,
+    Sha224,
     Sha256,
+    Sha384,
+    Sha512,
+    Blake2b,
+    Blake3,
 }
 
 impl Algo {
-    /// Every algorithm; R names one by its position here (1-based).
-    pub const ALL: [Algo; 2] = [Algo::Sha1, Algo::Sha256];
+    /// Every algorithm. Where two share a digest length, the first is what
+    /// an untagged digest of that length means by default.
+    pub const ALL: [Algo; 8] = [
+        Algo::Md5,
+        Algo::Sha1,
+        Algo::Sha224,
+        Algo::Sha256,
+        Algo::Sha384,
+        Algo::Sha512,
+        Algo::Blake2b,
+        Algo::Blake3,
+    ];
 
-    /// The 1-based position in [`Algo::ALL`].
-    pub fn code(self) -> i32 {
-        Algo::ALL
-            .iter()
-            .position(|&a| a == self)
-            .map_or(0, |i| i as i32 + 1)
+    /// The name used in R, the tag of a BSD line (`SHA1 (name) = ...`),
+    /// and the number of hex digits of a digest.
+    fn table(self) -> (&'static str, &'static str, usize) {
+        match self {
+            Algo::Md5 => ("md5", "MD5", 32),
+            Algo::Sha1 => ("sha1", "SHA1", 40),
+            Algo::Sha224 => ("sha224", "SHA224", 56),
+            Algo::Sha256 => ("sha256", "SHA256", 64),
+            Algo::Sha384 => ("sha384", "SHA384", 96),
+            Algo::Sha512 => ("sha512", "SHA512", 128),
+            Algo::Blake2b => ("blake2b", "BLAKE2b", 128),
+            Algo::Blake3 => ("blake3", "BLAKE3", 64),
+        }
     }
 
-    /// From the R argument (`"sha1"`, `"sha256"`).
+    pub fn name(self) -> &'static str {
+        self.table().0
+    }
+
+    pub fn bsd_tag(self) -> &'static str {
+        self.table().1
+    }
+
+    pub fn hex_len(self) -> usize {
+        self.table().2
+    }
+
     pub fn from_name(name: &str) -> Option<Algo> {
         Algo::ALL.into_iter().find(|a| a.name() == name)
     }
 
-    /// The name used in R and in results.
-    pub fn name(self) -> &'static str {
-        match self {
-            Algo::Sha1 => "sha1",
-            Algo::Sha256 => "sha256",
+    /// The algorithm of an untagged digest of `len` hex digits: `named`
+    /// when one is named (none when the length does not fit it), else the
+    /// first of [`Algo::ALL`] with that length.
+    pub fn of_hex_len(len: usize, named: Option<Algo>) -> Option<Algo> {
+        match named {
+            Some(algo) => (algo.hex_len() == len).then_some(algo),
+            None => Algo::ALL.into_iter().find(|a| a.hex_len() == len),
+        }
+    }
+}
+
+/// A digest being computed. The RustCrypto hashers share one interface;
+/// BLAKE3's crate has its own.
+enum Hasher {
+    RustCrypto(Box<dyn DynDigest>),
+    Blake3(Box<blake3::Hasher>),
+}
+
+impl Hasher {
+    fn new(algo: Algo) -> Hasher {
+        let boxed = |h: Box<dyn DynDigest>| Hasher::RustCrypto(h);
+        match algo {
+            Algo::Md5 => boxed(Box::<md5::Md5>::default()),
+            Algo::Sha1 => boxed(Box::<sha1::Sha1>::default()),
+            Algo::Sha224 => boxed(Box::<sha2::Sha224>::default()),
+            Algo::Sha256 => boxed(Box::<sha2::Sha256>::default()),
+            Algo::Sha384 => boxed(Box::<sha2::Sha384>::default()),
+            Algo::Sha512 => boxed(Box::<sha2::Sha512>::default()),
+            Algo::Blake2b => boxed(Box::<blake2::Blake2b512>::default()),
+            Algo::Blake3 => Hasher::Blake3(Box::default()),
         }
     }
 
-    /// The tag of a BSD-style line: `SHA1 (name) = ...`.
-    pub fn bsd_tag(self) -> &'static str {
+    fn update(&mut self, data: &[u8]) {
         match self {
-            Algo::Sha1 => "SHA1",
-            Algo::Sha256 => "SHA256",
+            Hasher::RustCrypto(h) => h.update(data),
+            Hasher::Blake3(h) => {
+                h.update(data);
+            }
         }
     }
 
-    /// The algorithm whose hex digest has `len` digits.
-    pub fn from_hex_len(len: usize) -> Option<Algo> {
-        match len {
-            40 => Some(Algo::Sha1),
-            64 => Some(Algo::Sha256),
-            _ => None,
+    /// Lowercase hexadecimal, as the coreutils tools print it.
+    fn finish(self) -> String {
+        let bytes = match self {
+            Hasher::RustCrypto(h) => h.finalize().into_vec(),
+            Hasher::Blake3(h) => h.finalize().as_bytes().to_vec(),
+        };
+        let mut hex = String::with_capacity(bytes.len() * 2);
+        for b in bytes {
+            let _ = write!(hex, "{b:02x}");
         }
-    }
-
-    /// Number of hex digits in a digest.
-    pub fn hex_len(self) -> usize {
-        match self {
-            Algo::Sha1 => 40,
-            Algo::Sha256 => 64,
-        }
+        hex
     }
 }
 
@@ -82,69 +141,59 @@ pub enum HashFailure {
     Cancelled,
 }
 
-/// Lowercase hex digest of the file at `path`, read through `buf`; every
-/// byte read is added to `bytes_done`, when given, for progress reports.
-pub fn hash_file(
-    algo: Algo,
-    path: &Path,
-    buf: &mut [u8],
-    cancel: &Cancel,
-    bytes_done: Option<&AtomicU64>,
-) -> Result<String, HashFailure> {
-    let mut file = open_regular(path).map_err(HashFailure::Unreadable)?;
-    hash_open(algo, &mut file, buf, cancel, bytes_done)
-}
-
-/// As [`hash_file`], for a file already open.
-pub fn hash_open(
-    algo: Algo,
+/// The digests of an open file, one for each of `algos`, in one pass
+/// through `buf`; every byte read is added to `bytes_done`, when given.
+pub fn digest(
     file: &mut OpenFile,
+    algos: &[Algo],
     buf: &mut [u8],
     cancel: &Cancel,
     bytes_done: Option<&AtomicU64>,
-) -> Result<String, HashFailure> {
-    match algo {
-        Algo::Sha1 => hash_with::<sha1::Sha1>(file, buf, cancel, bytes_done),
-        Algo::Sha256 => hash_with::<sha2::Sha256>(file, buf, cancel, bytes_done),
-    }
-}
-
-fn hash_with<D: Digest>(
-    file: &mut OpenFile,
-    buf: &mut [u8],
-    cancel: &Cancel,
-    bytes_done: Option<&AtomicU64>,
-) -> Result<String, HashFailure>
-where
-    sha1::digest::Output<D>: std::fmt::LowerHex,
-{
-    let mut hasher = D::new();
+) -> Result<Vec<String>, HashFailure> {
+    let mut hashers: Vec<Hasher> = algos.iter().map(|&a| Hasher::new(a)).collect();
     loop {
         if cancel.check().is_err() {
             return Err(HashFailure::Cancelled);
         }
         let n = file.fill(buf).map_err(HashFailure::Unreadable)?;
-        hasher.update(&buf[..n]);
+        for hasher in &mut hashers {
+            hasher.update(&buf[..n]);
+        }
         if let Some(done) = bytes_done {
             done.fetch_add(n as u64, Ordering::Relaxed);
         }
         if n < buf.len() {
-            // Lowercase hexadecimal, as `sha1sum` prints it.
-            return Ok(format!("{:x}", hasher.finalize()));
+            return Ok(hashers.into_iter().map(Hasher::finish).collect());
         }
     }
 }
 
-/// Digests of many files, in the order given, run as the runtime decides;
-/// for a file that cannot be read, the reason. Fails only when cancelled.
+/// The digests (one per algorithm) of many files, in the order given, run
+/// as the runtime decides; for a file that cannot be read, the reason.
+/// With `progress`, the sizes are found first. Fails only when cancelled.
 pub fn hash_files(
-    algo: Algo,
+    algos: &[Algo],
     paths: &[PathBuf],
     rt: &Runtime,
-) -> Result<Vec<Result<String, RwError>>, RwError> {
+    progress: Option<&Progress>,
+) -> Result<Vec<Result<Vec<String>, RwError>>, RwError> {
+    if let Some(progress) = progress {
+        let sizes = rt.map(paths, |path, _| {
+            std::fs::metadata(path).map_or(0, |m| m.len())
+        })?;
+        progress.start(paths.len(), sizes.iter().sum());
+    }
     rt.map(paths, |path, cancel| {
-        with_buffer(|buf| hash_file(algo, path, buf, cancel, None)).map_err(|failure| match failure
-        {
+        let bytes_done = progress.map(|p| &p.bytes_done);
+        let digests = open_regular(path)
+            .map_err(HashFailure::Unreadable)
+            .and_then(|mut file| {
+                with_buffer(|buf| digest(&mut file, algos, buf, cancel, bytes_done))
+            });
+        if let Some(progress) = progress {
+            progress.files_done.fetch_add(1, Ordering::Relaxed);
+        }
+        digests.map_err(|failure| match failure {
             HashFailure::Unreadable(e) => e,
             HashFailure::Cancelled => RwError::Interrupted,
         })
@@ -167,12 +216,13 @@ pub fn with_buffer<T>(f: impl FnOnce(&mut [u8]) -> T) -> T {
 }
 
 /// Digest of bytes in memory: the tests' oracle for file digests.
+/// Digest of bytes in memory: the tests' oracle for file digests (itself
+/// checked against the tools' own output in `known_vectors`).
 #[cfg(test)]
 pub fn hash_bytes(algo: Algo, data: &[u8]) -> String {
-    match algo {
-        Algo::Sha1 => format!("{:x}", sha1::Sha1::digest(data)),
-        Algo::Sha256 => format!("{:x}", sha2::Sha256::digest(data)),
-    }
+    let mut hasher = Hasher::new(algo);
+    hasher.update(data);
+    hasher.finish()
 }
 
 #[cfg(test)]
@@ -180,30 +230,67 @@ mod tests {
     use super::*;
     use crate::test_support::{one_file, tree};
 
-    // FIPS 180 test vectors.
-    const VECTORS: [(&[u8], &str, &str); 3] = [
+    /// Digests of "" and of "abc" as md5sum, sha1sum ... b2sum and b3sum
+    /// print them.
+    const VECTORS: [(Algo, &str, &str); 8] = [
         (
-            b"",
-            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            Algo::Md5,
+            "d41d8cd98f00b204e9800998ecf8427e",
+            "900150983cd24fb0d6963f7d28e17f72",
         ),
         (
-            b"abc",
+            Algo::Sha1,
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
             "a9993e364706816aba3e25717850c26c9cd0d89d",
+        ),
+        (
+            Algo::Sha224,
+            "d14a028c2a3a2bc9476102bb288234c415a2b01f828ea62ac5b3e42f",
+            "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7",
+        ),
+        (
+            Algo::Sha256,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
         ),
         (
-            b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-            "84983e441c3bd26ebaae4aa1f95129e5e54670f1",
-            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+            Algo::Sha384,
+            "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b",
+            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7",
+        ),
+        (
+            Algo::Sha512,
+            "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+        ),
+        (
+            Algo::Blake2b,
+            "786a02f742015903c6c6fd852552d272912f4740e15847618a86e217f71f5419d25e1031afee585313896444934eb04b903a685b1448b755d56f701afe9be2ce",
+            "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923",
+        ),
+        (
+            Algo::Blake3,
+            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
+            "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85",
         ),
     ];
 
+    fn digest_path(
+        path: &std::path::Path,
+        algos: &[Algo],
+        buf: &mut [u8],
+        cancel: &Cancel,
+    ) -> Result<Vec<String>, HashFailure> {
+        let mut file = open_regular(path).map_err(HashFailure::Unreadable)?;
+        digest(&mut file, algos, buf, cancel, None)
+    }
+
     #[test]
     fn known_vectors() {
-        for (input, sha1, sha256) in VECTORS {
-            assert_eq!(hash_bytes(Algo::Sha1, input), sha1);
-            assert_eq!(hash_bytes(Algo::Sha256, input), sha256);
+        for (algo, empty, abc) in VECTORS {
+            assert_eq!(hash_bytes(algo, b""), empty, "{algo:?}");
+            assert_eq!(hash_bytes(algo, b"abc"), abc, "{algo:?}");
+            assert_eq!(abc.len(), algo.hex_len());
         }
     }
 
@@ -216,12 +303,13 @@ mod tests {
             let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
             let path = dir.path().join(format!("f{len}"));
             std::fs::write(&path, &data).unwrap();
-            for algo in [Algo::Sha1, Algo::Sha256] {
-                let done = AtomicU64::new(0);
-                let got = hash_file(algo, &path, &mut buf, &cancel, Some(&done)).unwrap();
-                assert_eq!(got, hash_bytes(algo, &data), "{len} {algo:?}");
-                assert_eq!(done.load(Ordering::Relaxed), len as u64);
+            let done = AtomicU64::new(0);
+            let mut file = open_regular(&path).unwrap();
+            let got = digest(&mut file, &Algo::ALL, &mut buf, &cancel, Some(&done)).unwrap();
+            for (algo, digest) in Algo::ALL.iter().zip(got) {
+                assert_eq!(digest, hash_bytes(*algo, &data), "{len} {algo:?}");
             }
+            assert_eq!(done.load(Ordering::Relaxed), len as u64);
         }
     }
 
@@ -229,8 +317,8 @@ mod tests {
     fn million_a_sha1() {
         let (_dir, path) = one_file("a", "a".repeat(1_000_000));
         let mut buf = vec![0; BUFFER_SIZE];
-        let got = hash_file(Algo::Sha1, &path, &mut buf, &Cancel::default(), None).unwrap();
-        assert_eq!(got, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+        let got = digest_path(&path, &[Algo::Sha1], &mut buf, &Cancel::default()).unwrap();
+        assert_eq!(got, ["34aa973cd4c4daa4f61eeb2bdbad27316534016f"]);
     }
 
     #[test]
@@ -238,44 +326,49 @@ mod tests {
         let (dir, path) = one_file("a", "abc");
         let cancel = Cancel::default();
         cancel.set();
-        let done = AtomicU64::new(0);
         let mut buf = vec![0; 16];
-        let got = hash_file(Algo::Sha1, &path, &mut buf, &cancel, Some(&done));
+        let got = digest_path(&path, &[Algo::Sha1], &mut buf, &cancel);
         assert!(matches!(got, Err(HashFailure::Cancelled)));
-        let got = hash_file(Algo::Sha1, dir.path(), &mut buf, &Cancel::default(), None);
+        let got = digest_path(dir.path(), &[Algo::Sha1], &mut buf, &Cancel::default());
         assert!(matches!(got, Err(HashFailure::Unreadable(_))));
     }
 
     #[test]
-    fn many_files_in_order_with_none_for_the_unreadable() {
+    fn many_files_in_order_with_the_reason_for_the_unreadable() {
         let files: Vec<(String, String)> =
             (0..50).map(|i| (format!("f{i}"), i.to_string())).collect();
         let dir = tree(&files);
         let mut paths: Vec<PathBuf> = files.iter().map(|(n, _)| dir.path().join(n)).collect();
         paths.push(dir.path().join("missing"));
-        let got = hash_files(Algo::Sha1, &paths, &Runtime::new(2, None)).unwrap();
+        let rt = Runtime::new(2, None).all_on_workers();
+        let progress = Progress::default();
+        let got = hash_files(&[Algo::Sha1], &paths, &rt, Some(&progress)).unwrap();
         for (i, digest) in got.iter().take(50).enumerate() {
-            assert_eq!(
-                digest.as_ref().ok(),
-                Some(&hash_bytes(Algo::Sha1, i.to_string().as_bytes()))
-            );
+            let want = hash_bytes(Algo::Sha1, i.to_string().as_bytes());
+            assert_eq!(digest.as_ref().ok(), Some(&vec![want]));
         }
         let reason = got[50].as_ref().unwrap_err().to_string();
         assert!(reason.ends_with("No such file or directory"), "{reason}");
+        assert_eq!(progress.files_done.load(Ordering::Relaxed), 51);
+        assert_eq!(progress.bytes_total.load(Ordering::Relaxed), 90);
         let rt = Runtime::new(2, None);
         rt.cancel().set();
-        let err = hash_files(Algo::Sha1, &paths, &rt).unwrap_err();
+        let err = hash_files(&[Algo::Sha1], &paths, &rt, None).unwrap_err();
         assert_eq!(err.kind(), "interrupt");
     }
 
     #[test]
-    fn algo_names_and_lengths_agree() {
-        for algo in [Algo::Sha1, Algo::Sha256] {
+    fn names_tags_and_lengths() {
+        for algo in Algo::ALL {
             assert_eq!(Algo::from_name(algo.name()), Some(algo));
-            assert_eq!(Algo::from_hex_len(algo.hex_len()), Some(algo));
-            assert_eq!(hash_bytes(algo, b"x").len(), algo.hex_len());
+            assert_eq!(Algo::of_hex_len(algo.hex_len(), Some(algo)), Some(algo));
+            assert_eq!(Algo::of_hex_len(algo.hex_len() + 2, Some(algo)), None);
         }
-        assert_eq!(Algo::from_name("md5"), None);
-        assert_eq!(Algo::from_hex_len(32), None);
+        let default_of = |len| Algo::of_hex_len(len, None);
+        assert_eq!(default_of(64), Some(Algo::Sha256));
+        assert_eq!(default_of(128), Some(Algo::Sha512));
+        assert_eq!(default_of(32), Some(Algo::Md5));
+        assert_eq!(default_of(48), None);
+        assert_eq!(Algo::from_name("crc32"), None);
     }
 }

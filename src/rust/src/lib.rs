@@ -5,6 +5,7 @@
 //! as values of class `rwbridge_failure`, which R raises as conditions, so
 //! R's error longjmp never crosses a Rust frame.
 
+pub mod audit;
 pub mod errors;
 pub mod fileio;
 pub mod hash;
@@ -121,74 +122,128 @@ fn code_names_() -> Robj {
     })
 }
 
-/// Checks every entry of a manifest; a list of columns for R to assemble.
+/// The 1-based position of `value` in `all`, as R indexes the names that
+/// `code_names_()` gives.
+fn code<T: PartialEq>(all: &[T], value: T) -> i32 {
+    all.iter()
+        .position(|v| *v == value)
+        .map_or(0, |i| i as i32 + 1)
+}
+
+/// The algorithm R named, or `None` for "" (R's `NULL`).
+fn optional_algo(name: &str) -> Result<Option<Algo>, RwError> {
+    if name.is_empty() {
+        return Ok(None);
+    }
+    Algo::from_name(name)
+        .map(Some)
+        .ok_or_else(|| unchecked("algo"))
+}
+
+/// Checks every entry of a manifest, and with `complete` audits the
+/// directory too; a list of columns for R to assemble.
 /// @noRd
 #[extendr]
-fn verify_(dir: &str, manifest: &str, threads: i32, progress: bool, allow_outside: bool) -> Robj {
+fn verify_(
+    dir: &str,
+    manifest: &str,
+    algo: &str,
+    threads: i32,
+    progress: bool,
+    allow_outside: bool,
+    complete: bool,
+) -> Robj {
     guarded(|| {
         let dir = PathBuf::from(dir);
-        let parsed = manifest::parse(&fileio::read_bytes(Path::new(manifest))?);
+        let manifest = Path::new(manifest);
+        let named = optional_algo(algo)?;
+        let parsed = manifest::parse(&fileio::read_bytes(manifest)?, named);
         let entries = &parsed.entries;
         let counters = Progress::default();
         let shown = progress.then_some(("verify", &counters));
-        let outcomes = with_runtime(threads, shown, |rt| {
-            verify::verify_entries(
-                &dir,
-                entries,
-                allow_outside,
-                rt,
-                progress.then_some(&counters),
-            )
+        let (outcomes, extras) = with_runtime(threads, shown, |rt| {
+            let counters = progress.then_some(&counters);
+            let mut outcomes = verify::verify_entries(&dir, entries, allow_outside, rt, counters)?;
+            let extras = if complete {
+                // Unlisted files are reported in the named algorithm, else
+                // in the manifest's first.
+                let algo = named
+                    .or(entries.first().map(|e| e.algo))
+                    .unwrap_or(Algo::Sha1);
+                audit::audit(&dir, manifest, entries, &mut outcomes, algo, rt)?
+                    .into_iter()
+                    .map(|extra| (extra, algo))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok((outcomes, extras))
         })?;
-        let names: Vec<String> = entries
-            .iter()
-            .map(|e| String::from_utf8_lossy(&e.name).into_owned())
-            .collect();
-        let ints = |values: Vec<i32>| -> Robj { values.into() };
-        let strings = |values: Vec<Option<&str>>| -> Robj { values.into() };
+        let lossy = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
+        let listed = entries.iter().zip(outcomes).map(|(e, o)| Row {
+            line: e.line as i32,
+            file: lossy(&e.name),
+            algo: e.algo,
+            expected: Some(e.expected.clone()),
+            actual: o.actual,
+            status: o.status,
+            found_as: o.found_as.as_deref().map(lossy),
+        });
+        let unlisted = extras.into_iter().map(|(x, algo)| Row {
+            line: i32::MIN,
+            file: lossy(&x.name),
+            algo,
+            expected: None,
+            actual: x.actual,
+            status: Status::Extra,
+            found_as: None,
+        });
+        let rows: Vec<Row> = listed.chain(unlisted).collect();
+        let ints = |f: fn(&Row) -> i32| -> Robj { rows.iter().map(f).collect::<Vec<_>>().into() };
+        let strings =
+            |f: fn(&Row) -> Option<&str>| -> Robj { rows.iter().map(f).collect::<Vec<_>>().into() };
         // Statuses and algorithms go as codes (see `code_names_()`): one
         // string per row would cost a lookup in R's string cache each.
         named_list([
-            (
-                "line",
-                ints(entries.iter().map(|e| e.line as i32).collect()),
-            ),
-            (
-                "file",
-                strings(names.iter().map(|n| Some(n.as_str())).collect()),
-            ),
-            (
-                "algo",
-                ints(entries.iter().map(|e| e.algo.code()).collect()),
-            ),
-            (
-                "expected",
-                strings(entries.iter().map(|e| Some(e.expected.as_str())).collect()),
-            ),
-            (
-                "actual",
-                strings(outcomes.iter().map(|o| o.actual.as_deref()).collect()),
-            ),
-            (
-                "status",
-                ints(outcomes.iter().map(|o| o.status.code()).collect()),
-            ),
+            ("line", ints(|r| r.line)),
+            ("file", strings(|r| Some(&r.file))),
+            ("algo", ints(|r| code(&Algo::ALL, r.algo))),
+            ("expected", strings(|r| r.expected.as_deref())),
+            ("actual", strings(|r| r.actual.as_deref())),
+            ("status", ints(|r| code(&Status::ALL, r.status))),
+            ("found_as", strings(|r| r.found_as.as_deref())),
             (
                 "malformed_line",
-                ints(parsed.malformed.iter().map(|m| m.line as i32).collect()),
+                parsed
+                    .malformed
+                    .iter()
+                    .map(|m| m.line as i32)
+                    .collect::<Vec<_>>()
+                    .into(),
             ),
             (
                 "malformed_text",
-                strings(
-                    parsed
-                        .malformed
-                        .iter()
-                        .map(|m| Some(m.text.as_str()))
-                        .collect(),
-                ),
+                parsed
+                    .malformed
+                    .iter()
+                    .map(|m| m.text.as_str())
+                    .collect::<Vec<_>>()
+                    .into(),
             ),
         ])
     })
+}
+
+/// One row of a verification: a manifest entry, or an unlisted file.
+struct Row {
+    /// R's integer `NA` for an unlisted file.
+    line: i32,
+    file: String,
+    algo: Algo,
+    expected: Option<String>,
+    actual: Option<String>,
+    status: Status,
+    found_as: Option<String>,
 }
 
 /// Hashes the files under `dir` (or the `files` given) and writes the manifest.
@@ -200,6 +255,7 @@ fn write_signatures_(
     files: Nullable<Strings>,
     algo: &str,
     threads: i32,
+    progress: bool,
 ) -> Robj {
     guarded(|| {
         let dir = Path::new(dir);
@@ -209,8 +265,11 @@ fn write_signatures_(
             Nullable::NotNull(files) => files.iter().map(|f| f.as_bytes().to_vec()).collect(),
             Nullable::Null => signatures::list_files(dir, Some(manifest))?,
         };
-        let signed = with_runtime(threads, None, |rt| {
-            signatures::write_signatures(dir, manifest, &names, algo, rt)
+        let counters = Progress::default();
+        let shown = progress.then_some(("write_signatures", &counters));
+        let signed = with_runtime(threads, shown, |rt| {
+            let counters = progress.then_some(&counters);
+            signatures::write_signatures(dir, manifest, &names, algo, rt, counters)
         })?;
         let (files, digests): (Vec<String>, Vec<String>) = signed
             .into_iter()
@@ -223,7 +282,7 @@ fn write_signatures_(
 /// Digests of files, `NA` for those that cannot be read, and why not.
 /// @noRd
 #[extendr]
-fn hash_files_(paths: Strings, algo: &str, threads: i32) -> Robj {
+fn hash_files_(paths: Strings, algo: &str, threads: i32, progress: bool) -> Robj {
     guarded(|| {
         let algo = Algo::from_name(algo).ok_or_else(|| unchecked("algo"))?;
         // An NA path names no file; an empty one cannot be opened either.
@@ -231,8 +290,15 @@ fn hash_files_(paths: Strings, algo: &str, threads: i32) -> Robj {
             .iter()
             .map(|p| PathBuf::from(if p.is_na() { "" } else { p.as_ref() }))
             .collect();
-        let results = with_runtime(threads, None, |rt| hash::hash_files(algo, &paths, rt))?;
-        let digests: Vec<Option<&str>> = results.iter().map(|r| r.as_deref().ok()).collect();
+        let counters = Progress::default();
+        let shown = progress.then_some(("hash_files", &counters));
+        let results = with_runtime(threads, shown, |rt| {
+            hash::hash_files(&[algo], &paths, rt, progress.then_some(&counters))
+        })?;
+        let digests: Vec<Option<&str>> = results
+            .iter()
+            .map(|r| r.as_ref().ok().and_then(|d| d.first()).map(String::as_str))
+            .collect();
         let reasons: Vec<Option<String>> = results
             .iter()
             .map(|r| r.as_ref().err().map(RwError::reason))

@@ -1,6 +1,7 @@
 //! Checksum manifests as GNU coreutils reads and writes them: `HASH  NAME`,
 //! `HASH *NAME`, escaped names (a leading `\`, with `\\`, `\n` and `\r`
-//! inside) and BSD tags `SHA1 (NAME) = HASH`. Parsing never fails as a whole:
+//! inside) and BSD tags (`SHA1 (NAME) = HASH`, `BLAKE2b (NAME) = HASH`, as
+//! `--tag` writes them). Parsing never fails as a whole:
 //! each line is an entry or a malformed line. Works on bytes, because file
 //! names need not be UTF-8. Never touches R.
 
@@ -34,8 +35,10 @@ pub struct Manifest {
 }
 
 /// Parses a whole manifest. Empty lines and lines starting with `#` are
-/// skipped, as GNU `sha1sum -c` skips them; CRLF endings are accepted.
-pub fn parse(bytes: &[u8]) -> Manifest {
+/// skipped, as GNU `sha1sum -c` skips them; CRLF endings are accepted. An
+/// untagged digest's algorithm is `named`, or else follows from its length
+/// (see [`Algo::of_hex_len`]).
+pub fn parse(bytes: &[u8], named: Option<Algo>) -> Manifest {
     let mut manifest = Manifest::default();
     let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
     if bytes.ends_with(b"\n") {
@@ -46,7 +49,7 @@ pub fn parse(bytes: &[u8]) -> Manifest {
         if line.is_empty() || line[0] == b'#' {
             continue;
         }
-        match parse_line(line) {
+        match parse_line(line, named) {
             Some((algo, expected, name)) => manifest.entries.push(Entry {
                 line: i + 1,
                 name,
@@ -63,7 +66,7 @@ pub fn parse(bytes: &[u8]) -> Manifest {
 }
 
 /// One line (no line ending) into (algorithm, lowercase digest, name).
-pub fn parse_line(line: &[u8]) -> Option<(Algo, String, Vec<u8>)> {
+pub fn parse_line(line: &[u8], named: Option<Algo>) -> Option<(Algo, String, Vec<u8>)> {
     // GNU skips leading blanks before the optional escape marker.
     let start = line.iter().position(|&b| b != b' ' && b != b'\t')?;
     let mut rest = &line[start..];
@@ -71,8 +74,8 @@ pub fn parse_line(line: &[u8]) -> Option<(Algo, String, Vec<u8>)> {
     if escaped {
         rest = &rest[1..];
     }
-    let (algo, digest, raw_name) = split_bsd(rest).or_else(|| split_gnu(rest))?;
-    if Algo::from_hex_len(digest.len()) != Some(algo) || !digest.iter().all(|&b| is_hex(b)) {
+    let (algo, digest, raw_name) = split_bsd(rest).or_else(|| split_gnu(rest, named))?;
+    if digest.len() != algo.hex_len() || !digest.iter().all(|&b| is_hex(b)) {
         return None;
     }
     let name = if escaped {
@@ -88,13 +91,13 @@ pub fn parse_line(line: &[u8]) -> Option<(Algo, String, Vec<u8>)> {
 }
 
 /// `SHA1 (NAME) = HASH`: the name runs to the last `)`, since BSD tools do
-/// not escape names.
+/// not escape names. The tag alone says the algorithm.
 fn split_bsd(rest: &[u8]) -> Option<(Algo, &[u8], &[u8])> {
-    let (algo, after_tag) = [Algo::Sha256, Algo::Sha1]
-        .into_iter()
-        .find_map(|a| Some((a, rest.strip_prefix(a.bsd_tag().as_bytes())?)))?;
-    let after_tag = after_tag.strip_prefix(b" ").unwrap_or(after_tag);
-    let inside = after_tag.strip_prefix(b"(")?;
+    let (algo, inside) = Algo::ALL.into_iter().find_map(|a| {
+        let after_tag = rest.strip_prefix(a.bsd_tag().as_bytes())?;
+        let after_tag = after_tag.strip_prefix(b" ").unwrap_or(after_tag);
+        Some((a, after_tag.strip_prefix(b"(")?))
+    })?;
     let close = inside.iter().rposition(|&b| b == b')')?;
     let tail = trim_blanks(&inside[close + 1..]);
     let digest = trim_blanks(tail.strip_prefix(b"=")?);
@@ -102,9 +105,9 @@ fn split_bsd(rest: &[u8]) -> Option<(Algo, &[u8], &[u8])> {
 }
 
 /// `HASH  NAME` (text) or `HASH *NAME` (binary); the mode makes no difference.
-fn split_gnu(rest: &[u8]) -> Option<(Algo, &[u8], &[u8])> {
+fn split_gnu(rest: &[u8], named: Option<Algo>) -> Option<(Algo, &[u8], &[u8])> {
     let digits = rest.iter().take_while(|&&b| is_hex(b)).count();
-    let algo = Algo::from_hex_len(digits)?;
+    let algo = Algo::of_hex_len(digits, named)?;
     match &rest[digits..] {
         [b' ', b' ' | b'*', name @ ..] => Some((algo, &rest[..digits], name)),
         _ => None,
@@ -182,8 +185,10 @@ mod tests {
     const SHA1_ABC: &str = "a9993e364706816aba3e25717850c26c9cd0d89d";
     const SHA256_ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
+    const MD5_ABC: &str = "900150983cd24fb0d6963f7d28e17f72";
+
     fn one(line: &str) -> Option<(Algo, String, Vec<u8>)> {
-        parse_line(line.as_bytes())
+        parse_line(line.as_bytes(), None)
     }
 
     #[test]
@@ -224,7 +229,8 @@ mod tests {
             format!("{SHA1_ABC}  "),
             format!("{short}  a"),
             format!("{SHA1_ABC}0  a"),
-            format!("{}  a", "d41d8cd98f00b204e9800998ecf8427e"),
+            format!("{}  a", &SHA1_ABC[..34]),
+            format!("BLAKE2b-256 (x) = {SHA256_ABC}"),
             format!("\\{SHA1_ABC}  bad\\escape"),
             format!("\\{SHA1_ABC}  trailing\\"),
             format!("SHA1 (x) = {SHA256_ABC}"),
@@ -241,11 +247,36 @@ mod tests {
     }
 
     #[test]
+    fn every_algorithm_by_tag_or_length_and_a_named_one_settles_lengths() {
+        for algo in Algo::ALL {
+            let digest = crate::hash::hash_bytes(algo, b"abc");
+            let tagged = format!("{} (f) = {digest}", algo.bsd_tag());
+            assert_eq!(one(&tagged).map(|p| p.0), Some(algo), "{tagged}");
+            // A tag wins over a named algorithm.
+            let named_other = parse_line(tagged.as_bytes(), Some(Algo::Md5));
+            assert_eq!(named_other.map(|p| p.0), Some(algo));
+            let plain = format!("{digest}  f");
+            assert_eq!(
+                parse_line(plain.as_bytes(), Some(algo)).map(|p| p.0),
+                Some(algo)
+            );
+        }
+        let blake3 = format!("{SHA256_ABC}  f");
+        assert_eq!(one(&blake3).map(|p| p.0), Some(Algo::Sha256));
+        let as_blake3 = parse_line(blake3.as_bytes(), Some(Algo::Blake3));
+        assert_eq!(as_blake3.map(|p| p.0), Some(Algo::Blake3));
+        // A length that does not fit the named algorithm is malformed.
+        assert_eq!(parse_line(blake3.as_bytes(), Some(Algo::Sha1)), None);
+        let md5 = format!("{MD5_ABC}  f");
+        assert_eq!(one(&md5).map(|p| p.0), Some(Algo::Md5));
+    }
+
+    #[test]
     fn whole_manifest_keeps_order_and_line_numbers() {
         let text = format!(
             "# comment\r\n{SHA1_ABC}  a\r\n\r\n   \r\ngarbage\n{SHA256_ABC} *b\n\n{SHA1_ABC}  c"
         );
-        let m = parse(text.as_bytes());
+        let m = parse(text.as_bytes(), None);
         let got: Vec<(usize, &[u8])> = m
             .entries
             .iter()
@@ -258,14 +289,14 @@ mod tests {
             .map(|l| (l.line, l.text.as_str()))
             .collect();
         assert_eq!(bad, vec![(4, "   "), (5, "garbage")]);
-        assert_eq!(parse(b""), Manifest::default());
-        assert_eq!(parse(b"\n\n").entries.len(), 0);
+        assert_eq!(parse(b"", None), Manifest::default());
+        assert_eq!(parse(b"\n\n", None).entries.len(), 0);
     }
 
     #[test]
     fn long_lines_parse() {
         let name = "n".repeat(100_000);
-        let m = parse(format!("{SHA1_ABC}  {name}\n").as_bytes());
+        let m = parse(format!("{SHA1_ABC}  {name}\n").as_bytes(), None);
         assert_eq!(m.entries[0].name.len(), 100_000);
     }
 
@@ -284,7 +315,7 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-            let m = parse(&bytes);
+            let m = parse(&bytes, None);
             for e in &m.entries {
                 prop_assert!(!e.name.is_empty());
                 prop_assert_eq!(e.expected.len(), e.algo.hex_len());
@@ -295,16 +326,17 @@ mod tests {
         fn written_lines_parse_back(
             name in proptest::collection::vec(any::<u8>().prop_filter("no NUL", |b| *b != 0), 1..64),
             text_name in "[ a-z\\\\\n\r\u{e9}\u{4e2d}()=*#]{1,24}",
-            sha256 in any::<bool>(),
+            which in 0..Algo::ALL.len(),
         ) {
-            let algo = if sha256 { Algo::Sha256 } else { Algo::Sha1 };
+            let algo = Algo::ALL[which];
             let digest = crate::hash::hash_bytes(algo, &name);
             for n in [name.clone(), text_name.into_bytes()] {
-                let m = parse(&format_line(&digest, &n));
+                let m = parse(&format_line(&digest, &n), Some(algo));
                 prop_assert!(m.malformed.is_empty(), "{:?}", m.malformed);
                 prop_assert_eq!(m.entries.len(), 1);
                 prop_assert_eq!(&m.entries[0].name, &n);
                 prop_assert_eq!(&m.entries[0].expected, &digest);
+                prop_assert_eq!(m.entries[0].algo, algo);
             }
         }
     }

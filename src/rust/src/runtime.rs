@@ -17,14 +17,11 @@ use std::time::{Duration, Instant};
 /// spends on about 2^16 values (`bench/sweep.R`); below it, threads lose.
 pub const INLINE_MAX_VALUES: usize = 1 << 16;
 
-/// Lists of at least this many items (files) are shared with the workers
-/// from the start: ten files of 3 KiB already take about 50 us on one core,
-/// twice what sharing them costs (`bench/sweep.R`).
-pub const PARALLEL_MIN_ITEMS: usize = 8;
-
-/// Shorter lists are processed inline, in order, until this much time has
-/// passed; the rest are then shared. A few small files never see a thread,
-/// and a few big ones lose at most this much of their parallel speed-up.
+/// Lists of items (files) are processed inline, in order, until this much
+/// time has passed; the rest are then shared with the workers. Waking a
+/// sleeping worker costs 50 to 100 us on a virtual machine, as much as
+/// hashing ten small files (`bench/sweep.R`), so a small list never wakes
+/// one, and a big one loses at most this much of its parallel speed-up.
 pub const INLINE_BUDGET: Duration = Duration::from_micros(300);
 
 /// How often the caller polls: Ctrl-C is seen within this delay, and the
@@ -148,6 +145,14 @@ pub struct Progress {
     pub bytes_total: AtomicU64,
 }
 
+impl Progress {
+    /// Sets the totals the counters will count up to.
+    pub fn start(&self, files: usize, bytes: u64) {
+        self.files_total.store(files as u64, Ordering::Relaxed);
+        self.bytes_total.store(bytes, Ordering::Relaxed);
+    }
+}
+
 /// One call's runtime: the thread count asked for (0: every core), the
 /// cancel flag, and the caller's hook. Making one starts no thread.
 pub struct Runtime<'a> {
@@ -190,8 +195,8 @@ impl<'a> Runtime<'a> {
         }
     }
 
-    /// `f` of each item, in order: fewer than `PARALLEL_MIN_ITEMS` inline
-    /// until `INLINE_BUDGET` has passed; more, or the rest, shared between this thread and `threads - 1` workers, each
+    /// `f` of each item, in order: inline until `INLINE_BUDGET` has passed,
+    /// then the rest shared between this thread and `threads - 1` workers, each
     /// taking the next item as it finishes one. This thread works rather
     /// than sleeps, so a small job pays no wake-up, and it polls the hook
     /// between its items. Fails only when cancelled.
@@ -203,8 +208,7 @@ impl<'a> Runtime<'a> {
         let cancel = &self.cancel;
         let started = Instant::now();
         let mut out = Vec::with_capacity(items.len());
-        let inline = items.len() < PARALLEL_MIN_ITEMS;
-        while inline && out.len() < items.len() && started.elapsed() < self.inline_budget {
+        while out.len() < items.len() && started.elapsed() < self.inline_budget {
             out.push(f(&items[out.len()], cancel));
             cancel.check()?;
         }

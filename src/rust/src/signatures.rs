@@ -6,7 +6,7 @@ use crate::errors::RwError;
 use crate::fileio::write_atomic;
 use crate::hash::{hash_files, Algo};
 use crate::manifest::format_line;
-use crate::runtime::Runtime;
+use crate::runtime::{Progress, Runtime};
 use crate::verify::name_to_path;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -46,13 +46,14 @@ pub fn write_signatures(
     names: &[Vec<u8>],
     algo: Algo,
     rt: &Runtime,
+    progress: Option<&Progress>,
 ) -> Result<Vec<(Vec<u8>, String)>, RwError> {
     let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(name_to_path(n))).collect();
-    let digests = hash_files(algo, &paths, rt)?;
+    let digests = hash_files(&[algo], &paths, rt, progress)?;
     let mut signed = Vec::with_capacity(names.len());
     let mut text = Vec::new();
     for (name, digest) in names.iter().zip(digests) {
-        let digest = digest?;
+        let digest = digest?.pop().unwrap_or_default();
         text.extend(format_line(&digest, name));
         signed.push((name.clone(), digest));
     }
@@ -126,12 +127,12 @@ mod tests {
         }
         let dir = tree(&awkward.iter().map(|&n| (n, n)).collect::<Vec<_>>());
         let manifest = dir.path().join("sha1sum.txt");
-        for algo in [Algo::Sha1, Algo::Sha256] {
+        for algo in Algo::ALL {
             let names = list_files(dir.path(), Some(&manifest)).unwrap();
             let rt = Runtime::new(2, None).all_on_workers();
-            let signed = write_signatures(dir.path(), &manifest, &names, algo, &rt).unwrap();
+            let signed = write_signatures(dir.path(), &manifest, &names, algo, &rt, None).unwrap();
             assert_eq!(signed.len(), awkward.len());
-            let parsed = parse(&fs::read(&manifest).unwrap());
+            let parsed = parse(&fs::read(&manifest).unwrap(), Some(algo));
             assert!(parsed.malformed.is_empty());
             let outcomes = verify_entries(dir.path(), &parsed.entries, false, &rt, None).unwrap();
             assert!(
@@ -152,6 +153,7 @@ mod tests {
             &names,
             Algo::Sha1,
             &Runtime::new(1, None),
+            None,
         )
         .unwrap_err();
         assert_eq!(err.kind(), "io");

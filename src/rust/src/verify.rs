@@ -1,20 +1,21 @@
 //! Checks manifest entries against the files under a directory, as the
-//! runtime decides (inline while small, then on workers), and returns one outcome per entry in manifest
-//! order. Names that lead outside the directory are refused unless allowed;
+//! runtime decides (inline while small, then on workers), and returns one
+//! outcome per entry in manifest order. Names that lead outside the directory are refused unless allowed;
 //! anything that is not a regular file is unreadable and never read. Never
 //! touches R; safe on worker threads.
 
 use crate::errors::RwError;
 use crate::fileio::{open_regular, OpenFile};
-use crate::hash::{hash_open, with_buffer, HashFailure};
+use crate::hash::{digest, with_buffer, HashFailure};
 use crate::manifest::Entry;
 use crate::runtime::{Cancel, Progress, Runtime};
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
-/// What checking one entry found.
+/// What checking one entry found; the last two only in an audit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Ok,
@@ -22,25 +23,22 @@ pub enum Status {
     Missing,
     Unreadable,
     Refused,
+    /// A file under the directory that the manifest does not list.
+    Extra,
+    /// A missing file whose content is under the directory by another name.
+    Moved,
 }
 
 impl Status {
-    /// Every status; R names a status by its position here (1-based).
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 7] = [
         Status::Ok,
         Status::Mismatch,
         Status::Missing,
         Status::Unreadable,
         Status::Refused,
+        Status::Extra,
+        Status::Moved,
     ];
-
-    /// The 1-based position in [`Status::ALL`].
-    pub fn code(self) -> i32 {
-        Status::ALL
-            .iter()
-            .position(|&s| s == self)
-            .map_or(0, |i| i as i32 + 1)
-    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -49,15 +47,29 @@ impl Status {
             Status::Missing => "missing",
             Status::Unreadable => "unreadable",
             Status::Refused => "refused",
+            Status::Extra => "extra",
+            Status::Moved => "moved",
         }
     }
 }
 
-/// The status of one entry and the digest computed, if the file was hashed.
+/// The status of one entry, the digest computed if the file was hashed,
+/// and for a moved file the name it was found under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub status: Status,
     pub actual: Option<String>,
+    pub found_as: Option<Vec<u8>>,
+}
+
+impl Outcome {
+    fn unhashed(status: Status) -> Outcome {
+        Outcome {
+            status,
+            actual: None,
+            found_as: None,
+        }
+    }
 }
 
 /// Checks every entry; fails only when cancelled (`RwError::Interrupted`)
@@ -70,31 +82,28 @@ pub fn verify_entries(
     rt: &Runtime,
     progress: Option<&Progress>,
 ) -> Result<Vec<Outcome>, RwError> {
-    let real_dir = fs::canonicalize(dir).map_err(|e| RwError::io("open directory", dir, e))?;
     let beneath = if allow_outside {
         None
     } else {
-        Beneath::open(&real_dir)
+        Beneath::open(dir)
     };
+    // The canonical directory costs a system call per component; with
+    // openat2 most calls never need it.
+    let real_dir = RealDir::new(dir, beneath.is_none() || progress.is_some())?;
     if let Some(progress) = progress {
         let sizes = rt.map(entries, |e, _| {
-            locate(&real_dir, &name_to_path(&e.name), allow_outside).map_or(0, |(_, size)| size)
+            real_dir
+                .get()
+                .and_then(|real| locate(real, &name_to_path(&e.name), allow_outside))
+                .map_or(0, |(_, size)| size)
         })?;
-        progress
-            .bytes_total
-            .store(sizes.iter().sum(), Ordering::Relaxed);
-        progress
-            .files_total
-            .store(entries.len() as u64, Ordering::Relaxed);
+        progress.start(entries.len(), sizes.iter().sum());
     }
     rt.map(entries, |entry, cancel| {
         let name = name_to_path(&entry.name);
-        let outcome = match open_entry(&real_dir, beneath.as_ref(), &name, allow_outside) {
+        let outcome = match open_entry(dir, &real_dir, beneath.as_ref(), &name, allow_outside) {
             Ok(mut file) => check(entry, &mut file, cancel, progress),
-            Err(status) => Outcome {
-                status,
-                actual: None,
-            },
+            Err(status) => Outcome::unhashed(status),
         };
         if let Some(progress) = progress {
             progress.files_done.fetch_add(1, Ordering::Relaxed);
@@ -110,20 +119,23 @@ fn check(
     progress: Option<&Progress>,
 ) -> Outcome {
     let bytes_done = progress.map(|p| &p.bytes_done);
-    match with_buffer(|buf| hash_open(entry.algo, file, buf, cancel, bytes_done)) {
-        Ok(actual) => Outcome {
-            status: if actual == entry.expected {
-                Status::Ok
-            } else {
-                Status::Mismatch
-            },
-            actual: Some(actual),
-        },
+    match with_buffer(|buf| digest(file, &[entry.algo], buf, cancel, bytes_done)) {
+        Ok(mut digests) => {
+            let actual = digests.pop().unwrap_or_default();
+            Outcome {
+                status: if actual == entry.expected {
+                    Status::Ok
+                } else {
+                    Status::Mismatch
+                },
+                actual: Some(actual),
+                found_as: None,
+            }
+        }
         // The caller sees the cancel flag and discards every outcome.
-        Err(HashFailure::Cancelled) | Err(HashFailure::Unreadable(_)) => Outcome {
-            status: Status::Unreadable,
-            actual: None,
-        },
+        Err(HashFailure::Cancelled) | Err(HashFailure::Unreadable(_)) => {
+            Outcome::unhashed(Status::Unreadable)
+        }
     }
 }
 
@@ -131,20 +143,47 @@ fn check(
 /// not. The kernel's `openat2(RESOLVE_BENEATH)` settles most names in one
 /// call; names it will not resolve, and systems without it, go the long way.
 fn open_entry(
-    real_dir: &Path,
+    dir: &Path,
+    real_dir: &RealDir,
     beneath: Option<&Beneath>,
     name: &Path,
     allow_outside: bool,
 ) -> Result<OpenFile, Status> {
     match beneath.map_or(Opened::Undecided, |b| b.open_file(name)) {
         Opened::File(file) => {
-            return OpenFile::new(file, &real_dir.join(name)).map_err(|_| Status::Unreadable)
+            return OpenFile::new(file, &dir.join(name)).map_err(|_| Status::Unreadable)
         }
         Opened::Failed(status) => return Err(status),
         Opened::Undecided => {}
     }
-    let (path, _) = locate(real_dir, name, allow_outside)?;
+    let (path, _) = locate(real_dir.get()?, name, allow_outside)?;
     open_regular(&path).map_err(|_| Status::Unreadable)
+}
+
+/// The canonical form of the directory, found once, when first needed.
+struct RealDir<'a> {
+    dir: &'a Path,
+    real: OnceLock<Option<PathBuf>>,
+}
+
+impl<'a> RealDir<'a> {
+    /// With `now`, resolves it at once, so that a missing directory is an
+    /// error rather than a missing file per entry.
+    fn new(dir: &'a Path, now: bool) -> Result<Self, RwError> {
+        let real = OnceLock::new();
+        if now {
+            let path = fs::canonicalize(dir).map_err(|e| RwError::io("open directory", dir, e))?;
+            let _ = real.set(Some(path));
+        }
+        Ok(RealDir { dir, real })
+    }
+
+    fn get(&self) -> Result<&Path, Status> {
+        self.real
+            .get_or_init(|| fs::canonicalize(self.dir).ok())
+            .as_deref()
+            .ok_or(Status::Missing)
+    }
 }
 
 /// What `openat2(RESOLVE_BENEATH)` made of a name.
@@ -167,8 +206,8 @@ struct Beneath {
 
 impl Beneath {
     #[cfg(target_os = "linux")]
-    fn open(real_dir: &Path) -> Option<Beneath> {
-        let dir = fs::File::open(real_dir).ok()?;
+    fn open(dir: &Path) -> Option<Beneath> {
+        let dir = fs::File::open(dir).ok()?;
         Some(Beneath {
             dir,
             available: AtomicBool::new(true),
@@ -176,7 +215,7 @@ impl Beneath {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn open(_real_dir: &Path) -> Option<Beneath> {
+    fn open(_dir: &Path) -> Option<Beneath> {
         None
     }
 
@@ -304,7 +343,7 @@ mod tests {
         allow_outside: bool,
         threads: usize,
     ) -> Vec<&'static str> {
-        let entries = parse(manifest.as_bytes()).entries;
+        let entries = parse(manifest.as_bytes(), None).entries;
         let rt = Runtime::new(threads, None);
         let inline = verify_entries(dir, &entries, allow_outside, &rt, None).unwrap();
         let rt = rt.all_on_workers();
@@ -412,7 +451,11 @@ mod tests {
     #[test]
     fn actual_digest_and_progress() {
         let dir = tree(&[("a", "hello"), ("b", "world!")]);
-        let entries = parse([line("hello", "a"), line("x", "b")].concat().as_bytes()).entries;
+        let entries = parse(
+            [line("hello", "a"), line("x", "b")].concat().as_bytes(),
+            None,
+        )
+        .entries;
         let progress = Progress::default();
         let out = verify_entries(
             dir.path(),
