@@ -657,3 +657,29 @@ fn a_missing_bag_is_an_io_error() {
     let err = check_bag(&file, false, &rt, None).unwrap_err();
     assert!(err.to_string().contains("not a directory"), "{err}");
 }
+
+#[test]
+fn files_read_side_by_side_give_the_same_rows() {
+    let sizes = [0usize, 5, 200, 70_000, 300_000, 1_000];
+    let files: Vec<(String, String)> = sizes
+        .iter()
+        .map(|&n| (format!("f{n}"), "x".repeat(n)))
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
+    let dir = made(&refs, &[Algo::Sha512, Algo::Sha256]);
+    let got = check(dir.path(), false);
+    valid(&got);
+    fs::write(dir.path().join("data/f70000"), "y".repeat(70_000)).unwrap();
+    let got = check(dir.path(), false);
+    assert_eq!(codes(&got.problems), ["mismatch", "mismatch"]);
+    let bad: Vec<&str> = got
+        .rows
+        .iter()
+        .filter(|r| r.status == BagStatus::Mismatch)
+        .map(|r| r.file.as_str())
+        .collect();
+    assert_eq!(bad, ["data/f70000", "data/f70000"]);
+}
