@@ -14,7 +14,7 @@ pub mod manifest;
 pub mod outliers;
 mod r_api;
 pub mod runtime;
-pub mod sha512x4;
+pub mod sha2_lanes;
 pub mod signatures;
 #[cfg(test)]
 mod test_support;

@@ -1,13 +1,13 @@
-//! Digests of up to four files read side by side: their SHA-512s computed
-//! together, one file per lane of [`crate::sha512x4`], and any other
-//! digests file by file as the bytes come in. Each file is read once. Used
-//! for files that a SHA-512 manifest lists (bagit-python's default makes
-//! one); others are hashed one at a time. Never touches R.
+//! Digests of up to four files read side by side: their SHA-512s (and
+//! SHA-256s) computed together, one file per lane of [`crate::sha2_lanes`],
+//! and any other digests file by file as the bytes come in. Each file is
+//! read once. Used for files that a SHA-512 manifest lists (bagit-python's
+//! default makes one); others are hashed one at a time. Never touches R.
 
 use crate::fileio::OpenFile;
 use crate::hash::{Algo, Hasher, BUFFER_SIZE};
 use crate::runtime::Cancel;
-use crate::sha512x4::{lanes_available, Sha512};
+use crate::sha2_lanes::{lanes_available, Sha256, Sha512};
 use crate::verify::Status;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,7 +23,9 @@ struct Lane<'a> {
     end: usize,
     eof: bool,
     sha512: Option<Sha512>,
-    /// A hasher for each algorithm but SHA-512, by its index in `algos`.
+    /// SHA-256 on SHA-NI, in step with `sha512` (where both are asked for).
+    sha256: Option<Sha256>,
+    /// A hasher for each other algorithm, by its index in `algos`.
     others: Vec<(usize, Hasher)>,
 }
 
@@ -39,24 +41,36 @@ pub fn digest_files(
     for (i, (file, algos)) in files.into_iter().enumerate() {
         results.push(None);
         match file {
-            Ok(file) => lanes.push((
-                i,
-                Lane {
-                    file,
-                    algos,
-                    buf: vec![0; BUFFER_SIZE],
-                    start: 0,
-                    end: 0,
-                    eof: false,
-                    sha512: algos.contains(&Algo::Sha512).then(Sha512::default),
-                    others: algos
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, &a)| a != Algo::Sha512)
-                        .map(|(k, &a)| (k, Hasher::new(a)))
-                        .collect(),
-                },
-            )),
+            Ok(file) => {
+                let sha512 = algos.contains(&Algo::Sha512).then(Sha512::default);
+                let sha256 = if sha512.is_some() && algos.contains(&Algo::Sha256) {
+                    Sha256::new()
+                } else {
+                    None
+                };
+                let in_step =
+                    |a: Algo| a == Algo::Sha512 || (a == Algo::Sha256 && sha256.is_some());
+                let others = algos
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &a)| !in_step(a))
+                    .map(|(k, &a)| (k, Hasher::new(a)))
+                    .collect();
+                lanes.push((
+                    i,
+                    Lane {
+                        file,
+                        algos,
+                        buf: vec![0; BUFFER_SIZE],
+                        start: 0,
+                        end: 0,
+                        eof: false,
+                        sha512,
+                        sha256,
+                        others,
+                    },
+                ))
+            }
             Err(status) => results[i] = Some(Err(status)),
         }
     }
@@ -136,12 +150,21 @@ fn compress(lanes: &mut [(usize, Lane)], four: bool) {
             .min()
             .unwrap_or(0);
         let mut spare = Sha512::default();
+        let mut spare256 = Sha256::new();
+        let all256 = busy.iter().all(|&k| lanes[k].1.sha256.is_some());
         let mut states: Vec<&mut Sha512> = Vec::with_capacity(LANES);
+        let mut states256: Vec<&mut Sha256> = Vec::with_capacity(LANES);
         let mut runs: Vec<&[u8]> = Vec::with_capacity(LANES);
         for (k, (_, lane)) in lanes.iter_mut().enumerate() {
             if let (true, Some(state)) = (busy.contains(&k), lane.sha512.as_mut()) {
+                let bytes = &lane.buf[lane.start..lane.start + run];
                 states.push(state);
-                runs.push(&lane.buf[lane.start..lane.start + run]);
+                runs.push(bytes);
+                match lane.sha256.as_mut() {
+                    Some(state256) if all256 => states256.push(state256),
+                    Some(state256) => state256.compress(bytes),
+                    None => {}
+                }
             }
         }
         // A fourth lane for three files computes a throwaway digest.
@@ -150,11 +173,18 @@ fn compress(lanes: &mut [(usize, Lane)], four: bool) {
         }
         states.push(&mut spare);
         states.truncate(LANES);
+        if let Some(spare256) = spare256.as_mut() {
+            states256.push(spare256);
+        }
+        states256.truncate(LANES);
         if let (Ok(states), Ok(runs)) = (
             <[&mut Sha512; LANES]>::try_from(states),
             <[&[u8]; LANES]>::try_from(runs),
         ) {
             Sha512::compress4(states, runs);
+            if let Ok(states256) = <[&mut Sha256; LANES]>::try_from(states256) {
+                Sha256::compress4(states256, runs);
+            }
             for &k in &busy {
                 lanes[k].1.start += run;
             }
@@ -164,7 +194,11 @@ fn compress(lanes: &mut [(usize, Lane)], four: bool) {
     for (_, lane) in lanes.iter_mut() {
         if let Some(state) = lane.sha512.as_mut() {
             let run = (lane.end - lane.start) / 128 * 128;
-            state.compress(&lane.buf[lane.start..lane.start + run]);
+            let bytes = &lane.buf[lane.start..lane.start + run];
+            state.compress(bytes);
+            if let Some(state256) = lane.sha256.as_mut() {
+                state256.compress(bytes);
+            }
             lane.start += run;
         }
     }
@@ -176,10 +210,15 @@ fn finish(lane: Lane) -> Vec<String> {
     for (k, hasher) in lane.others {
         digests[k] = hasher.finish();
     }
-    if let Some(state) = lane.sha512 {
-        let digest = state.finish(&lane.buf[lane.start..lane.end]);
-        for (k, algo) in lane.algos.iter().enumerate() {
-            if *algo == Algo::Sha512 {
+    let rest = &lane.buf[lane.start..lane.end];
+    let in_step = [
+        (Algo::Sha512, lane.sha512.map(|s| s.finish(rest))),
+        (Algo::Sha256, lane.sha256.map(|s| s.finish(rest))),
+    ];
+    for (algo, digest) in in_step {
+        let Some(digest) = digest else { continue };
+        for (k, a) in lane.algos.iter().enumerate() {
+            if *a == algo {
                 digests[k] = digest.clone();
             }
         }
@@ -220,35 +259,37 @@ mod tests {
         let both = [Algo::Sha256, Algo::Sha512];
         let more = [Algo::Md5, Algo::Sha512, Algo::Blake3];
         let only = [Algo::Sha512];
-        let algos: [&[Algo]; 3] = [&both, &more, &only];
-        // Batches of 1 to 4 files, and one with a missing file in it.
-        for batch in 1..=4 {
-            for group in files.chunks(batch) {
-                let mut inputs: Vec<(Result<OpenFile, Status>, &[Algo])> = group
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (name, _))| {
-                        (
-                            open_regular(&dir.path().join(name)).map_err(|_| Status::Missing),
-                            algos[i % 3],
-                        )
-                    })
-                    .collect();
-                inputs.push((Err(Status::Missing), &both));
-                let done = AtomicU64::new(0);
-                let got = digest_files(inputs, &Cancel::default(), Some(&done)).unwrap();
-                for (i, (name, data)) in group.iter().enumerate() {
-                    let want: Vec<String> =
-                        algos[i % 3].iter().map(|&a| hash_bytes(a, data)).collect();
-                    assert_eq!(
-                        got[i].as_ref().ok(),
-                        Some(&want),
-                        "{name} in a batch of {batch}"
-                    );
+        // Mixed algorithms, then SHA-256 and SHA-512 everywhere (in step).
+        for algos in [[&both[..], &more, &only], [&both, &both, &both]] {
+            // Batches of 1 to 4 files, and one with a missing file in it.
+            for batch in 1..=4 {
+                for group in files.chunks(batch) {
+                    let mut inputs: Vec<(Result<OpenFile, Status>, &[Algo])> = group
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (name, _))| {
+                            (
+                                open_regular(&dir.path().join(name)).map_err(|_| Status::Missing),
+                                algos[i % 3],
+                            )
+                        })
+                        .collect();
+                    inputs.push((Err(Status::Missing), &both));
+                    let done = AtomicU64::new(0);
+                    let got = digest_files(inputs, &Cancel::default(), Some(&done)).unwrap();
+                    for (i, (name, data)) in group.iter().enumerate() {
+                        let want: Vec<String> =
+                            algos[i % 3].iter().map(|&a| hash_bytes(a, data)).collect();
+                        assert_eq!(
+                            got[i].as_ref().ok(),
+                            Some(&want),
+                            "{name} in a batch of {batch}"
+                        );
+                    }
+                    assert_eq!(got.last(), Some(&Err(Status::Missing)));
+                    let bytes: usize = group.iter().map(|(_, d)| d.len()).sum();
+                    assert_eq!(done.load(Ordering::Relaxed), bytes as u64);
                 }
-                assert_eq!(got.last(), Some(&Err(Status::Missing)));
-                let bytes: usize = group.iter().map(|(_, d)| d.len()).sum();
-                assert_eq!(done.load(Ordering::Relaxed), bytes as u64);
             }
         }
         let cancel = Cancel::default();
