@@ -9,6 +9,8 @@ BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils
 
 # numpy is optional: the tests and benchmarks that compare with it skip without it.
 NUMPY = env -u LD_LIBRARY_PATH python3 -c 'import numpy' 2>/dev/null
+# So is bagit-python, for the BagIt interoperability tests and benchmark.
+BAGIT = env -u LD_LIBRARY_PATH python3 -c 'import bagit' 2>/dev/null
 
 LIB   = $(CURDIR)/out/lib
 RLIB  = R_LIBS="$(LIB)" R_LIBS_USER="$(LIB)"
@@ -38,6 +40,8 @@ deps-test: deps-demo
 	@tools/setup-debian.sh $(TEST_DEPS)
 	@$(NUMPY) || python3 -m pip install --quiet numpy >/dev/null 2>&1 || \
 	  echo "numpy unavailable: the comparison with numpy is skipped"
+	@$(BAGIT) || python3 -m pip install --quiet bagit >/dev/null 2>&1 || \
+	  echo "bagit-python unavailable: the comparisons with it are skipped"
 
 ## A developer build, kept incremental (NOT_CRAN=true), into out/lib.
 install:

@@ -46,6 +46,22 @@ stopifnot(identical(audit$status[audit$file == "httpd-99.log"], "extra"),
           identical(audit$found_as[audit$file == "httpd-03.log"], "httpd-03.log.old"))
 unlink(delivery, recursive = TRUE)
 
+## 2c. BagIt (RFC 8493): the logs made into a bag, a file damaged, the bag
+## validated; verify_bag() names every problem, and bagit-python reads the
+## same bag.
+bag <- file.path(tempdir(), "logs-bag")
+unlink(bag, recursive = TRUE)
+dir.create(bag)
+file.copy(list.files(logs, pattern = "[.]log$", full.names = TRUE), bag)
+write_bag(bag, info = list("Source-Organization" = "rwbridge demo"))
+print(verify_bag(bag))
+writeit("GET /tampered HTTP/1.1 200\n", file.path(bag, "data", "httpd-05.log"))
+checked <- verify_bag(bag)
+print(checked)
+stopifnot(!attr(checked, "valid"),
+          identical(unique(checked$file[checked$status == "mismatch"]), "data/httpd-05.log"))
+unlink(bag, recursive = TRUE)
+
 ## 3. detect_outliers(): the numpy example from the articles, 1000 uniform values and
 ## three planted outliers at 0-based 7, 113 and 835 (1-based 8, 114, 836).
 set.seed(2026)
