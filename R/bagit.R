@@ -74,6 +74,15 @@
 #' A bag is never changed by checking it: files are only opened for
 #' reading, and never outside the bag.
 #'
+#' Speed: the files are shared among the worker threads. Files that a
+#' SHA-512 manifest lists are read four at a time by one thread, their
+#' SHA-512s computed together in the four lanes of the CPU's AVX2 vector
+#' registers and their SHA-256s in four interleaved chains of its SHA
+#' instructions (SHA-NI); on a CPU without them, one file at a time. On two
+#' cores this checks a bag with SHA-256 and SHA-512 manifests faster than
+#' `openssl speed` computes the two digests one after the other
+#' (`bench/bagit.R` in the sources).
+#'
 #' Ctrl-C stops the check within a fraction of a second: the worker threads
 #' stop, and the call ends with an `interrupt` condition.
 #'
@@ -147,7 +156,7 @@
 #' attr(verify_bag(dir, threads = 2), "problems")
 #' try(verify_bag(dir, threads = 2, error = TRUE))
 #' # fast = TRUE only compares sizes and names: the same size passes.
-#' attr(verify_bag(dir, fast = TRUE), "valid")
+#' attr(verify_bag(dir, fast = TRUE, threads = 2), "valid")
 #' unlink(dir, recursive = TRUE)
 verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error = FALSE) {
   check_string(bag, "bag")
