@@ -29,6 +29,15 @@ struct Lane<'a> {
     others: Vec<(usize, Hasher)>,
 }
 
+/// A lane's buffer: the whole file and one byte more (so that the first
+/// read sees its end) when it is small, else `BUFFER_SIZE`. A small file
+/// does not pay for zeroing a big buffer.
+fn buffer_size(file_size: u64) -> usize {
+    usize::try_from(file_size)
+        .map_or(BUFFER_SIZE, |n| n.saturating_add(1))
+        .clamp(4096, BUFFER_SIZE)
+}
+
 /// The digests (in the order of each file's `algos`) of each file that
 /// opened, or the status that stopped it; `None` when cancelled.
 pub fn digest_files(
@@ -42,6 +51,7 @@ pub fn digest_files(
         results.push(None);
         match file {
             Ok(file) => {
+                let size = file.size;
                 let sha512 = algos.contains(&Algo::Sha512).then(Sha512::default);
                 let sha256 = if sha512.is_some() && algos.contains(&Algo::Sha256) {
                     Sha256::new()
@@ -61,7 +71,7 @@ pub fn digest_files(
                     Lane {
                         file,
                         algos,
-                        buf: vec![0; BUFFER_SIZE],
+                        buf: vec![0; buffer_size(size)],
                         start: 0,
                         end: 0,
                         eof: false,
