@@ -278,7 +278,7 @@ print.rwbridge_bag_verification <- function(x, ...) {
 #'   one but `"blake3"`, which Python's `hashlib` lacks (it ignores that
 #'   manifest).
 #' @param info The `bag-info.txt` fields: a named list (or named character
-#'   vector) whose names are the labels and whose elements are atomic
+#'   vector; `NULL` is `list()`) whose names are the labels and whose elements are atomic
 #'   vectors, one line per value, e.g. `list("Source-Organization" = "Lab",
 #'   "Contact-Name" = c("A", "B"))`. Labels must not be empty, hold a colon
 #'   or a line break, or start or end with a blank; values must not be
@@ -361,6 +361,9 @@ rw_algos <- function(algo, call = sys.call(-1)) {
 
 # The bag-info fields as two parallel character vectors.
 rw_bag_info <- function(info, call = sys.call(-1)) {
+  if (is.null(info)) {
+    info <- list()
+  }
   named <- !is.null(names(info)) && !anyNA(names(info)) && all(nzchar(names(info)))
   if (!(is.list(info) || is.character(info)) || is.data.frame(info) || is.object(info) ||
       (length(info) > 0 && !named)) {

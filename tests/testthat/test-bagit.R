@@ -291,6 +291,45 @@ test_that("bad arguments and a missing bag are classed errors", {
                    c("declaration", "structure", "structure"))
 })
 
+test_that("every wrong type of every argument is a classed error, never a crash", {
+  wrong <- list(
+    NULL = NULL, logical = TRUE, integer = 1L, double = 1.5, complex = 1i,
+    character2 = c("a", "b"), list = list(1), "function" = identity,
+    environment = globalenv(), raw = as.raw(1), factor = factor("a"),
+    data_frame = data.frame(a = 1), na_logical = NA, na_character = NA_character_,
+    character0 = character(), list0 = list()
+  )
+  dir <- hand_bag()
+  calls <- list(
+    bag = function(v) verify_bag(v), fast = function(v) verify_bag(dir, fast = v),
+    threads = function(v) verify_bag(dir, threads = v),
+    progress = function(v) verify_bag(dir, progress = v),
+    error = function(v) verify_bag(dir, error = v),
+    dir = function(v) write_bag(v), algo = function(v) write_bag(dir, algo = v),
+    info = function(v) write_bag(dir, info = v),
+    write_threads = function(v) write_bag(dir, threads = v),
+    write_progress = function(v) write_bag(dir, progress = v)
+  )
+  # Values that are valid for an argument (write_bag() is never reached with
+  # them here: another argument is wrong).
+  valid <- list(fast = "logical", threads = c("NULL", "integer"), progress = c("NULL", "logical"),
+                error = "logical", info = c("NULL", "list0", "character0"),
+                write_threads = c("NULL", "integer"), write_progress = c("NULL", "logical"))
+  before <- tree_state(dir)
+  for (call in names(calls)) {
+    for (value in names(wrong)) {
+      if (value %in% valid[[call]]) next
+      result <- tryCatch(
+        suppressWarnings(calls[[call]](wrong[[value]])),
+        rwbridge_error = function(e) "classed",
+        error = function(e) paste("unclassed:", conditionMessage(e))
+      )
+      expect_identical(result, "classed", label = paste(call, "<-", value))
+    }
+  }
+  expect_identical(tree_state(dir), before)
+})
+
 # write_bag() ---------------------------------------------------------------
 
 test_that("write_bag() makes a BagIt 1.0 bag that bagit's rules accept", {
