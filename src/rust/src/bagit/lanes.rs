@@ -29,6 +29,23 @@ struct Lane<'a> {
     others: Vec<(usize, Hasher)>,
 }
 
+/// How to read `sizes.len()` files: batches of up to four of those that
+/// `side_by_side` picks (by size, biggest first, so that a batch's lanes
+/// end at about the same time; three at least, since fewer lanes lose to
+/// one file at a time), and every other file alone.
+pub fn batches(sizes: &[u64], side_by_side: impl Fn(usize) -> bool) -> Vec<Vec<usize>> {
+    let mut picked: Vec<usize> = (0..sizes.len()).filter(|&i| side_by_side(i)).collect();
+    picked.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    let mut items: Vec<Vec<usize>> = Vec::new();
+    let mut alone = vec![true; sizes.len()];
+    for batch in picked.chunks(LANES).filter(|b| b.len() >= 3) {
+        batch.iter().for_each(|&i| alone[i] = false);
+        items.push(batch.to_vec());
+    }
+    items.extend((0..sizes.len()).filter(|&i| alone[i]).map(|i| vec![i]));
+    items
+}
+
 /// A lane's buffer: the whole file and one byte more (so that the first
 /// read sees its end) when it is small, else `BUFFER_SIZE`. A small file
 /// does not pay for zeroing a big buffer.

@@ -5,7 +5,7 @@
 //! ever read. Reads only: a bag is never changed by checking it. Returns
 //! every finding rather than stopping at the first. Never touches R.
 
-use super::lanes::{self, LANES};
+use super::lanes;
 use super::names::{bag_path, folded, in_payload, nfc, Outside};
 use super::text::{
     lines, parse_fetch, parse_manifest, parse_metadata, parse_oxum, strip_bom, tag_line, Encoding,
@@ -1061,17 +1061,10 @@ impl Checker<'_> {
             let bytes = jobs.iter().map(|j| j.size).sum();
             progress.start(jobs.len(), bytes);
         }
-        let mut side_by_side: Vec<usize> = (0..jobs.len())
-            .filter(|&j| jobs[j].algos.contains(&Algo::Sha512) && from_memory(&jobs[j]).is_none())
-            .collect();
-        side_by_side.sort_by_key(|&j| std::cmp::Reverse(jobs[j].size));
-        let mut items: Vec<Vec<usize>> = Vec::new();
-        let mut alone = vec![true; jobs.len()];
-        for batch in side_by_side.chunks(LANES).filter(|b| b.len() >= 3) {
-            batch.iter().for_each(|&j| alone[j] = false);
-            items.push(batch.to_vec());
-        }
-        items.extend((0..jobs.len()).filter(|&j| alone[j]).map(|j| vec![j]));
+        let sizes: Vec<u64> = jobs.iter().map(|j| j.size).collect();
+        let items = lanes::batches(&sizes, |j| {
+            jobs[j].algos.contains(&Algo::Sha512) && from_memory(&jobs[j]).is_none()
+        });
         let bytes_done = progress.map(|p| &p.bytes_done);
         let open = |job: &Job| self.confined.open(&name_to_path(&job.path));
         let done = rt.map(&items, |item, cancel| {
