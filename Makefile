@@ -5,7 +5,7 @@ R_DEPS    = r-base-dev xz-utils
 TEST_DEPS = $(R_DEPS) r-cran-testthat r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown \
             r-cran-brio r-cran-digest r-cran-withr r-cran-processx \
             pandoc qpdf tidy devscripts b3sum
-BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils
+BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils b3sum
 
 # numpy is optional: the tests and benchmarks that compare with it skip without it.
 NUMPY = env -u LD_LIBRARY_PATH python3 -c 'import numpy' 2>/dev/null
