@@ -25,7 +25,25 @@ code_names_ <- function() .Call(wrap__code_names_)
 #' Checks every entry of a manifest, and with `complete` audits the
 #' directory too; a list of columns for R to assemble.
 #' @noRd
-verify_ <- function(dir, manifest, algo, threads, progress, allow_outside, complete) .Call(wrap__verify_, dir, manifest, algo, threads, progress, allow_outside, complete)
+verify_ <- function(dir, manifest, algo, threads, progress, allow_outside, complete, lines) .Call(wrap__verify_, dir, manifest, algo, threads, progress, allow_outside, complete, lines)
+
+#' The line and the size of the file of every entry, and the malformed
+#' lines: what R needs to split a verification into shards.
+#' @noRd
+verify_plan_ <- function(dir, manifest, algo, threads, allow_outside) .Call(wrap__verify_plan_, dir, manifest, algo, threads, allow_outside)
+
+#' The audit of a verification merged from shards: the files the manifest
+#' does not list, and which of the `missing` lines moved where.
+#' @noRd
+audit_ <- function(dir, manifest, algo, threads, missing) .Call(wrap__audit_, dir, manifest, algo, threads, missing)
+
+#' The regular files under `dir`, as `write_signatures()` lists them.
+#' @noRd
+list_files_ <- function(dir, manifest) .Call(wrap__list_files_, dir, manifest)
+
+#' Writes a manifest of `names` and their digests, atomically.
+#' @noRd
+write_manifest_ <- function(manifest, names, digests) .Call(wrap__write_manifest_, manifest, names, digests)
 
 #' Hashes the files under `dir` (or the `files` given) and writes the manifest.
 #' @noRd

@@ -130,6 +130,18 @@ fn code<T: PartialEq>(all: &[T], value: T) -> i32 {
         .map_or(0, |i| i as i32 + 1)
 }
 
+/// A manifest, parsed with the algorithm R named ("" for none).
+fn read_manifest(
+    manifest: &Path,
+    algo: &str,
+) -> Result<(manifest::Manifest, Option<Algo>), RwError> {
+    let named = optional_algo(algo)?;
+    Ok((
+        manifest::parse(&fileio::read_bytes(manifest)?, named),
+        named,
+    ))
+}
+
 /// The algorithm R named, or `None` for "" (R's `NULL`).
 fn optional_algo(name: &str) -> Result<Option<Algo>, RwError> {
     if name.is_empty() {
@@ -143,6 +155,8 @@ fn optional_algo(name: &str) -> Result<Option<Algo>, RwError> {
 /// Checks every entry of a manifest, and with `complete` audits the
 /// directory too; a list of columns for R to assemble.
 /// @noRd
+// An entry point takes the R function's arguments, one for one.
+#[allow(clippy::too_many_arguments)]
 #[extendr]
 fn verify_(
     dir: &str,
@@ -152,12 +166,19 @@ fn verify_(
     progress: bool,
     allow_outside: bool,
     complete: bool,
+    lines: Nullable<Integers>,
 ) -> Robj {
     guarded(|| {
         let dir = PathBuf::from(dir);
         let manifest = Path::new(manifest);
-        let named = optional_algo(algo)?;
-        let parsed = manifest::parse(&fileio::read_bytes(manifest)?, named);
+        let (mut parsed, named) = read_manifest(manifest, algo)?;
+        // A shard checks only its own lines.
+        if let Nullable::NotNull(lines) = lines {
+            let wanted = line_numbers(&lines);
+            parsed
+                .entries
+                .retain(|e| wanted.binary_search(&e.line).is_ok());
+        }
         let entries = &parsed.entries;
         let counters = Progress::default();
         let shown = progress.then_some(("verify", &counters));
@@ -165,11 +186,7 @@ fn verify_(
             let counters = progress.then_some(&counters);
             let mut outcomes = verify::verify_entries(&dir, entries, allow_outside, rt, counters)?;
             let extras = if complete {
-                // Unlisted files are reported in the named algorithm, else
-                // in the manifest's first.
-                let algo = named
-                    .or(entries.first().map(|e| e.algo))
-                    .unwrap_or(Algo::Sha1);
+                let algo = report_algo(named, entries);
                 audit::audit(&dir, manifest, entries, &mut outcomes, algo, rt)?
                     .into_iter()
                     .map(|extra| (extra, algo))
@@ -212,24 +229,8 @@ fn verify_(
             ("actual", strings(|r| r.actual.as_deref())),
             ("status", ints(|r| code(&Status::ALL, r.status))),
             ("found_as", strings(|r| r.found_as.as_deref())),
-            (
-                "malformed_line",
-                parsed
-                    .malformed
-                    .iter()
-                    .map(|m| m.line as i32)
-                    .collect::<Vec<_>>()
-                    .into(),
-            ),
-            (
-                "malformed_text",
-                parsed
-                    .malformed
-                    .iter()
-                    .map(|m| m.text.as_str())
-                    .collect::<Vec<_>>()
-                    .into(),
-            ),
+            malformed_lines(&parsed),
+            malformed_texts(&parsed),
         ])
     })
 }
@@ -244,6 +245,160 @@ struct Row {
     actual: Option<String>,
     status: Status,
     found_as: Option<String>,
+}
+
+/// The line and the size of the file of every entry, and the malformed
+/// lines: what R needs to split a verification into shards.
+/// @noRd
+#[extendr]
+fn verify_plan_(dir: &str, manifest: &str, algo: &str, threads: i32, allow_outside: bool) -> Robj {
+    guarded(|| {
+        let (parsed, _) = read_manifest(Path::new(manifest), algo)?;
+        let entries = &parsed.entries;
+        let sizes = with_runtime(threads, None, |rt| {
+            verify::entry_sizes(Path::new(dir), entries, allow_outside, rt)
+        })?;
+        named_list([
+            (
+                "line",
+                entries
+                    .iter()
+                    .map(|e| e.line as i32)
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+            (
+                "size",
+                sizes.iter().map(|&s| s as f64).collect::<Vec<_>>().into(),
+            ),
+            malformed_lines(&parsed),
+            malformed_texts(&parsed),
+        ])
+    })
+}
+
+/// The audit of a verification merged from shards: the files the manifest
+/// does not list, and which of the `missing` lines moved where.
+/// @noRd
+#[extendr]
+fn audit_(dir: &str, manifest: &str, algo: &str, threads: i32, missing: Integers) -> Robj {
+    guarded(|| {
+        let dir = Path::new(dir);
+        let manifest = Path::new(manifest);
+        let (parsed, named) = read_manifest(manifest, algo)?;
+        let entries = &parsed.entries;
+        let missing = line_numbers(&missing);
+        let mut outcomes: Vec<verify::Outcome> = entries
+            .iter()
+            .map(|e| verify::Outcome {
+                status: if missing.binary_search(&e.line).is_ok() {
+                    Status::Missing
+                } else {
+                    Status::Ok
+                },
+                actual: None,
+                found_as: None,
+            })
+            .collect();
+        let algo = report_algo(named, entries);
+        let extras = with_runtime(threads, None, |rt| {
+            audit::audit(dir, manifest, entries, &mut outcomes, algo, rt)
+        })?;
+        let lossy = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
+        let moved: Vec<(i32, String)> = entries
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(e, o)| Some((e.line as i32, lossy(o.found_as.as_deref()?))))
+            .collect();
+        named_list([
+            (
+                "file",
+                extras
+                    .iter()
+                    .map(|x| lossy(&x.name))
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+            (
+                "actual",
+                extras
+                    .iter()
+                    .map(|x| x.actual.as_deref())
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+            ("algo", code(&Algo::ALL, algo).into()),
+            (
+                "moved_line",
+                moved.iter().map(|m| m.0).collect::<Vec<_>>().into(),
+            ),
+            (
+                "found_as",
+                moved
+                    .iter()
+                    .map(|m| m.1.as_str())
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+        ])
+    })
+}
+
+/// Manifest line numbers from R, sorted for binary search; NA is none.
+fn line_numbers(lines: &Integers) -> Vec<usize> {
+    let mut numbers: Vec<usize> = lines
+        .iter()
+        .filter_map(|l| Option::<i32>::from(l).and_then(|l| usize::try_from(l).ok()))
+        .collect();
+    numbers.sort_unstable();
+    numbers
+}
+
+/// Unlisted files are reported in the named algorithm, else in the
+/// manifest's first, else in SHA-1.
+fn report_algo(named: Option<Algo>, entries: &[manifest::Entry]) -> Algo {
+    named
+        .or(entries.first().map(|e| e.algo))
+        .unwrap_or(Algo::Sha1)
+}
+
+fn malformed_lines(parsed: &manifest::Manifest) -> (&'static str, Robj) {
+    let lines: Vec<i32> = parsed.malformed.iter().map(|m| m.line as i32).collect();
+    ("malformed_line", lines.into())
+}
+
+fn malformed_texts(parsed: &manifest::Manifest) -> (&'static str, Robj) {
+    let texts: Vec<&str> = parsed.malformed.iter().map(|m| m.text.as_str()).collect();
+    ("malformed_text", texts.into())
+}
+
+/// The regular files under `dir`, as `write_signatures()` lists them.
+/// @noRd
+#[extendr]
+fn list_files_(dir: &str, manifest: &str) -> Robj {
+    guarded(|| {
+        let names = signatures::list_files(Path::new(dir), Some(Path::new(manifest)))?;
+        let names: Vec<String> = names
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        Ok(names.into())
+    })
+}
+
+/// Writes a manifest of `names` and their digests, atomically.
+/// @noRd
+#[extendr]
+fn write_manifest_(manifest: &str, names: Strings, digests: Strings) -> Robj {
+    guarded(|| {
+        let text: Vec<u8> = names
+            .iter()
+            .zip(digests.iter())
+            .flat_map(|(name, digest)| manifest::format_line(digest.as_ref(), name.as_bytes()))
+            .collect();
+        let written = fileio::write_atomic(Path::new(manifest), &text)?;
+        Ok(Robj::from(written as f64))
+    })
 }
 
 /// Hashes the files under `dir` (or the `files` given) and writes the manifest.
@@ -299,11 +454,19 @@ fn hash_files_(paths: Strings, algo: &str, threads: i32, progress: bool) -> Robj
             .iter()
             .map(|r| r.as_ref().ok().and_then(|d| d.first()).map(String::as_str))
             .collect();
-        let reasons: Vec<Option<String>> = results
-            .iter()
-            .map(|r| r.as_ref().err().map(RwError::reason))
-            .collect();
-        named_list([("digest", digests.into()), ("reason", reasons.into())])
+        let failure = |describe: fn(&RwError) -> String| -> Robj {
+            let values: Vec<Option<String>> = results
+                .iter()
+                .map(|r| r.as_ref().err().map(describe))
+                .collect();
+            values.into()
+        };
+        named_list([
+            ("digest", digests.into()),
+            ("reason", failure(RwError::reason)),
+            ("message", failure(|e| e.to_string())),
+            ("kind", failure(|e| e.kind().to_string())),
+        ])
     })
 }
 
@@ -466,6 +629,10 @@ extendr_module! {
     fn writeit_;
     fn code_names_;
     fn verify_;
+    fn verify_plan_;
+    fn audit_;
+    fn list_files_;
+    fn write_manifest_;
     fn write_signatures_;
     fn hash_files_;
     fn detect_outliers_;
