@@ -6,7 +6,7 @@ TEST_DEPS = $(R_DEPS) r-cran-testthat r-cran-roxygen2 r-cran-knitr r-cran-rmarkd
             r-cran-brio r-cran-digest r-cran-withr r-cran-processx \
             r-cran-future r-cran-future.apply r-cran-progressr \
             pandoc qpdf tidy devscripts b3sum
-BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils b3sum
+BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils
 
 # numpy is optional: the tests and benchmarks that compare with it skip without it.
 NUMPY = env -u LD_LIBRARY_PATH python3 -c 'import numpy' 2>/dev/null
