@@ -58,6 +58,12 @@ hash_files_ <- function(paths, algo, threads, progress) .Call(wrap__hash_files_,
 #' @noRd
 detect_outliers_ <- function(x, threshold, method, threads) .Call(wrap__detect_outliers_, x, threshold, method, threads)
 
+#' Count, shift (the first finite value), mean relative to the shift and
+#' sum of squared deviations from the mean of the finite values of `x`, as
+#' `c(n, shift, shifted_mean, m2)`: what `outlier_stats()` keeps and merges.
+#' @noRd
+outlier_stats_ <- function(x, threads) .Call(wrap__outlier_stats_, x, threads)
+
 #' Does nothing: the per-call cost of an extendr entry point, for `bench/`.
 #' @noRd
 noop_ <- function() .Call(wrap__noop_)

@@ -525,6 +525,31 @@ fn detect_outliers_(x: Robj, threshold: f64, method: &str, threads: i32) -> Robj
     })
 }
 
+/// Count, shift (the first finite value), mean relative to the shift and
+/// sum of squared deviations from the mean of the finite values of `x`, as
+/// `c(n, shift, shifted_mean, m2)`: what `outlier_stats()` keeps and merges.
+/// @noRd
+#[extendr]
+fn outlier_stats_(x: Robj, threads: i32) -> Robj {
+    guarded(|| {
+        let moments = with_runtime(threads, None, |rt| {
+            if let Some(values) = x.as_real_slice() {
+                rt.run_on_values(values.len(), |par, cancel| {
+                    outliers::moments(values, par, cancel)
+                })
+            } else if let Some(values) = x.as_integer_slice() {
+                rt.run_on_values(values.len(), |par, cancel| {
+                    outliers::moments(values, par, cancel)
+                })
+            } else {
+                Err(unchecked("x"))
+            }
+        })?;
+        let fields = [moments.n, moments.shift, moments.shifted_mean, moments.m2];
+        Ok(Robj::from(&fields[..]))
+    })
+}
+
 /// Does nothing: the per-call cost of an extendr entry point, for `bench/`.
 /// @noRd
 #[extendr]
@@ -636,6 +661,7 @@ extendr_module! {
     fn write_signatures_;
     fn hash_files_;
     fn detect_outliers_;
+    fn outlier_stats_;
     fn noop_;
     fn panic_for_test_;
 }
