@@ -57,10 +57,12 @@ rw_run_shards <- function(what, args) {
   }
   # Test-only: the index of a part whose worker quits, as a worker dies.
   fault <- getOption("rwbridge.test_quit_part")
+  # Each future gets only its own part's arguments; a function of the
+  # namespace travels as a reference to it.
+  part <- quote(rw_part(i, what, part_args, fault, p))
   futures <- lapply(seq_along(args), function(i) {
-    # A function of the namespace travels as a reference to it.
     future::future(
-      rw_part(i, what, part_args, fault, p),
+      part, substitute = FALSE,
       globals = list(rw_part = rw_part, i = i, what = what, part_args = args[[i]],
                      fault = fault, p = p),
       packages = "rwbridge", seed = NULL
