@@ -2,10 +2,11 @@
 //! more than `threshold` scales from the median of the finite values within
 //! `window` positions on either side (the window cut at the ends), the
 //! scale being 1.4826 times their MAD, or 1.253314 times their mean absolute
-//! deviation when the MAD is 0. The window is a sorted buffer updated by one
-//! insertion and one removal per step, and its MAD is found by binary
-//! search on it, so a series costs O(n * window) memory moves at worst and
-//! no sort per position. Pieces of the series are processed independently,
+//! deviation when the MAD is 0. The window is a sorted buffer in which each
+//! step replaces the value leaving by the value entering, and its MAD is
+//! read from it without forming the deviations, so a step costs O(window)
+//! comparisons and moves and no sort: linear time in the length of the
+//! series for a given window. Pieces of the series are processed independently,
 //! each building its first window from its own neighbourhood, and every
 //! statistic depends only on the window's values: the result is the same
 //! inline and on workers. Never touches R.
@@ -220,54 +221,70 @@ fn slide<T: Sample>(
             return;
         }
         visit(i, &window);
-        if let Some(leaving) = i.checked_sub(half) {
-            window.remove(x[leaving].value());
-        }
-        let entering = i.checked_add(half).and_then(|j| j.checked_add(1));
-        if let Some(entering) = entering.and_then(|j| x.get(j)) {
-            window.insert(entering.value());
-        }
+        let leaving = i.checked_sub(half).map(|j| x[j].value());
+        let entering = i
+            .checked_add(half)
+            .and_then(|j| j.checked_add(1))
+            .and_then(|j| x.get(j))
+            .map(|t| t.value());
+        window.replace(leaving.unwrap_or(f64::NAN), entering.unwrap_or(f64::NAN));
     }
 }
 
-/// The finite values of a window, sorted (by `total_cmp`, so a value is
-/// found again by its bits when it leaves).
+/// The finite values of a window, sorted. Values are kept canonical (`-0`
+/// as `0`), so that `==` finds a leaving value again and `<` orders them.
 struct Window {
     sorted: Vec<f64>,
 }
 
 impl Window {
     fn of(values: impl Iterator<Item = f64>) -> Window {
-        let mut sorted: Vec<f64> = values.filter(|v| v.is_finite()).collect();
+        let mut sorted: Vec<f64> = values.filter(|v| v.is_finite()).map(canonical).collect();
         sorted.sort_unstable_by(f64::total_cmp);
         Window { sorted }
     }
 
-    fn position(&self, v: f64) -> usize {
-        self.sorted.partition_point(|s| s.total_cmp(&v).is_lt())
-    }
-
-    fn insert(&mut self, v: f64) {
-        if v.is_finite() {
-            let at = self.position(v);
-            self.sorted.insert(at, v);
-        }
-    }
-
-    fn remove(&mut self, v: f64) {
-        if v.is_finite() {
-            let at = self.position(v);
-            if self
-                .sorted
-                .get(at)
-                .is_some_and(|s| s.to_bits() == v.to_bits())
-            {
-                self.sorted.remove(at);
+    /// Takes out one copy of `out` and puts in `new` (either may be
+    /// non-finite: then only the other is done). The usual step, one out
+    /// and one in, moves only the values between them, in place.
+    fn replace(&mut self, out: f64, new: f64) {
+        let s = &mut self.sorted;
+        match (out.is_finite(), new.is_finite()) {
+            (true, true) => {
+                let (out, new) = (canonical(out), canonical(new));
+                // Counts, not searches: no branch depends on the data.
+                let hole = s.iter().filter(|&&v| v < out).count();
+                if s.get(hole) != Some(&out) {
+                    return;
+                }
+                let below_new = s.iter().filter(|&&v| v < new).count();
+                // `new`'s place once `out` is taken out; the values between
+                // the hole and it move one step towards the hole.
+                let place = below_new - usize::from(out < new);
+                if place >= hole {
+                    s.copy_within(hole + 1..place + 1, hole);
+                } else {
+                    s.copy_within(place..hole, place + 1);
+                }
+                s[place] = new;
             }
+            (true, false) => {
+                let out = canonical(out);
+                if let Some(at) = s.iter().position(|&v| v == out) {
+                    s.remove(at);
+                }
+            }
+            (false, true) => {
+                let new = canonical(new);
+                let at = s.partition_point(|&v| v < new);
+                s.insert(at, new);
+            }
+            (false, false) => {}
         }
     }
 
     /// The median; NaN for an empty window.
+    #[inline]
     fn median(&self) -> f64 {
         let s = &self.sorted;
         let m = s.len();
@@ -280,27 +297,19 @@ impl Window {
 
     /// The MAD rule's scale about `center` (the median): `MAD_CONSTANT`
     /// times the median absolute deviation, or `MEAN_AD_CONSTANT` times the
-    /// mean absolute deviation when that is 0. The deviations of the values
-    /// below the centre, read outwards, and of the others, read upwards,
-    /// are two ascending sequences: the middle of both is found by binary
-    /// search, without forming them.
+    /// mean absolute deviation when that is 0. The deviations are never
+    /// formed: the window is sorted, which is enough to find their middle.
+    #[inline]
     fn scale(&self, center: f64) -> f64 {
         let s = &self.sorted;
         let m = s.len();
-        let below = s.partition_point(|v| *v < center);
-        let kth = |k| {
-            kth_of_two(
-                below,
-                |j| (s[below - 1 - j] - center).abs(),
-                m - below,
-                |j| (s[below + j] - center).abs(),
-                k,
-            )
-        };
         let mad = if m % 2 == 1 {
-            kth(m / 2)
+            kth_deviation(s, center, m / 2)
         } else {
-            mid(kth(m / 2 - 1), kth(m / 2))
+            mid(
+                kth_deviation(s, center, m / 2 - 1),
+                kth_deviation(s, center, m / 2),
+            )
         };
         if mad > 0.0 {
             return MAD_CONSTANT * mad;
@@ -318,10 +327,51 @@ impl Window {
     }
 }
 
+/// `-0` as `0`: the same value to every statistic, one bit pattern.
+#[inline(always)]
+fn canonical(v: f64) -> f64 {
+    v + 0.0
+}
+
+/// Windows up to this many values find a deviation by a branch-free scan;
+/// larger ones by binary search.
+const SCAN_MAX: usize = 64;
+
+/// The `k`-th smallest (0-based) absolute deviation from `center` of the
+/// sorted values `s`.
+#[inline(always)]
+fn kth_deviation(s: &[f64], center: f64, k: usize) -> f64 {
+    let m = s.len();
+    if m <= SCAN_MAX {
+        // The k + 1 values nearest the centre are k + 1 consecutive sorted
+        // values; the deviation that takes them in is the larger of the
+        // distances to the two ends of the run, and the k-th smallest
+        // deviation is the least of those over all runs. Each is one of the
+        // deviations, computed as the others are.
+        return s
+            .iter()
+            .zip(&s[k..])
+            .map(|(lo, hi)| (center - lo).max(hi - center))
+            .fold(f64::INFINITY, f64::min);
+    }
+    // The deviations of the values below the centre, read outwards, and of
+    // the others, read upwards, are two ascending sequences.
+    let (left, right) = s.split_at(s.partition_point(|&v| v < center));
+    let nl = left.len();
+    kth_of_two(
+        nl,
+        |j| center - left[nl - 1 - j],
+        right.len(),
+        |j| right[j] - center,
+        k,
+    )
+}
+
 /// The `k`-th smallest (0-based) of two ascending sequences, `a` of `na`
 /// values and `b` of `nb`, read through accessors; `k < na + nb`. Binary
 /// search for the number `i` taken from `a`: the smallest with
 /// `b[k - i] <= a[i]` (or none left in either).
+#[inline(always)]
 fn kth_of_two(
     na: usize,
     a: impl Fn(usize) -> f64,
@@ -569,7 +619,8 @@ mod tests {
     #[test]
     fn the_window_scale_is_the_mad_rule() {
         let mut rng = Rng(21);
-        for m in 1..40 {
+        // Both ways of finding a deviation: scans, then binary search.
+        for m in (1..40).chain([SCAN_MAX, SCAN_MAX + 1, 150, 151]) {
             let values: Vec<f64> = (0..m).map(|_| rng.below(6) as f64 * 0.5).collect();
             let window = Window::of(values.iter().copied());
             let mut copy = values.clone();
