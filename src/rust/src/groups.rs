@@ -6,7 +6,8 @@
 
 use crate::errors::{try_vec, RwError};
 use crate::outliers::{Sample, NA_INTEGER};
-use crate::runtime::Cancel;
+use crate::runtime::{Cancel, Par};
+use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::ops::Range;
 
@@ -38,12 +39,15 @@ pub struct Groups {
 impl Groups {
     /// Gathers `x` by `codes`: 1-based group codes, `NA` for none. A code
     /// outside `1..=count` is a value error (a factor whose codes do not
-    /// fit its levels); `codes` must be as long as `x`.
+    /// fit its levels); `codes` must be as long as `x`. On the workers, `x`
+    /// is cut into a few parts that are counted and scattered in parallel,
+    /// each into its own share of every group: the result is the same.
     pub fn gather<T: Sample>(
         x: &[T],
         codes: &[i32],
         count: usize,
         keep: Gather,
+        par: Par,
         cancel: &Cancel,
     ) -> Result<Groups, RwError> {
         if codes.len() != x.len() {
@@ -51,21 +55,38 @@ impl Groups {
                 "`by` and `x` differ in length: call the exported R function".into(),
             ));
         }
-        let kept = |t: T| keep == Gather::AllWithIndex || t.value().is_finite();
-        // starts[g + 1] counts group g first; the prefix sums make it the end.
-        let mut starts = vec![0usize; count + 1];
-        for (xs, cs) in x.chunks(BLOCK).zip(codes.chunks(BLOCK)) {
-            cancel.check()?;
-            for (&t, &code) in xs.iter().zip(cs) {
-                if let Some(g) = group_of(code, count)? {
-                    if kept(t) {
-                        starts[g + 1] += 1;
+        let with_index = keep == Gather::AllWithIndex;
+        let kept = |t: T| with_index || t.value().is_finite();
+        // Parts: one per worker, as long as each part is several times the
+        // number of groups (each part keeps a count and a cursor per group).
+        let parts = match par {
+            Par::Inline => 1,
+            Par::Workers => rayon::current_num_threads().min(x.len() / (4 * count.max(1))),
+        }
+        .max(1);
+        let size = x.len().div_ceil(parts).max(1);
+        let firsts: Vec<usize> = (0..x.len()).step_by(size).collect();
+        let part_of = |first: usize| first..(first + size).min(x.len());
+        let counts = par.map(&firsts, |&first| -> Result<Vec<usize>, RwError> {
+            let mut counts = vec![0usize; count];
+            let range = part_of(first);
+            for (xs, cs) in x[range.clone()]
+                .chunks(BLOCK)
+                .zip(codes[range].chunks(BLOCK))
+            {
+                cancel.check()?;
+                for (&t, &code) in xs.iter().zip(cs) {
+                    if let Some(g) = group_of(code, count)? {
+                        counts[g] += usize::from(kept(t));
                     }
                 }
             }
-        }
+            Ok(counts)
+        });
+        let counts = counts.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let mut starts = vec![0usize; count + 1];
         for g in 0..count {
-            starts[g + 1] += starts[g];
+            starts[g + 1] = starts[g] + counts.iter().map(|c| c[g]).sum::<usize>();
         }
         let total = starts[count];
         let no_memory = || RwError::Value {
@@ -75,27 +96,68 @@ impl Groups {
         let mut values: Vec<f64> = try_vec(total as u64, no_memory)?;
         values.resize(total, 0.0);
         let mut index: Vec<usize> = Vec::new();
-        if keep == Gather::AllWithIndex {
+        if with_index {
             index = try_vec(total as u64, no_memory)?;
             index.resize(total, 0);
         }
-        let mut next = starts[..count].to_vec();
-        for (b, (xs, cs)) in x.chunks(BLOCK).zip(codes.chunks(BLOCK)).enumerate() {
-            cancel.check()?;
-            for (j, (&t, &code)) in xs.iter().zip(cs).enumerate() {
-                // Every code was checked by the counting pass.
-                let Ok(Some(g)) = group_of(code, count) else {
-                    continue;
-                };
-                if kept(t) {
-                    let at = next[g];
-                    values[at] = t.value();
-                    if keep == Gather::AllWithIndex {
-                        index[at] = b * BLOCK + j;
-                    }
-                    next[g] = at + 1;
+        // Each part's share of each group: group by group, part by part
+        // within a group, so the values of a group stay in the order of x.
+        let mut value_shares: Vec<Vec<&mut [f64]>> =
+            (0..parts).map(|_| Vec::with_capacity(count)).collect();
+        let mut index_shares: Vec<Vec<&mut [usize]>> = (0..parts).map(|_| Vec::new()).collect();
+        let (mut values_left, mut index_left) = (&mut values[..], &mut index[..]);
+        for g in 0..count {
+            for (p, part_counts) in counts.iter().enumerate() {
+                let (share, rest) = std::mem::take(&mut values_left).split_at_mut(part_counts[g]);
+                value_shares[p].push(share);
+                values_left = rest;
+                if with_index {
+                    let (share, rest) =
+                        std::mem::take(&mut index_left).split_at_mut(part_counts[g]);
+                    index_shares[p].push(share);
+                    index_left = rest;
                 }
             }
+        }
+        let jobs: Vec<_> = firsts
+            .iter()
+            .zip(value_shares)
+            .zip(index_shares)
+            .map(|((&first, v), i)| (first, v, i))
+            .collect();
+        let scatter = |(first, mut value_share, mut index_share): (
+            usize,
+            Vec<&mut [f64]>,
+            Vec<&mut [usize]>,
+        )|
+         -> Result<(), RwError> {
+            let mut next = vec![0usize; count];
+            let range = part_of(first);
+            let blocks = x[range.clone()]
+                .chunks(BLOCK)
+                .zip(codes[range].chunks(BLOCK));
+            for (b, (xs, cs)) in blocks.enumerate() {
+                cancel.check()?;
+                for (j, (&t, &code)) in xs.iter().zip(cs).enumerate() {
+                    // Every code was checked by the counting pass.
+                    let Ok(Some(g)) = group_of(code, count) else {
+                        continue;
+                    };
+                    if kept(t) {
+                        let at = next[g];
+                        value_share[g][at] = t.value();
+                        if with_index {
+                            index_share[g][at] = first + b * BLOCK + j;
+                        }
+                        next[g] = at + 1;
+                    }
+                }
+            }
+            Ok(())
+        };
+        match par {
+            Par::Inline => jobs.into_iter().try_for_each(scatter)?,
+            Par::Workers => jobs.into_par_iter().try_for_each(scatter)?,
         }
         Ok(Groups {
             starts,
@@ -450,14 +512,14 @@ mod tests {
         let x = [1.0, 2.0, f64::NAN, 4.0, f64::INFINITY, 6.0, 7.0];
         let codes = [2, 1, 2, NA, 2, 1, 3];
         let c = Cancel::default();
-        let finite = Groups::gather(&x, &codes, 4, Gather::Finite, &c).unwrap();
+        let finite = Groups::gather(&x, &codes, 4, Gather::Finite, Par::Inline, &c).unwrap();
         assert_eq!(finite.values, vec![2.0, 6.0, 1.0, 7.0]);
         assert_eq!(
             (0..4).map(|g| finite.range(g)).collect::<Vec<_>>(),
             vec![0..2, 2..3, 3..4, 4..4]
         );
         assert!(finite.index.is_empty());
-        let mut all = Groups::gather(&x, &codes, 4, Gather::AllWithIndex, &c).unwrap();
+        let mut all = Groups::gather(&x, &codes, 4, Gather::AllWithIndex, Par::Inline, &c).unwrap();
         assert_eq!(all.index, vec![1, 5, 0, 2, 4, 6]);
         assert_eq!(all.values[..3], [2.0, 6.0, 1.0]);
         let slices = all.slices_mut();
@@ -465,8 +527,45 @@ mod tests {
             slices.iter().map(|s| s.len()).collect::<Vec<_>>(),
             vec![2, 3, 1, 0]
         );
-        let err = Groups::gather(&x, &[1, 1, 1, 1, 1, 1, 9], 4, Gather::Finite, &c).unwrap_err();
+        let err = Groups::gather(
+            &x,
+            &[1, 1, 1, 1, 1, 1, 9],
+            4,
+            Gather::Finite,
+            Par::Inline,
+            &c,
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), "value");
+    }
+
+    #[test]
+    fn parts_scattered_in_parallel_give_the_same_groups() {
+        let mut rng = Rng(3);
+        let n = 50_000;
+        let x: Vec<f64> = (0..n)
+            .map(|i| if i % 13 == 0 { f64::NAN } else { rng.uniform() })
+            .collect();
+        let codes: Vec<i32> = (0..n)
+            .map(|_| match rng.below(40) {
+                0 => NA,
+                g => g as i32,
+            })
+            .collect();
+        let c = Cancel::default();
+        for keep in [Gather::Finite, Gather::AllWithIndex] {
+            let one = Groups::gather(&x, &codes, 45, keep, Par::Inline, &c).unwrap();
+            let parts = Groups::gather(&x, &codes, 45, keep, Par::Workers, &c).unwrap();
+            let bits = |g: &Groups| g.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&one), bits(&parts), "NaN included, to the bit");
+            assert_eq!((&one.starts, &one.index), (&parts.starts, &parts.index));
+            assert!(one.range(44).is_empty());
+            if keep == Gather::AllWithIndex {
+                let group = one.range(6);
+                let want: Vec<usize> = (0..n).filter(|&i| codes[i] == 7).collect();
+                assert_eq!(one.index[group], want[..]);
+            }
+        }
     }
 
     #[test]

@@ -585,7 +585,8 @@ mod tests {
             })
             .collect();
         let cancel = Cancel::default();
-        let groups = Groups::gather(&x, &codes, 2, Gather::AllWithIndex, &cancel).unwrap();
+        let groups =
+            Groups::gather(&x, &codes, 2, Gather::AllWithIndex, Par::Inline, &cancel).unwrap();
         for par in [Par::Inline, Par::Workers] {
             let got = detect_grouped(&groups, x.len(), 3, 3.0, par, &cancel).unwrap();
             assert_eq!(got.to_vec(), vec![20]);

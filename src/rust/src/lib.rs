@@ -704,6 +704,7 @@ fn hampel_band_(
                         g.codes,
                         g.count,
                         groups::Gather::AllWithIndex,
+                        par,
                         cancel,
                     )?;
                     hampel::band_grouped(&gathered, values.len(), window, threshold, par, cancel)

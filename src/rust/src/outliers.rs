@@ -227,13 +227,20 @@ fn detect_grouped<T: Sample>(
         ));
     }
     if method == Method::Hampel {
-        let gathered = Groups::gather(x, groups.codes, groups.count, Gather::AllWithIndex, cancel)?;
+        let gathered = Groups::gather(
+            x,
+            groups.codes,
+            groups.count,
+            Gather::AllWithIndex,
+            par,
+            cancel,
+        )?;
         return Ok(Detection {
             indices: hampel::detect_grouped(&gathered, x.len(), window, threshold, par, cancel)?,
             stats: vec![Stats::UNDEFINED; groups.count],
         });
     }
-    let mut gathered = Groups::gather(x, groups.codes, groups.count, Gather::Finite, cancel)?;
+    let mut gathered = Groups::gather(x, groups.codes, groups.count, Gather::Finite, par, cancel)?;
     let stats = per_group(gathered.slices_mut(), par, cancel, |values, inner| {
         finite_stats(values, method, threshold, inner, cancel)
     })?;
