@@ -53,8 +53,9 @@ write_signatures_ <- function(dir, manifest, files, algo, threads, progress) .Ca
 #' @noRd
 hash_files_ <- function(paths, algo, threads, progress) .Call(wrap__hash_files_, paths, algo, threads, progress)
 
-#' Outlier indices (1-based) with attributes `center`, `scale`,
-#' `threshold` and `method`.
+#' Outlier indices (1-based) with attributes `center`, `scale`, `lower`,
+#' `upper`, `threshold` and `method`, for the whole of `x` (for "hampel",
+#' with the default window, 3).
 #' @noRd
 detect_outliers_ <- function(x, threshold, method, threads) .Call(wrap__detect_outliers_, x, threshold, method, threads)
 
@@ -63,6 +64,25 @@ detect_outliers_ <- function(x, threshold, method, threads) .Call(wrap__detect_o
 #' `c(n, shift, shifted_mean, m2)`: what `outlier_stats()` keeps and merges.
 #' @noRd
 outlier_stats_ <- function(x, threads) .Call(wrap__outlier_stats_, x, threads)
+
+#' As `detect_outliers_()`, within groups when `codes` (1-based, as long as
+#' `x`) and their names `groups` are given, and with a `window` for
+#' "hampel" (then also an attribute); with groups, `center`, `scale`,
+#' `lower` and `upper` are named by group. A separate entry point keeps
+#' the common call free of arguments it does not use.
+#' @noRd
+detect_outliers_by_ <- function(x, threshold, method, threads, codes, groups, window) .Call(wrap__detect_outliers_by_, x, threshold, method, threads, codes, groups, window)
+
+#' Group codes of `by` (an integer or double vector): `list(codes, first)`,
+#' `codes` numbering the distinct values from 1 in ascending order (NA for
+#' NA and NaN), `first` the 1-based index of each group's first element.
+#' @noRd
+group_codes_ <- function(by, threads) .Call(wrap__group_codes_, by, threads)
+
+#' The Hampel band of every element, for plots: `list(center, lower,
+#' upper)`, NA where a window has no finite value or an element no group.
+#' @noRd
+hampel_band_ <- function(x, threshold, window, threads, codes, groups) .Call(wrap__hampel_band_, x, threshold, window, threads, codes, groups)
 
 #' Does nothing: the per-call cost of an extendr entry point, for `bench/`.
 #' @noRd

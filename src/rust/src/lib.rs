@@ -8,6 +8,8 @@
 pub mod audit;
 pub mod errors;
 pub mod fileio;
+pub mod groups;
+pub mod hampel;
 pub mod hash;
 pub mod manifest;
 pub mod outliers;
@@ -22,7 +24,7 @@ use errors::RwError;
 use extendr_api::prelude::*;
 use extendr_ffi::SEXPTYPE;
 use hash::Algo;
-use outliers::Method;
+use outliers::{Grouping, Indices, Method, Request, Stats};
 use r_api::{alloc_vector, filled_vector, set_attributes, Scalar};
 use runtime::{panic_message, Meter, Progress, Runtime};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -470,58 +472,252 @@ fn hash_files_(paths: Strings, algo: &str, threads: i32, progress: bool) -> Robj
     })
 }
 
-/// Outlier indices (1-based) with attributes `center`, `scale`,
-/// `threshold` and `method`.
+/// Outlier indices (1-based) with attributes `center`, `scale`, `lower`,
+/// `upper`, `threshold` and `method`, for the whole of `x` (for "hampel",
+/// with the default window, 3).
 /// @noRd
 #[extendr]
 fn detect_outliers_(x: Robj, threshold: f64, method: &str, threads: i32) -> Robj {
+    guarded(|| detect_outliers(&x, threshold, method, threads, None, 3))
+}
+
+/// As `detect_outliers_()`, within groups when `codes` (1-based, as long as
+/// `x`) and their names `groups` are given, and with a `window` for
+/// "hampel" (then also an attribute); with groups, `center`, `scale`,
+/// `lower` and `upper` are named by group. A separate entry point keeps
+/// the common call free of arguments it does not use.
+/// @noRd
+#[extendr]
+fn detect_outliers_by_(
+    x: Robj,
+    threshold: f64,
+    method: &str,
+    threads: i32,
+    codes: Robj,
+    groups: Robj,
+    window: i32,
+) -> Robj {
     guarded(|| {
-        let method_kind = Method::from_name(method).ok_or_else(|| unchecked("method"))?;
-        let found = with_runtime(threads, None, |rt| {
-            if let Some(values) = x.as_real_slice() {
-                rt.run_on_values(values.len(), |par, cancel| {
-                    outliers::detect(values, threshold, method_kind, par, cancel)
-                })
-            } else if let Some(values) = x.as_integer_slice() {
-                rt.run_on_values(values.len(), |par, cancel| {
-                    outliers::detect(values, threshold, method_kind, par, cancel)
-                })
-            } else {
-                Err(unchecked("x"))
-            }
-        })?;
-        let indices = &found.indices;
-        let fits_integer = indices.last().map_or(true, |i| i < i32::MAX as usize);
-        let one_based = indices.iter().map(|i| i + 1);
-        let mut out = if fits_integer {
-            filled_vector(
-                SEXPTYPE::INTSXP,
-                indices.len(),
-                Robj::as_integer_slice_mut,
-                one_based.map(|i| i as i32),
-            )
+        let window = usize::try_from(window)
+            .ok()
+            .filter(|&w| w >= 1)
+            .ok_or_else(|| unchecked("window"))?;
+        let grouping = grouping(&codes, &groups)?.map(|g| (g, &groups));
+        detect_outliers(&x, threshold, method, threads, grouping, window)
+    })
+}
+
+fn detect_outliers(
+    x: &Robj,
+    threshold: f64,
+    method: &str,
+    threads: i32,
+    grouping: Option<(Grouping, &Robj)>,
+    window: usize,
+) -> Result<Robj, RwError> {
+    let method_kind = Method::from_name(method).ok_or_else(|| unchecked("method"))?;
+    let request = Request {
+        method: method_kind,
+        threshold,
+        window,
+    };
+    let groups = grouping.map(|(g, _)| g);
+    let found = with_runtime(threads, None, |rt| {
+        if let Some(values) = x.as_real_slice() {
+            rt.run_on_values(values.len(), |par, cancel| {
+                outliers::detect(values, groups, &request, par, cancel)
+            })
+        } else if let Some(values) = x.as_integer_slice() {
+            rt.run_on_values(values.len(), |par, cancel| {
+                outliers::detect(values, groups, &request, par, cancel)
+            })
         } else {
-            filled_vector(
-                SEXPTYPE::REALSXP,
-                indices.len(),
-                Robj::as_real_slice_mut,
-                one_based.map(|i| i as f64),
-            )
+            Err(unchecked("x"))
         }
-        .ok_or_else(|| RwError::Value {
-            arg: "x",
-            reason: "has more outliers than memory can hold".into(),
-        })?;
-        set_attributes(
+    })?;
+    let mut out = index_vector(&found.indices)?;
+    match (grouping, found.stats.as_slice()) {
+        (None, [one]) => set_attributes(
             &mut out,
             &[
-                (c"center", Scalar::Real(found.center)),
-                (c"scale", Scalar::Real(found.scale)),
+                (c"center", Scalar::Real(one.center)),
+                (c"scale", Scalar::Real(one.scale)),
+                (c"lower", Scalar::Real(one.lower)),
+                (c"upper", Scalar::Real(one.upper)),
                 (c"threshold", Scalar::Real(threshold)),
                 (c"method", Scalar::Name(method_kind.name())),
             ],
-        );
-        Ok(out)
+        ),
+        (Some((_, names)), per_group) => {
+            type Field = fn(&Stats) -> f64;
+            let fields: [(&str, Field); 4] = [
+                ("center", |s| s.center),
+                ("scale", |s| s.scale),
+                ("lower", |s| s.lower),
+                ("upper", |s| s.upper),
+            ];
+            for (name, field) in fields {
+                let mut values = Robj::from(
+                    per_group
+                        .iter()
+                        .map(|s| na_if_nan(field(s)))
+                        .collect::<Vec<f64>>(),
+                );
+                values.set_attrib("names", names).map_err(internal)?;
+                out.set_attrib(name, values).map_err(internal)?;
+            }
+            out.set_attrib("threshold", threshold).map_err(internal)?;
+            out.set_attrib("method", method_kind.name())
+                .map_err(internal)?;
+        }
+        (None, _) => return Err(RwError::Internal("one set of statistics expected".into())),
+    }
+    if method_kind == Method::Hampel {
+        out.set_attrib("window", window as i32).map_err(internal)?;
+    }
+    Ok(out)
+}
+
+/// The groups R passed: `NULL`, or 1-based codes as long as `x` (R checked
+/// that) with one name per group.
+fn grouping<'a>(codes: &'a Robj, groups: &Robj) -> Result<Option<Grouping<'a>>, RwError> {
+    if codes.is_null() {
+        return Ok(None);
+    }
+    let codes = codes.as_integer_slice().ok_or_else(|| unchecked("by"))?;
+    if !groups.is_string() {
+        return Err(unchecked("by"));
+    }
+    Ok(Some(Grouping {
+        codes,
+        count: groups.len(),
+    }))
+}
+
+/// 1-based indices: an integer vector, or a double one past `i32::MAX`.
+fn index_vector(indices: &Indices) -> Result<Robj, RwError> {
+    let fits_integer = indices.last().map_or(true, |i| i < i32::MAX as usize);
+    let one_based = indices.iter().map(|i| i + 1);
+    if fits_integer {
+        filled_vector(
+            SEXPTYPE::INTSXP,
+            indices.len(),
+            Robj::as_integer_slice_mut,
+            one_based.map(|i| i as i32),
+        )
+    } else {
+        filled_vector(
+            SEXPTYPE::REALSXP,
+            indices.len(),
+            Robj::as_real_slice_mut,
+            one_based.map(|i| i as f64),
+        )
+    }
+    .ok_or_else(|| RwError::Value {
+        arg: "x",
+        reason: "has more outliers than memory can hold".into(),
+    })
+}
+
+/// R's `NA` for an undefined statistic.
+fn na_if_nan(v: f64) -> f64 {
+    if v.is_nan() {
+        <f64 as CanBeNA>::na()
+    } else {
+        v
+    }
+}
+
+/// Group codes of `by` (an integer or double vector): `list(codes, first)`,
+/// `codes` numbering the distinct values from 1 in ascending order (NA for
+/// NA and NaN), `first` the 1-based index of each group's first element.
+/// @noRd
+#[extendr]
+fn group_codes_(by: Robj, threads: i32) -> Robj {
+    guarded(|| {
+        let n = by.len();
+        let ints = by.as_integer_slice();
+        let reals = by.as_real_slice();
+        let mut codes = alloc_vector(SEXPTYPE::INTSXP, n).ok_or_else(|| RwError::Value {
+            arg: "by",
+            reason: "is too long: not enough memory for its group codes".into(),
+        })?;
+        let out = codes
+            .as_integer_slice_mut()
+            .ok_or_else(|| RwError::Internal("an integer vector has no values".into()))?;
+        let first = with_runtime(threads, None, |rt| {
+            rt.run_on_values(n, |_, cancel| match (ints, reals) {
+                (Some(by), _) => groups::code_integers(by, out, cancel),
+                (_, Some(by)) => groups::code_doubles(by, out, cancel),
+                _ => Err(unchecked("by")),
+            })
+        })?;
+        let fits_integer = first.iter().all(|&i| i < i32::MAX as usize);
+        let first: Robj = if fits_integer {
+            first
+                .iter()
+                .map(|&i| i as i32 + 1)
+                .collect::<Vec<i32>>()
+                .into()
+        } else {
+            first
+                .iter()
+                .map(|&i| i as f64 + 1.0)
+                .collect::<Vec<f64>>()
+                .into()
+        };
+        named_list([("codes", codes), ("first", first)])
+    })
+}
+
+/// The Hampel band of every element, for plots: `list(center, lower,
+/// upper)`, NA where a window has no finite value or an element no group.
+/// @noRd
+#[extendr]
+fn hampel_band_(
+    x: Robj,
+    threshold: f64,
+    window: i32,
+    threads: i32,
+    codes: Robj,
+    groups: Robj,
+) -> Robj {
+    guarded(|| {
+        let window = usize::try_from(window)
+            .ok()
+            .filter(|&w| w >= 1)
+            .ok_or_else(|| unchecked("window"))?;
+        let grouping = grouping(&codes, &groups)?;
+        let band = with_runtime(threads, None, |rt| {
+            let values: Vec<f64> = if let Some(values) = x.as_real_slice() {
+                values.to_vec()
+            } else if let Some(values) = x.as_integer_slice() {
+                values.iter().map(|&v| outliers::Sample::value(v)).collect()
+            } else {
+                return Err(unchecked("x"));
+            };
+            rt.run_on_values(values.len(), |par, cancel| match grouping {
+                None => hampel::band(&values, window, threshold, par, cancel),
+                Some(g) => {
+                    let gathered = groups::Groups::gather(
+                        &values,
+                        g.codes,
+                        g.count,
+                        groups::Gather::AllWithIndex,
+                        par,
+                        cancel,
+                    )?;
+                    hampel::band_grouped(&gathered, values.len(), window, threshold, par, cancel)
+                }
+            })
+        })?;
+        let column =
+            |v: Vec<f64>| -> Robj { v.into_iter().map(na_if_nan).collect::<Vec<f64>>().into() };
+        named_list([
+            ("center", column(band.center)),
+            ("lower", column(band.lower)),
+            ("upper", column(band.upper)),
+        ])
     })
 }
 
@@ -662,6 +858,9 @@ extendr_module! {
     fn hash_files_;
     fn detect_outliers_;
     fn outlier_stats_;
+    fn detect_outliers_by_;
+    fn group_codes_;
+    fn hampel_band_;
     fn noop_;
     fn panic_for_test_;
 }
