@@ -59,6 +59,11 @@ hash_files_ <- function(paths, algo, threads, progress) .Call(wrap__hash_files_,
 #' @noRd
 detect_outliers_ <- function(x, threshold, method, threads) .Call(wrap__detect_outliers_, x, threshold, method, threads)
 
+#' As `detect_outliers_()`, with the centre and scale given (a baseline,
+#' or `outlier_stats()` merged from chunks) for "zscore" and "mad".
+#' @noRd
+detect_outliers_given_ <- function(x, threshold, method, threads, center, scale) .Call(wrap__detect_outliers_given_, x, threshold, method, threads, center, scale)
+
 #' Count, shift (the first finite value), mean relative to the shift and
 #' sum of squared deviations from the mean of the finite values of `x`, as
 #' `c(n, shift, shifted_mean, m2)`: what `outlier_stats()` keeps and merges.

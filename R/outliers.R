@@ -109,6 +109,14 @@
 #'   the window of each value, a whole number from 1 to
 #'   `.Machine$integer.max` (default 3, a window of 7). Ignored by the
 #'   other methods (but checked).
+#' @param center,scale `NULL` (the default), or both a single number: for
+#'   `"zscore"` and `"mad"` without `by`, they replace the centre and the
+#'   scale computed from `x` (`scale` is the quantity multiplied by
+#'   `threshold`, as in the `scale` attribute), so new data are scored
+#'   against a baseline, or each chunk of data too big for one process
+#'   against the statistics of the whole, merged from the chunks with
+#'   [outlier_stats()]. Given for other methods or with `by`, they are an
+#'   `rwbridge_value_error`.
 #' @return The 1-based indices of the outliers, ascending, with attributes
 #'   `center`, `scale`, `lower`, `upper`, `threshold` and `method` (see
 #'   Result).
@@ -138,6 +146,12 @@
 #' found <- detect_outliers(z, method = "iqr")
 #' identical(z[found], boxplot.stats(z)$out)
 #'
+#' # Chunks scored against the statistics of the whole, merged from chunks.
+#' chunks <- split(x, rep(1:4, each = 250))
+#' whole <- do.call(c, lapply(chunks, outlier_stats))
+#' found <- lapply(chunks, detect_outliers, center = whole$center, scale = whole$scale)
+#' lengths(found)
+#'
 #' # A column that is mostly one value: the MAD is 0.
 #' detect_outliers(c(rep(5, 20), 5.5, 9), method = "mad")
 #'
@@ -152,7 +166,7 @@
 #' v[c(10, 60)] <- c(6, 90)
 #' detect_outliers(v, method = "mad", by = g)
 detect_outliers <- function(x, threshold = NULL, method = c("zscore", "mad", "iqr", "hampel"),
-                            by = NULL, window = 3L) {
+                            by = NULL, window = 3L, center = NULL, scale = NULL) {
   if (!(is.double(x) || is.integer(x)) || (is.object(x) && inherits(x, "factor"))) {
     rw_abort("type", sprintf("`x` must be a double or integer vector, not %s.", rw_describe(x)),
              call = sys.call())
@@ -177,7 +191,10 @@ detect_outliers <- function(x, threshold = NULL, method = c("zscore", "mad", "iq
   }
   threads <- getOption("rwbridge.threads")
   threads <- if (is.null(threads)) 0L else rw_threads(NULL)
-  if (is.null(by) && method != "hampel") {
+  if (!is.null(center) || !is.null(scale)) {
+    given <- rw_given_stats(center, scale, method, by)
+    result <- detect_outliers_given_(x, threshold, method, threads, given[[1L]], given[[2L]])
+  } else if (is.null(by) && method != "hampel") {
     # detect_outliers_(), called without its generated R wrapper: on ten
     # values that wrapper's own call is a tenth of the time.
     result <- .Call(wrap__detect_outliers_, x, threshold, method, threads)
@@ -257,6 +274,32 @@ rw_groups <- function(by, n, threads, call = sys.call(-1)) {
     rw_unwrap(coded, call = call)
   }
   list(codes = coded$codes, names = as.character(by[coded$first]))
+}
+
+# A baseline's centre and scale: both, for "zscore" or "mad", without `by`.
+rw_given_stats <- function(center, scale, method, by, call = sys.call(-1)) {
+  if (is.null(center) || is.null(scale)) {
+    rw_abort("value", "`center` and `scale` must be given together.", call = call)
+  }
+  if (!method %in% c("zscore", "mad") || !is.null(by)) {
+    rw_abort("value", paste0(
+      "`center` and `scale` replace the statistics of the \"zscore\" and \"mad\" rules ",
+      "without `by`, not of \"", method, "\"", if (!is.null(by)) " with `by`", "."
+    ), call = call)
+  }
+  for (arg in c("center", "scale")) {
+    value <- get(arg)
+    if (!(is.double(value) || is.integer(value)) || length(value) != 1L || is.object(value)) {
+      rw_abort("type", sprintf("`%s` must be NULL or a single number, not %s.", arg,
+                               rw_describe(value)), call = call)
+    }
+  }
+  if (!is.finite(center) || is.na(scale) || scale < 0) {
+    rw_abort("value", sprintf(
+      "`center` must be finite and `scale` a number >= 0, not %s and %s.",
+      format(center), format(scale)), call = call)
+  }
+  c(as.double(center), as.double(scale))
 }
 
 #' Plot a vector with its outliers highlighted

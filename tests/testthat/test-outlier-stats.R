@@ -39,3 +39,36 @@ test_that("chunks merged with c() equal one pass, to 1e-12, whatever the chunks"
   expect_error(outlier_stats("a"), class = "rwbridge_type_error")
   expect_output(print(whole), "n = 300001")
 })
+
+test_that("chunked detection with the merged statistics equals detection on the whole", {
+  set.seed(5)
+  x <- c(1e6 + rnorm(2e5), 1e6 + 9, NA, Inf, 1e6 - 7)
+  whole <- detect_outliers(x)
+  chunks <- split(seq_along(x), sort(rep_len(1:5, length(x))))
+  merged <- do.call(c, lapply(chunks, function(i) outlier_stats(x[i])))
+  found <- unlist(lapply(chunks, function(i) {
+    i[detect_outliers(x[i], center = merged$center, scale = merged$scale)]
+  }), use.names = FALSE)
+  expect_identical(found, as.vector(whole))
+  expect_equal(merged$center, attr(whole, "center"), tolerance = 1e-12)
+  expect_equal(merged$scale, attr(whole, "scale"), tolerance = 1e-12)
+  # A baseline's statistics, given, are the ones used and reported.
+  scored <- detect_outliers(x, center = 1e6, scale = 2, threshold = 3)
+  expect_identical(attr(scored, "center"), 1e6)
+  expect_identical(attr(scored, "scale"), 2)
+  expect_identical(as.vector(scored), which(is.infinite(x) | abs(x - 1e6) > 6))
+  mad <- detect_outliers(x, method = "mad", center = 1e6, scale = 2)
+  expect_identical(as.vector(mad), which(is.infinite(x) | abs(x - 1e6) > 4))
+})
+
+test_that("center and scale are checked", {
+  expect_error(detect_outliers(1:10, center = 1), "together", class = "rwbridge_value_error")
+  expect_error(detect_outliers(1:10, center = 1, scale = 1, method = "iqr"),
+               class = "rwbridge_value_error")
+  expect_error(detect_outliers(1:10, center = 1, scale = 1, by = rep(1:2, 5)),
+               class = "rwbridge_value_error")
+  expect_error(detect_outliers(1:10, center = "1", scale = 1), class = "rwbridge_type_error")
+  expect_error(detect_outliers(1:10, center = 1, scale = -1), class = "rwbridge_value_error")
+  expect_error(detect_outliers(1:10, center = NA_real_, scale = 1), class = "rwbridge_value_error")
+  expect_error(detect_outliers(1:10, center = NA, scale = 1), class = "rwbridge_type_error")
+})

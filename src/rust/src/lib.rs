@@ -478,7 +478,25 @@ fn hash_files_(paths: Strings, algo: &str, threads: i32, progress: bool) -> Robj
 /// @noRd
 #[extendr]
 fn detect_outliers_(x: Robj, threshold: f64, method: &str, threads: i32) -> Robj {
-    guarded(|| detect_outliers(&x, threshold, method, threads, None, 3))
+    guarded(|| detect_outliers(&x, threshold, method, threads, None, 3, None))
+}
+
+/// As `detect_outliers_()`, with the centre and scale given (a baseline,
+/// or `outlier_stats()` merged from chunks) for "zscore" and "mad".
+/// @noRd
+#[extendr]
+fn detect_outliers_given_(
+    x: Robj,
+    threshold: f64,
+    method: &str,
+    threads: i32,
+    center: f64,
+    scale: f64,
+) -> Robj {
+    guarded(|| {
+        let given = Some((center, scale));
+        detect_outliers(&x, threshold, method, threads, None, 3, given)
+    })
 }
 
 /// As `detect_outliers_()`, within groups when `codes` (1-based, as long as
@@ -503,7 +521,7 @@ fn detect_outliers_by_(
             .filter(|&w| w >= 1)
             .ok_or_else(|| unchecked("window"))?;
         let grouping = grouping(&codes, &groups)?.map(|g| (g, &groups));
-        detect_outliers(&x, threshold, method, threads, grouping, window)
+        detect_outliers(&x, threshold, method, threads, grouping, window, None)
     })
 }
 
@@ -514,12 +532,14 @@ fn detect_outliers(
     threads: i32,
     grouping: Option<(Grouping, &Robj)>,
     window: usize,
+    given: Option<(f64, f64)>,
 ) -> Result<Robj, RwError> {
     let method_kind = Method::from_name(method).ok_or_else(|| unchecked("method"))?;
     let request = Request {
         method: method_kind,
         threshold,
         window,
+        given,
     };
     let groups = grouping.map(|(g, _)| g);
     let found = with_runtime(threads, None, |rt| {
@@ -857,6 +877,7 @@ extendr_module! {
     fn write_signatures_;
     fn hash_files_;
     fn detect_outliers_;
+    fn detect_outliers_given_;
     fn outlier_stats_;
     fn detect_outliers_by_;
     fn group_codes_;

@@ -56,12 +56,15 @@ impl Method {
 }
 
 /// What to look for: the rule, how many scales from the centre a value
-/// must lie, and for `Hampel` the half-width of the window.
+/// must lie, for `Hampel` the half-width of the window, and for `ZScore`
+/// and `Mad` a centre and scale given instead of computed from the data
+/// (a baseline, or statistics merged from chunks).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Request {
     pub method: Method,
     pub threshold: f64,
     pub window: usize,
+    pub given: Option<(f64, f64)>,
 }
 
 /// The groups of a grouped call: a 1-based group code per element (R's
@@ -176,20 +179,24 @@ fn detect_whole<T: Sample>(
         method,
         threshold,
         window,
+        given,
     } = *request;
-    let stats = match method {
-        Method::Hampel => {
+    let stats = match (method, given) {
+        (Method::ZScore | Method::Mad, Some((center, scale))) => {
+            Stats::around(center, scale, threshold)
+        }
+        (Method::Hampel, _) => {
             return Ok(Detection {
                 indices: hampel::detect(x, window, threshold, par, cancel)?,
                 stats: vec![Stats::UNDEFINED],
             })
         }
         // No copy: the moments are computed on `x` itself.
-        Method::ZScore => {
+        (Method::ZScore, None) => {
             let m = moments(x, par, cancel)?;
             Stats::around(m.mean(), m.population_sd(), threshold)
         }
-        Method::Mad | Method::Iqr => {
+        (Method::Mad | Method::Iqr, _) => {
             let mut finite = finite_values(x, par, cancel)?;
             finite_stats(&mut finite, method, threshold, par, cancel)?
         }
@@ -220,6 +227,7 @@ fn detect_grouped<T: Sample>(
         method,
         threshold,
         window,
+        ..
     } = *request;
     if groups.codes.len() != x.len() {
         return Err(RwError::Internal(
@@ -769,6 +777,7 @@ mod tests {
             method,
             threshold,
             window: 3,
+            given: None,
         }
     }
 
@@ -1177,5 +1186,32 @@ mod tests {
         }
         assert_eq!(Method::from_name("iqr"), Some(Method::Iqr));
         assert_eq!(Method::from_name("median"), None);
+    }
+
+    #[test]
+    fn a_given_centre_and_scale_replace_the_statistics() {
+        let mut rng = Rng(5);
+        let x: Vec<f64> = (0..5000)
+            .map(|_| rng.uniform())
+            .chain([40.0, -3.0])
+            .collect();
+        for method in [Method::ZScore, Method::Mad] {
+            let whole = run(&x, 2.0, method);
+            let stats = whole.stats[0];
+            let given = Request {
+                given: Some((stats.center, stats.scale)),
+                ..request(method, 2.0)
+            };
+            let again = detect(&x, None, &given, Par::Inline, &Cancel::default()).unwrap();
+            assert_eq!(again, whole, "{method:?}");
+            // Scored against another baseline, the same data differ.
+            let other = Request {
+                given: Some((0.0, 0.1)),
+                ..request(method, 2.0)
+            };
+            let shifted = detect(&x, None, &other, Par::Inline, &Cancel::default()).unwrap();
+            assert!(shifted.indices.len() > whole.indices.len());
+            assert_eq!(shifted.stats[0].center, 0.0);
+        }
     }
 }
