@@ -516,10 +516,7 @@ fn detect_outliers_by_(
     window: i32,
 ) -> Robj {
     guarded(|| {
-        let window = usize::try_from(window)
-            .ok()
-            .filter(|&w| w >= 1)
-            .ok_or_else(|| unchecked("window"))?;
+        let window = window_size(window)?;
         let grouping = grouping(&codes, &groups)?.map(|g| (g, &groups));
         detect_outliers(&x, threshold, method, threads, grouping, window, None)
     })
@@ -703,10 +700,7 @@ fn hampel_band_(
     groups: Robj,
 ) -> Robj {
     guarded(|| {
-        let window = usize::try_from(window)
-            .ok()
-            .filter(|&w| w >= 1)
-            .ok_or_else(|| unchecked("window"))?;
+        let window = window_size(window)?;
         let grouping = grouping(&codes, &groups)?;
         let band = with_runtime(threads, None, |rt| {
             let values: Vec<f64> = if let Some(values) = x.as_real_slice() {
@@ -786,6 +780,14 @@ fn panic_for_test_(on_worker: bool) -> Robj {
         }
         panic!("deliberate panic with 100% certainty")
     })
+}
+
+/// The Hampel half-width R checked (a whole number >= 1).
+fn window_size(window: i32) -> Result<usize, RwError> {
+    usize::try_from(window)
+        .ok()
+        .filter(|&w| w >= 1)
+        .ok_or_else(|| unchecked("window"))
 }
 
 /// The thread count R resolved (0: every core); R never passes a negative.

@@ -631,18 +631,7 @@ impl Indices {
 
     /// From a bit set: bit `i % 64` of word `i / 64` set for index `i`.
     pub(crate) fn from_bits(bits: &[u64], par: Par) -> Indices {
-        let pieces = par.map_chunks(bits, PIECE / 64, |words| {
-            let count = words.iter().map(|w| w.count_ones() as usize).sum();
-            let mut hits = Vec::with_capacity(count);
-            for (b, &word) in words.iter().enumerate() {
-                let mut mask = word;
-                while mask != 0 {
-                    hits.push((b * 64) as u32 + mask.trailing_zeros());
-                    mask &= mask - 1;
-                }
-            }
-            hits
-        });
+        let pieces = par.map_chunks(bits, PIECE / 64, set_bits);
         Indices { pieces }
     }
 
@@ -676,6 +665,21 @@ impl Indices {
     }
 }
 
+/// The positions of the set bits of `words` (bit `i % 64` of word `i / 64`
+/// for position `i`), ascending, stored at their exact count.
+fn set_bits(words: &[u64]) -> Vec<u32> {
+    let count = words.iter().map(|w| w.count_ones() as usize).sum();
+    let mut positions = Vec::with_capacity(count);
+    for (b, &word) in words.iter().enumerate() {
+        let mut rest = word;
+        while rest != 0 {
+            positions.push((b * 64) as u32 + rest.trailing_zeros());
+            rest &= rest - 1;
+        }
+    }
+    positions
+}
+
 /// The values for which `test` holds. Each block of 64 values becomes a bit
 /// mask first (branch-free, so it vectorises); the masks of a piece are
 /// counted, so its offsets are stored once, at their exact size.
@@ -697,16 +701,7 @@ fn select<T: Sample>(
                 *mask |= u64::from(test(t.value())) << j;
             }
         }
-        let count = masks.iter().map(|m| m.count_ones() as usize).sum();
-        let mut hits = Vec::with_capacity(count);
-        for (b, &mask) in masks.iter().enumerate() {
-            let mut mask = mask;
-            while mask != 0 {
-                hits.push((b * 64) as u32 + mask.trailing_zeros());
-                mask &= mask - 1;
-            }
-        }
-        hits
+        set_bits(masks)
     });
     cancel.check()?;
     Ok(Indices { pieces })
