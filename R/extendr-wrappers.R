@@ -53,6 +53,16 @@ write_signatures_ <- function(dir, manifest, files, algo, threads, progress) .Ca
 #' @noRd
 hash_files_ <- function(paths, algo, threads, progress) .Call(wrap__hash_files_, paths, algo, threads, progress)
 
+#' Validates a BagIt bag: the rows of every manifest as columns, with the
+#' names their codes index, and the problems, doubts and metadata found.
+#' @noRd
+verify_bag_ <- function(bag, fast, threads, progress) .Call(wrap__verify_bag_, bag, fast, threads, progress)
+
+#' Turns a directory into a BagIt 1.0 bag in place, all or nothing.
+#' `fail_at` (0 but in tests) fails that step of the moves and writes.
+#' @noRd
+write_bag_ <- function(dir, algos, labels, values, threads, progress, fail_at) .Call(wrap__write_bag_, dir, algos, labels, values, threads, progress, fail_at)
+
 #' Outlier indices (1-based) with attributes `center`, `scale`, `lower`,
 #' `upper`, `threshold` and `method`, for the whole of `x` (for "hampel",
 #' with the default window, 3).

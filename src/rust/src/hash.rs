@@ -225,6 +225,18 @@ pub fn hash_bytes(algo: Algo, data: &[u8]) -> String {
     hasher.finish()
 }
 
+/// The digests of bytes already in memory, one for each of `algos`.
+pub fn digest_bytes(algos: &[Algo], data: &[u8]) -> Vec<String> {
+    algos
+        .iter()
+        .map(|&algo| {
+            let mut hasher = Hasher::new(algo);
+            hasher.update(data);
+            hasher.finish()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

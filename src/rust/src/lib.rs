@@ -6,6 +6,7 @@
 //! R's error longjmp never crosses a Rust frame.
 
 pub mod audit;
+pub mod bagit;
 pub mod errors;
 pub mod fileio;
 pub mod groups;
@@ -20,6 +21,7 @@ pub mod signatures;
 mod test_support;
 pub mod verify;
 
+use bagit::validate::BagStatus;
 use errors::RwError;
 use extendr_api::prelude::*;
 use extendr_ffi::SEXPTYPE;
@@ -760,6 +762,124 @@ fn outlier_stats_(x: Robj, threads: i32) -> Robj {
     })
 }
 
+/// Validates a BagIt bag: the rows of every manifest as columns, with the
+/// names their codes index, and the problems, doubts and metadata found.
+/// @noRd
+#[extendr]
+fn verify_bag_(bag: &str, fast: bool, threads: i32, progress: bool) -> Robj {
+    guarded(|| {
+        let counters = Progress::default();
+        let shown = progress.then_some(("verify_bag", &counters));
+        let check = with_runtime(threads, shown, |rt| {
+            let counters = progress.then_some(&counters);
+            bagit::validate::check_bag(Path::new(bag), fast, rt, counters)
+        })?;
+        let rows = &check.rows;
+        let ints = |f: fn(&bagit::validate::Row) -> i32| -> Robj {
+            rows.iter().map(f).collect::<Vec<_>>().into()
+        };
+        let strings = |f: fn(&bagit::validate::Row) -> Option<&str>| -> Robj {
+            rows.iter().map(f).collect::<Vec<_>>().into()
+        };
+        let texts = |items: Vec<&str>| -> Robj { items.into() };
+        let status_names: Vec<&str> = BagStatus::ALL.iter().map(|s| s.name()).collect();
+        let (problem_code, problem_message): (Vec<&str>, Vec<&str>) = check
+            .problems
+            .iter()
+            .map(|p| (p.code.name(), p.message.as_str()))
+            .unzip();
+        let (doubt_code, doubt_message): (Vec<&str>, Vec<&str>) = check
+            .doubts
+            .iter()
+            .map(|p| (p.code.name(), p.message.as_str()))
+            .unzip();
+        let (info_label, info_value): (Vec<&str>, Vec<&str>) = check
+            .info
+            .iter()
+            .map(|(l, v)| (l.as_str(), v.as_str()))
+            .unzip();
+        named_list([
+            (
+                "line",
+                ints(|r| {
+                    r.line
+                        .and_then(|l| i32::try_from(l).ok())
+                        .unwrap_or(i32::MIN)
+                }),
+            ),
+            ("file", strings(|r| Some(&r.file))),
+            ("manifest", ints(|r| r.manifest as i32 + 1)),
+            ("expected", strings(|r| r.expected.as_deref())),
+            ("actual", strings(|r| r.actual.as_deref())),
+            ("status", ints(|r| code(&BagStatus::ALL, r.status))),
+            ("status_names", texts(status_names)),
+            (
+                "manifest_files",
+                texts(check.manifests.iter().map(|m| m.file.as_str()).collect()),
+            ),
+            (
+                "manifest_algos",
+                texts(
+                    check
+                        .manifests
+                        .iter()
+                        .map(|m| m.algo_name.as_str())
+                        .collect(),
+                ),
+            ),
+            ("problem_code", texts(problem_code)),
+            ("problem_message", texts(problem_message)),
+            ("doubt_code", texts(doubt_code)),
+            ("doubt_message", texts(doubt_message)),
+            ("info_label", texts(info_label)),
+            ("info_value", texts(info_value)),
+            ("version", check.version.as_deref().into()),
+            ("encoding", check.encoding.as_deref().into()),
+        ])
+    })
+}
+
+/// Turns a directory into a BagIt 1.0 bag in place, all or nothing.
+/// `fail_at` (0 but in tests) fails that step of the moves and writes.
+/// @noRd
+#[extendr]
+fn write_bag_(
+    dir: &str,
+    algos: Strings,
+    labels: Strings,
+    values: Strings,
+    threads: i32,
+    progress: bool,
+    fail_at: i32,
+) -> Robj {
+    guarded(|| {
+        let algos = algos
+            .iter()
+            .map(|a| Algo::from_name(a.as_ref()).ok_or_else(|| unchecked("algo")))
+            .collect::<Result<Vec<Algo>, RwError>>()?;
+        let text = |s: &Rstr| (!s.is_na()).then(|| s.to_string());
+        let info = labels
+            .iter()
+            .zip(values.iter())
+            .map(|(l, v)| text(l).zip(text(v)).ok_or_else(|| unchecked("info")))
+            .collect::<Result<Vec<(String, String)>, RwError>>()?;
+        if algos.is_empty() || labels.len() != values.len() {
+            return Err(unchecked("algo"));
+        }
+        let fail_at = usize::try_from(fail_at).map_err(|_| unchecked("fail_at"))?;
+        let counters = Progress::default();
+        let shown = progress.then_some(("write_bag", &counters));
+        let made = with_runtime(threads, shown, |rt| {
+            let counters = progress.then_some(&counters);
+            bagit::make::make_bag(Path::new(dir), &algos, &info, rt, counters, fail_at)
+        })?;
+        named_list([
+            ("files", Robj::from(made.files as f64)),
+            ("octets", Robj::from(made.octets as f64)),
+        ])
+    })
+}
+
 /// Does nothing: the per-call cost of an extendr entry point, for `bench/`.
 /// @noRd
 #[extendr]
@@ -878,6 +998,8 @@ extendr_module! {
     fn write_manifest_;
     fn write_signatures_;
     fn hash_files_;
+    fn verify_bag_;
+    fn write_bag_;
     fn detect_outliers_;
     fn detect_outliers_given_;
     fn outlier_stats_;

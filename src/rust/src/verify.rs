@@ -180,6 +180,37 @@ fn open_entry(
     open_regular(&path).map_err(|_| Status::Unreadable)
 }
 
+/// Opens files by their names relative to a directory and never outside
+/// it, as [`verify_entries`] opens each entry: for callers that read the
+/// files their own way (BagIt's, several digests in one read).
+pub struct Confined<'a> {
+    dir: &'a Path,
+    real_dir: RealDir<'a>,
+    beneath: Option<Beneath>,
+}
+
+impl<'a> Confined<'a> {
+    /// Fails when `dir` cannot be resolved.
+    pub fn new(dir: &'a Path) -> Result<Self, RwError> {
+        Ok(Confined {
+            dir,
+            real_dir: RealDir::new(dir, true)?,
+            beneath: Beneath::open(dir),
+        })
+    }
+
+    /// The regular file `name` denotes, or the status that stops it from
+    /// being read (`Refused` when it leads outside, by `..` or a link).
+    pub fn open(&self, name: &Path) -> Result<OpenFile, Status> {
+        open_entry(self.dir, &self.real_dir, self.beneath.as_ref(), name, false)
+    }
+
+    /// Where `name` leads and the size of the regular file there, or why not.
+    pub fn locate(&self, name: &Path) -> Result<(PathBuf, u64), Status> {
+        locate(self.real_dir.get()?, name, false)
+    }
+}
+
 /// The canonical form of the directory, found once, when first needed.
 struct RealDir<'a> {
     dir: &'a Path,

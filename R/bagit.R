@@ -1,0 +1,385 @@
+#' Validate a BagIt bag
+#'
+#' Checks a bag as RFC 8493 (BagIt 1.0) and the versions before it (0.93 to
+#' 0.97) define one, and reports every reason it is not valid: what
+#' bagit-python's `Bag.validate()` does, with every problem in one result
+#' instead of the first, and without ever reading outside the bag.
+#'
+#' What is checked:
+#' * The bag declaration `bagit.txt`: exactly two lines, `BagIt-Version:
+#'   M.N` then `Tag-File-Character-Encoding: ENCODING`, in UTF-8, with no
+#'   byte-order mark; in 1.0 in the exact form `Label: value` (one space or
+#'   tab after the colon, no other blanks), before 1.0 with blanks around
+#'   the colon allowed. Versions 0.93 to 0.97 and 1.0 are known; any other
+#'   is a problem (the bag is then checked by 1.0's rules).
+#' * The tag file encoding: UTF-8, US-ASCII and ISO-8859-1 (by any of
+#'   their IANA names) are read. Any other declared encoding is a problem,
+#'   and then no other tag file is read. A tag file that is not valid text in
+#'   its encoding is a problem naming the byte offset.
+#' * The payload directory `data/` and at least one payload manifest
+#'   `manifest-<algorithm>.txt`. Every payload manifest and every tag
+#'   manifest `tagmanifest-<algorithm>.txt` in the bag's top directory is
+#'   read and checked. Algorithms are named as bagit-python and the BagIt
+#'   registry name them: `md5`, `sha1`, `sha224`, `sha256`, `sha384`,
+#'   `sha512`, and also `blake2b` (BLAKE2b-512) and `blake3`. A manifest of
+#'   any other algorithm (`sha3_256`, say) is still read for completeness,
+#'   its rows have status `"present"`, and it is a problem (code
+#'   `"algorithm"`): rwbridge cannot vouch for checksums it did not check.
+#' * Manifest lines: `checksum`, one or more spaces or tabs, `filepath`;
+#'   hex digits in either case, as many as the algorithm gives; LF, CRLF or
+#'   CR line endings. In 1.0 a path's LF, CR and `%` are written `%0A`,
+#'   `%0D` and `%25`, and any other `%` is a problem. Before 1.0 paths are
+#'   taken as written, except that `%0A` and `%0D` are decoded, as
+#'   bagit-python (which writes 0.97 bags) encodes line breaks so.
+#' * Paths: a payload manifest lists files under `data/` only, a tag
+#'   manifest files outside it only, and no path may be absolute or lead
+#'   outside the bag, through `..` or a symbolic link (links that stay
+#'   inside are followed). Such lines are `"refused"`: never read.
+#' * Completeness: every file listed in any manifest is present; every
+#'   payload file (every entry under `data/` that is not a directory) is
+#'   listed in every payload manifest in 1.0, in at least one before 1.0.
+#'   A file listed in a payload manifest and in `fetch.txt` may be absent:
+#'   its row has status `"unfetched"`, and it is not a problem (so `valid`
+#'   means valid but for the files still to fetch). `fetch.txt` lines must
+#'   be `url length filepath` with an absolute URL, a length in octets or
+#'   `-`, a path under `data/` listed in every payload manifest.
+#' * Duplicates: a path listed twice in one manifest is a problem in 1.0;
+#'   before 1.0 it is doubtful when both lines give the same checksum, and a
+#'   problem when they differ.
+#' * `bag-info.txt` (`package-info.txt` before 0.96): `Label: value` lines,
+#'   values continued on lines that start with a blank. Every
+#'   `Payload-Oxum` (`OctetCount.StreamCount`) must match the payload's
+#'   octets and files; files still to fetch count with the length
+#'   `fetch.txt` gives them.
+#' * Checksums: every line of every payload and tag manifest. Each file is
+#'   read once, whatever the number of manifests that list it, with all its
+#'   digests computed in that one pass; tag files already read (the
+#'   manifests, `bag-info.txt`) are hashed from memory, not read again.
+#'
+#' Valid but doubtful, and reported in one warning of class
+#' `rwbridge_bag_warning` (and in attribute `doubts`): a path written with
+#' a leading `./` or with `//`, `/./`, `..`; a `*` before a path (the
+#' binary-mode marker of `sha256sum`, taken as no part of it); payload files
+#' whose names differ only by case or Unicode normalisation (one file on a
+#' Mac or on Windows), or a manifest name that matches a file only after
+#' Unicode normalisation (it is then checked, as bagit-python does);
+#' duplicate lines with the same checksum before 1.0; payload files listed in
+#' some payload manifests only, before 1.0; blank lines and `#` comment
+#' lines in tag files (bagit-python skips them; RFC 8493 has none); a
+#' byte-order mark in a tag file other than `bagit.txt`; blanks around a
+#' colon in `bag-info.txt` before 1.0 (or more than one after it in 1.0);
+#' `Bagging-Date`, `Bag-Size`, `Payload-Oxum`, `Bag-Group-Identifier` or
+#' `Bag-Count` given more than once.
+#'
+#' A bag is never changed by checking it: files are only opened for
+#' reading, and never outside the bag.
+#'
+#' Ctrl-C stops the check within a fraction of a second: the worker threads
+#' stop, and the call ends with an `interrupt` condition.
+#'
+#' @param bag A single string: the bag's top directory. `~` is expanded.
+#' @param fast If `TRUE`, check only the structure, completeness and
+#'   `Payload-Oxum`, hashing nothing: rows of present files have status
+#'   `"present"`, and `valid` says that those checks passed. A bag without
+#'   `Payload-Oxum` can still be valid then (bagit-python's fast mode
+#'   refuses it instead).
+#' @param threads The number of worker threads: `NULL` (the default) for
+#'   option `rwbridge.threads`, or else every core (see [rwbridge]).
+#' @param progress Show a progress line on stderr (files and bytes done of
+#'   the total, throughput)? `NULL` (the default) means [interactive()].
+#' @param error If `TRUE`, signal an `rwbridge_verify_error` when the bag
+#'   is not valid. Its message lists every problem, and its `result` field
+#'   holds the data frame.
+#' @return A data frame of class `c("rwbridge_bag_verification",
+#'   "rwbridge_verification", "data.frame")` with one row per manifest line,
+#'   payload manifests first then tag manifests, each in name order and in
+#'   line order, followed for each payload manifest by the payload files it
+#'   does not list. Columns: `line` (integer; `NA` for an unlisted file),
+#'   `file` (the path as listed, decoded, or the unlisted file's name),
+#'   `algo`, `expected` (`NA` for an unlisted file), `actual` (lowercase
+#'   hex; `NA` when not hashed), `status` and `manifest` (the manifest's
+#'   file name). Statuses: `"ok"`, `"mismatch"`, `"missing"`,
+#'   `"unreadable"` (not a regular file, or cannot be read), `"refused"`
+#'   (outside the bag, or on the wrong side of `data/`), `"extra"` (a
+#'   payload file this payload manifest does not list), `"unfetched"`
+#'   (absent, listed in `fetch.txt`) and `"present"` (there, not hashed:
+#'   `fast = TRUE`, or an algorithm rwbridge lacks).
+#'
+#'   Attributes: `valid` (`TRUE` or `FALSE`); `problems`, a data frame of
+#'   `code` and `message` with one row per reason the bag is not valid
+#'   (none for a valid bag); `doubts`, the same for what is valid but
+#'   doubtful; `info`, the fields of `bag-info.txt` as a named list of
+#'   character vectors (one element per label, in order of first
+#'   appearance, holding every value given for it, so a repeated label
+#'   gives a longer vector; a continued value's lines are joined with
+#'   `"\n"`), the same shape as `write_bag()`'s `info`; `version` and
+#'   `encoding`, as `bagit.txt` declares them (`NA` when it does not); and
+#'   `bag`, the path.
+#'
+#'   Problem codes: `"declaration"`, `"version"`, `"encoding"`,
+#'   `"structure"` (no `data/`, no payload manifest), `"manifest"` (a line
+#'   that does not parse), `"algorithm"`, `"outside"`, `"duplicate"`,
+#'   `"bag_info"`, `"fetch"`, `"oxum"`, `"missing"`, `"unlisted"`,
+#'   `"unreadable"`, `"mismatch"`. Doubt codes: `"dot_slash"`, `"star"`,
+#'   `"roundabout"`, `"names"`, `"duplicate"`, `"partial"`,
+#'   `"blank_line"`, `"comment"`, `"bom"`, `"bag_info"`.
+#' @section Errors:
+#' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument.
+#' * `rwbridge_io_error`: `bag` is missing, is not a directory, or cannot
+#'   be listed. (A directory that is not a bag is not an error: it is a bag
+#'   that is not valid, and the problems say why.)
+#' * `rwbridge_verify_error`: with `error = TRUE`, the bag is not valid.
+#' @seealso [write_bag()] to make a bag; [verify()] for plain checksum
+#'   manifests.
+#' @export
+#' @examples
+#' dir <- file.path(tempdir(), "delivery")
+#' dir.create(dir)
+#' writeit("ACGT\n", file.path(dir, "sample.fastq"))
+#' writeit("id,value\n1,2\n", file.path(dir, "table.csv"))
+#' write_bag(dir, info = list("Source-Organization" = "A lab"), threads = 2)
+#' bag <- verify_bag(dir, threads = 2)
+#' bag
+#' attr(bag, "info")
+#'
+#' # Damage a file: the bag is no longer valid, and the problem says where.
+#' writeit("ACGG\n", file.path(dir, "data", "sample.fastq"))
+#' attr(verify_bag(dir, threads = 2), "problems")
+#' try(verify_bag(dir, threads = 2, error = TRUE))
+#' # fast = TRUE only compares sizes and names: the same size passes.
+#' attr(verify_bag(dir, fast = TRUE), "valid")
+#' unlink(dir, recursive = TRUE)
+verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error = FALSE) {
+  check_string(bag, "bag")
+  check_flag(fast, "fast")
+  threads <- rw_threads(threads)
+  progress <- rw_progress(progress)
+  check_flag(error, "error")
+  bag <- rw_path(bag)
+  found <- rw_unwrap(verify_bag_(bag, fast, threads, progress))
+  manifest <- found$manifest
+  result <- rw_data_frame(
+    line = found$line, file = found$file, algo = found$manifest_algos[manifest],
+    expected = found$expected, actual = found$actual,
+    status = found$status_names[found$status], manifest = found$manifest_files[manifest]
+  )
+  problems <- rw_data_frame(code = found$problem_code, message = found$problem_message)
+  doubts <- rw_data_frame(code = found$doubt_code, message = found$doubt_message)
+  labels <- found$info_label
+  info <- split(found$info_value, factor(labels, levels = unique(labels)))
+  attr(result, "valid") <- length(found$problem_code) == 0
+  attr(result, "problems") <- problems
+  attr(result, "doubts") <- doubts
+  attr(result, "info") <- info
+  attr(result, "version") <- found$version
+  attr(result, "encoding") <- found$encoding
+  attr(result, "bag") <- bag
+  class(result) <- c("rwbridge_bag_verification", "rwbridge_verification", "data.frame")
+  if (nrow(doubts) > 0) {
+    warning(warningCondition(
+      sprintf("bag '%s' has %s (see attr(, \"doubts\")): %s.", bag,
+              rw_count(nrow(doubts), "doubtful point"), rw_list_messages(doubts$message, 5)),
+      class = "rwbridge_bag_warning", call = sys.call()
+    ))
+  }
+  if (error && nrow(problems) > 0) {
+    rw_abort("verify", sprintf("bag '%s' is not valid: %s: %s.", bag,
+                               rw_count(nrow(problems), "problem"),
+                               paste(problems$message, collapse = "; ")),
+             call = sys.call(), result = result)
+  }
+  result
+}
+
+#' @export
+print.rwbridge_bag_verification <- function(x, ...) {
+  problems <- attr(x, "problems")
+  if (is.null(attr(x, "valid")) || is.null(problems)) {
+    # A subset: its attributes are gone, and its rows are what was asked for.
+    return(invisible(print.data.frame(x, ...)))
+  }
+  version <- attr(x, "version")
+  cat(sprintf("<rwbridge bag verification> '%s': %s%s\n", attr(x, "bag"),
+              if (isTRUE(attr(x, "valid"))) "valid" else "NOT VALID",
+              if (is.na(version)) "" else paste0(" (BagIt ", version, ")")))
+  statuses <- unique(c(intersect("ok", x$status), sort(unique(x$status))))
+  counts <- vapply(statuses, function(s) sum(x$status == s), integer(1))
+  cat(sprintf("  %s from %s%s\n", rw_count(nrow(x), "row"),
+              rw_count(length(unique(x$manifest)), "manifest"),
+              if (nrow(x) > 0) paste0(": ", paste(statuses, counts, collapse = ", ")) else ""))
+  if (nrow(problems) > 0) {
+    shown <- utils::head(problems, 20)
+    cat(sprintf("%s:\n", rw_count(nrow(problems), "problem")))
+    cat(paste0("  [", shown$code, "] ", shown$message, "\n"), sep = "")
+    if (nrow(problems) > nrow(shown)) {
+      cat(sprintf("  ... and %d more (see attr(, \"problems\"))\n", nrow(problems) - nrow(shown)))
+    }
+  }
+  doubts <- attr(x, "doubts")
+  if (!is.null(doubts) && nrow(doubts) > 0) {
+    cat(sprintf("%s (see attr(, \"doubts\"))\n", rw_count(nrow(doubts), "doubtful point")))
+  }
+  invisible(x)
+}
+
+#' Make a BagIt bag in place
+#'
+#' Turns `dir` into a BagIt 1.0 bag (RFC 8493), as bagit-python's
+#' `bagit.make_bag()` does: everything in `dir` moves under `dir/data/`,
+#' and `bagit.txt`, `bag-info.txt`, one payload manifest
+#' `manifest-<algo>.txt` and one tag manifest `tagmanifest-<algo>.txt` per
+#' algorithm are written beside it. [verify_bag()] and bagit-python both
+#' validate the result.
+#'
+#' Unlike bagit-python, it is all or nothing. Every file is read (and
+#' hashed, once for all the algorithms) before anything moves, so an
+#' unreadable file, a symbolic link or Ctrl-C leaves `dir` untouched; if a
+#' move or a write fails after that, every step is undone, so `dir` is as it
+#' was before, with nothing left behind.
+#'
+#' Decisions where bagit-python and RFC 8493 leave room:
+#' * Version 1.0 is declared (bagit-python 1.9 still writes 0.97), so in
+#'   the manifests a path's `%`, LF and CR are written `%25`, `%0A` and
+#'   `%0D`. (bagit-python decodes `%0A` and `%0D` but not `%25`: it does
+#'   not find a file whose name holds a `%` in a 1.0 bag.)
+#' * Payload manifest lines are `checksum  data/path` (two spaces, as
+#'   bagit-python writes them), sorted bytewise; the tag manifests list
+#'   `bagit.txt`, `bag-info.txt` and the payload manifests, hashed from
+#'   memory.
+#' * Only regular files and directories are bagged (empty directories
+#'   too). A symbolic link is an error, since moving it under `data/` can
+#'   change what it points to; so is a FIFO, a device, or a name that is
+#'   not valid UTF-8.
+#' * `bag-info.txt` lines are sorted by label, as bagit-python writes them.
+#'   `Bagging-Date` (today, `YYYY-MM-DD`) and `Bag-Software-Agent`
+#'   (`rwbridge <version>`) are added unless `info` gives them;
+#'   `Payload-Oxum` is always computed, replacing any given. A value with
+#'   line breaks is written as continued lines (indented by two spaces),
+#'   which [verify_bag()] reads back as the same value (bagit-python drops
+#'   the line breaks instead).
+#' * As bagit-python, `data/` gets the permissions of `dir`, and a
+#'   directory that holds R's working directory cannot be bagged (that
+#'   directory would move).
+#'
+#' @param dir A single string: the directory to bag. `~` is expanded.
+#' @param algo The algorithms of the manifests: a character vector of one
+#'   or more of `"md5"`, `"sha1"`, `"sha224"`, `"sha256"`, `"sha384"`,
+#'   `"sha512"`, `"blake2b"` and `"blake3"`. The default,
+#'   `c("sha256", "sha512")`, is bagit-python's. bagit-python checks every
+#'   one but `"blake3"`, which Python's `hashlib` lacks (it ignores that
+#'   manifest).
+#' @param info The `bag-info.txt` fields: a named list (or named character
+#'   vector) whose names are the labels and whose elements are atomic
+#'   vectors, one line per value, e.g. `list("Source-Organization" = "Lab",
+#'   "Contact-Name" = c("A", "B"))`. Labels must not be empty, hold a colon
+#'   or a line break, or start or end with a blank; values must not be
+#'   `NA`.
+#' @param threads The number of worker threads: `NULL` (the default) for
+#'   option `rwbridge.threads`, or else every core.
+#' @param progress Show a progress line on stderr while hashing? `NULL` (the
+#'   default) means [interactive()].
+#' @return `dir` (with `~` expanded), invisibly.
+#' @section Errors:
+#' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument, or
+#'   `dir` holds the working directory.
+#' * `rwbridge_io_error`: `dir` is missing or not a directory; a file
+#'   cannot be read; a symbolic link or special file; a move or write
+#'   failed (then `dir` has been restored).
+#' @seealso [verify_bag()]
+#' @export
+#' @examples
+#' dir <- file.path(tempdir(), "to-bag")
+#' dir.create(file.path(dir, "raw"), recursive = TRUE)
+#' writeit("ACGT\n", file.path(dir, "raw", "sample.fastq"))
+#' write_bag(dir, info = list("Contact-Name" = "Ada"), threads = 2)
+#' list.files(dir, recursive = TRUE)
+#' cat(readit(file.path(dir, "bag-info.txt"), as = "text"))
+#' unlink(dir, recursive = TRUE)
+write_bag <- function(dir, algo = c("sha256", "sha512"), info = list(), threads = NULL,
+                      progress = NULL) {
+  rw_write_bag(dir, algo, info, threads, progress, call = sys.call())
+}
+
+# `fail_at` makes that step of the moves and writes fail (tests only).
+rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L,
+                         call = sys.call(-1)) {
+  check_string(dir, "dir", call = call)
+  algo <- rw_algos(algo, call = call)
+  fields <- rw_bag_info(info, call = call)
+  threads <- rw_threads(threads, call = call)
+  progress <- rw_progress(progress, call = call)
+  dir <- rw_path(dir)
+  if (dir.exists(dir)) {
+    here <- normalizePath(getwd(), winslash = "/")
+    bag <- normalizePath(dir, winslash = "/")
+    if (startsWith(here, paste0(sub("/$", "", bag), "/"))) {
+      rw_abort("value", sprintf(
+        "`dir` ('%s') holds the working directory, which would move: setwd() elsewhere first.",
+        dir
+      ), call = call)
+    }
+  }
+  labels <- tolower(fields$label)
+  if (!"bagging-date" %in% labels) {
+    fields$label <- c(fields$label, "Bagging-Date")
+    fields$value <- c(fields$value, format(Sys.Date(), "%Y-%m-%d"))
+  }
+  if (!"bag-software-agent" %in% labels) {
+    fields$label <- c(fields$label, "Bag-Software-Agent")
+    fields$value <- c(fields$value, paste("rwbridge", getNamespaceVersion("rwbridge")))
+  }
+  rw_unwrap(write_bag_(dir, algo, enc2utf8(fields$label), enc2utf8(fields$value), threads,
+                       progress, as.integer(fail_at)), call = call)
+  invisible(dir)
+}
+
+# One or more of the algorithms the Rust enum names, without repeats.
+rw_algos <- function(algo, call = sys.call(-1)) {
+  if (!is.character(algo) || length(algo) == 0 || anyNA(algo)) {
+    rw_abort("type", sprintf("`algo` must be a character vector of algorithm names, not %s.",
+                             rw_describe(algo)), call = call)
+  }
+  unknown <- setdiff(algo, rw_codes$algo)
+  if (length(unknown) > 0) {
+    rw_abort("value", sprintf(
+      "`algo` must hold only %s, not %s.",
+      paste0("\"", rw_codes$algo, "\"", collapse = ", "),
+      paste0("\"", unknown, "\"", collapse = ", ")
+    ), call = call)
+  }
+  unique(algo)
+}
+
+# The bag-info fields as two parallel character vectors.
+rw_bag_info <- function(info, call = sys.call(-1)) {
+  named <- !is.null(names(info)) && !anyNA(names(info)) && all(nzchar(names(info)))
+  if (!(is.list(info) || is.character(info)) || is.data.frame(info) || is.object(info) ||
+      (length(info) > 0 && !named)) {
+    rw_abort("type", sprintf("`info` must be a named list of fields, not %s.",
+                             rw_describe(info)), call = call)
+  }
+  labels <- names(info)
+  bad <- labels[grepl("[:\r\n]", labels) | grepl("^[ \t]|[ \t]$", labels)]
+  if (length(bad) > 0) {
+    rw_abort("value", sprintf(
+      "`info` labels must not hold a colon or a line break, or start or end with a blank: %s.",
+      paste0("\"", bad, "\"", collapse = ", ")
+    ), call = call)
+  }
+  values <- lapply(seq_along(info), function(i) {
+    value <- info[[i]]
+    if (!is.atomic(value) || length(value) == 0 || anyNA(value)) {
+      rw_abort("value", sprintf("`info$%s` must be one or more values without NA, not %s.",
+                                labels[[i]], rw_describe(value)), call = call)
+    }
+    as.character(value)
+  })
+  list(label = rep(as.character(labels), lengths(values)),
+       value = as.character(unlist(values)))
+}
+
+rw_list_messages <- function(messages, limit) {
+  shown <- utils::head(messages, limit)
+  more <- if (length(messages) > limit) sprintf("; and %d more", length(messages) - limit) else ""
+  paste0(paste(shown, collapse = "; "), more)
+}
