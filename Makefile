@@ -8,8 +8,10 @@ TEST_DEPS = $(R_DEPS) r-cran-testthat r-cran-roxygen2 r-cran-knitr r-cran-rmarkd
             pandoc qpdf tidy devscripts b3sum
 BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils
 
-# numpy is optional: the tests and benchmarks that compare with it skip without it.
-NUMPY = env -u LD_LIBRARY_PATH python3 -c 'import numpy' 2>/dev/null
+# numpy and bagit-python are optional: the tests and benchmarks that compare
+# with them skip without them.
+PY_HAS = env -u LD_LIBRARY_PATH python3 -c
+PIP = env -u LD_LIBRARY_PATH python3 -m pip install --quiet
 
 LIB   = $(CURDIR)/out/lib
 RLIB  = R_LIBS="$(LIB)" R_LIBS_USER="$(LIB)"
@@ -37,8 +39,10 @@ deps-demo:
 
 deps-test: deps-demo
 	@tools/setup-debian.sh $(TEST_DEPS)
-	@$(NUMPY) || python3 -m pip install --quiet numpy >/dev/null 2>&1 || \
+	@$(PY_HAS) 'import numpy' 2>/dev/null || $(PIP) numpy >/dev/null 2>&1 || \
 	  echo "numpy unavailable: the comparison with numpy is skipped"
+	@$(PY_HAS) 'import bagit' 2>/dev/null || $(PIP) bagit >/dev/null 2>&1 || \
+	  echo "bagit-python unavailable: the interoperability tests with it are skipped"
 
 ## A developer build, kept incremental (NOT_CRAN=true), into out/lib.
 install:
