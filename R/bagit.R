@@ -147,7 +147,7 @@
 #' attr(verify_bag(dir, threads = 2), "problems")
 #' try(verify_bag(dir, threads = 2, error = TRUE))
 #' # fast = TRUE only compares sizes and names: the same size passes.
-#' attr(verify_bag(dir, fast = TRUE), "valid")
+#' attr(verify_bag(dir, fast = TRUE, threads = 2), "valid")
 #' unlink(dir, recursive = TRUE)
 verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error = FALSE) {
   check_string(bag, "bag")

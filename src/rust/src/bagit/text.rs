@@ -532,7 +532,7 @@ mod tests {
             Err(NotText { offset: 2 })
         );
         assert_eq!(
-            Encoding::Ascii.decode("é".as_bytes()),
+            Encoding::Ascii.decode("\u{e9}".as_bytes()),
             Err(NotText { offset: 0 })
         );
         assert_eq!(strip_bom("\u{feff}x"), ("x", true));
