@@ -783,16 +783,8 @@ fn verify_bag_(bag: &str, fast: bool, threads: i32, progress: bool) -> Robj {
         };
         let texts = |items: Vec<&str>| -> Robj { items.into() };
         let status_names: Vec<&str> = BagStatus::ALL.iter().map(|s| s.name()).collect();
-        let (problem_code, problem_message): (Vec<&str>, Vec<&str>) = check
-            .problems
-            .iter()
-            .map(|p| (p.code.name(), p.message.as_str()))
-            .unzip();
-        let (doubt_code, doubt_message): (Vec<&str>, Vec<&str>) = check
-            .doubts
-            .iter()
-            .map(|p| (p.code.name(), p.message.as_str()))
-            .unzip();
+        let (problem_code, problem_message) = codes_and_messages(&check.problems);
+        let (doubt_code, doubt_message) = codes_and_messages(&check.doubts);
         let (info_label, info_value): (Vec<&str>, Vec<&str>) = check
             .info
             .iter()
@@ -900,6 +892,14 @@ fn panic_for_test_(on_worker: bool) -> Robj {
         }
         panic!("deliberate panic with 100% certainty")
     })
+}
+
+/// The codes and the messages of a bag's problems or doubts, as columns.
+fn codes_and_messages(found: &[bagit::validate::Finding]) -> (Vec<&str>, Vec<&str>) {
+    found
+        .iter()
+        .map(|f| (f.code.name(), f.message.as_str()))
+        .unzip()
 }
 
 /// The Hampel half-width R checked (a whole number >= 1).
