@@ -4,13 +4,14 @@
 R_DEPS    = r-base-dev xz-utils
 TEST_DEPS = $(R_DEPS) r-cran-testthat r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown \
             r-cran-brio r-cran-digest r-cran-withr r-cran-processx \
+            r-cran-future r-cran-future.apply r-cran-progressr \
             pandoc qpdf tidy devscripts b3sum
 BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils
 
-# numpy is optional: the tests and benchmarks that compare with it skip without it.
-NUMPY = env -u LD_LIBRARY_PATH python3 -c 'import numpy' 2>/dev/null
-# So is bagit-python, for the BagIt interoperability tests and benchmark.
-BAGIT = env -u LD_LIBRARY_PATH python3 -c 'import bagit' 2>/dev/null
+# numpy and bagit-python are optional: the tests and benchmarks that compare
+# with them skip without them.
+PY_HAS = env -u LD_LIBRARY_PATH python3 -c
+PIP = env -u LD_LIBRARY_PATH python3 -m pip install --quiet
 
 LIB   = $(CURDIR)/out/lib
 RLIB  = R_LIBS="$(LIB)" R_LIBS_USER="$(LIB)"
@@ -38,10 +39,10 @@ deps-demo:
 
 deps-test: deps-demo
 	@tools/setup-debian.sh $(TEST_DEPS)
-	@$(NUMPY) || python3 -m pip install --quiet numpy >/dev/null 2>&1 || \
+	@$(PY_HAS) 'import numpy' 2>/dev/null || $(PIP) numpy >/dev/null 2>&1 || \
 	  echo "numpy unavailable: the comparison with numpy is skipped"
-	@$(BAGIT) || python3 -m pip install --quiet bagit >/dev/null 2>&1 || \
-	  echo "bagit-python unavailable: the comparisons with it are skipped"
+	@$(PY_HAS) 'import bagit' 2>/dev/null || $(PIP) bagit >/dev/null 2>&1 || \
+	  echo "bagit-python unavailable: the interoperability tests with it are skipped"
 
 ## A developer build, kept incremental (NOT_CRAN=true), into out/lib.
 install:

@@ -25,7 +25,25 @@ code_names_ <- function() .Call(wrap__code_names_)
 #' Checks every entry of a manifest, and with `complete` audits the
 #' directory too; a list of columns for R to assemble.
 #' @noRd
-verify_ <- function(dir, manifest, algo, threads, progress, allow_outside, complete) .Call(wrap__verify_, dir, manifest, algo, threads, progress, allow_outside, complete)
+verify_ <- function(dir, manifest, algo, threads, progress, allow_outside, complete, lines) .Call(wrap__verify_, dir, manifest, algo, threads, progress, allow_outside, complete, lines)
+
+#' The line and the size of the file of every entry, and the malformed
+#' lines: what R needs to split a verification into shards.
+#' @noRd
+verify_plan_ <- function(dir, manifest, algo, threads, allow_outside) .Call(wrap__verify_plan_, dir, manifest, algo, threads, allow_outside)
+
+#' The audit of a verification merged from shards: the files the manifest
+#' does not list, and which of the `missing` lines moved where.
+#' @noRd
+audit_ <- function(dir, manifest, algo, threads, missing) .Call(wrap__audit_, dir, manifest, algo, threads, missing)
+
+#' The regular files under `dir`, as `write_signatures()` lists them.
+#' @noRd
+list_files_ <- function(dir, manifest) .Call(wrap__list_files_, dir, manifest)
+
+#' Writes a manifest of `names` and their digests, atomically.
+#' @noRd
+write_manifest_ <- function(manifest, names, digests) .Call(wrap__write_manifest_, manifest, names, digests)
 
 #' Hashes the files under `dir` (or the `files` given) and writes the manifest.
 #' @noRd
@@ -45,10 +63,41 @@ verify_bag_ <- function(bag, fast, threads, progress) .Call(wrap__verify_bag_, b
 #' @noRd
 write_bag_ <- function(dir, algos, labels, values, threads, progress, fail_at) .Call(wrap__write_bag_, dir, algos, labels, values, threads, progress, fail_at)
 
-#' Outlier indices (1-based) with attributes `center`, `scale`,
-#' `threshold` and `method`.
+#' Outlier indices (1-based) with attributes `center`, `scale`, `lower`,
+#' `upper`, `threshold` and `method`, for the whole of `x` (for "hampel",
+#' with the default window, 3).
 #' @noRd
 detect_outliers_ <- function(x, threshold, method, threads) .Call(wrap__detect_outliers_, x, threshold, method, threads)
+
+#' As `detect_outliers_()`, with the centre and scale given (a baseline,
+#' or `outlier_stats()` merged from chunks) for "zscore" and "mad".
+#' @noRd
+detect_outliers_given_ <- function(x, threshold, method, threads, center, scale) .Call(wrap__detect_outliers_given_, x, threshold, method, threads, center, scale)
+
+#' Count, shift (the first finite value), mean relative to the shift and
+#' sum of squared deviations from the mean of the finite values of `x`, as
+#' `c(n, shift, shifted_mean, m2)`: what `outlier_stats()` keeps and merges.
+#' @noRd
+outlier_stats_ <- function(x, threads) .Call(wrap__outlier_stats_, x, threads)
+
+#' As `detect_outliers_()`, within groups when `codes` (1-based, as long as
+#' `x`) and their names `groups` are given, and with a `window` for
+#' "hampel" (then also an attribute); with groups, `center`, `scale`,
+#' `lower` and `upper` are named by group. A separate entry point keeps
+#' the common call free of arguments it does not use.
+#' @noRd
+detect_outliers_by_ <- function(x, threshold, method, threads, codes, groups, window) .Call(wrap__detect_outliers_by_, x, threshold, method, threads, codes, groups, window)
+
+#' Group codes of `by` (an integer or double vector): `list(codes, first)`,
+#' `codes` numbering the distinct values from 1 in ascending order (NA for
+#' NA and NaN), `first` the 1-based index of each group's first element.
+#' @noRd
+group_codes_ <- function(by, threads) .Call(wrap__group_codes_, by, threads)
+
+#' The Hampel band of every element, for plots: `list(center, lower,
+#' upper)`, NA where a window has no finite value or an element no group.
+#' @noRd
+hampel_band_ <- function(x, threshold, window, threads, codes, groups) .Call(wrap__hampel_band_, x, threshold, window, threads, codes, groups)
 
 #' Does nothing: the per-call cost of an extendr entry point, for `bench/`.
 #' @noRd

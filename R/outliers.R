@@ -1,48 +1,133 @@
 #' Detect outliers in a numeric vector
 #'
-#' Finds the elements of `x` far from its centre: the rule of the numpy
-#' detector `np.where(np.abs(x - x.mean()) > 2 * x.std())`, done in Rust on
-#' R's own memory (no copy of `x`). Vectors of up to 65,536 values are
-#' processed on the calling thread; longer ones on worker threads (see
-#' [rwbridge]). The result does not depend on which.
+#' Finds the elements of `x` far from its centre, by the rule of `method`,
+#' on the whole vector or within each group of `by`. The default is the
+#' rule of the numpy detector `np.where(np.abs(x - x.mean()) > 2 * x.std())`.
+#' The work is done in Rust on R's own memory (no copy of `x`). Vectors of
+#' up to 65,536 values are processed on the calling thread; longer ones on
+#' worker threads (see [rwbridge]). The result does not depend on which.
 #'
-#' * `"zscore"`: indices where `abs(x - mean) > threshold * sd`, with the
-#'   **population** standard deviation (divisor `n`, as numpy's `std()`;
-#'   R's [sd()] divides by `n - 1`).
-#' * `"mad"`: indices where `abs(x - median) > threshold * 1.4826 * mad`,
-#'   `mad` being the median of `abs(x - median)` (R's `mad(x, constant = 1)`;
-#'   the median of an even count is the mean of the two middle values).
-#'   Robust to the outliers themselves.
+#' @section Methods:
+#' * `"zscore"` (threshold 2): indices where
+#'   `abs(x - mean) > threshold * sd`, with the **population** standard
+#'   deviation (divisor `n`, as numpy's `std()`; R's [sd()] divides by
+#'   `n - 1`).
+#' * `"mad"` (threshold 2): indices where
+#'   `abs(x - median) > threshold * scale`, `scale` being `1.4826 * mad`,
+#'   `mad` the median of `abs(x - median)` (R's `mad(x)`; the median of an
+#'   even count is the mean of the two middle values). Robust to the
+#'   outliers themselves. When the MAD is 0 (more than half the values are
+#'   equal), the scale is `1.253314 * mean(abs(x - median))` instead, the
+#'   modified z-score's rule, so a column that is mostly one value still has
+#'   its outliers found; when that is 0 too (all values equal), no finite
+#'   value is reported.
+#' * `"iqr"` (threshold 1.5): Tukey's fences, as
+#'   `boxplot.stats(x, coef = threshold)$out` finds them: indices where
+#'   `x < h1 - threshold * (h3 - h1)` or `x > h3 + threshold * (h3 - h1)`,
+#'   `h1` and `h3` being the hinges of [fivenum()] (for an even count of
+#'   values, the medians of the lower and upper halves; for an odd count,
+#'   of the halves that share the median). A value on a fence is not
+#'   reported. An IQR of 0 reports every value off the hinges, as
+#'   `boxplot.stats()` does. Found by selection, without sorting `x`.
+#' * `"hampel"` (threshold 3): the Hampel filter, for series. For each `i`,
+#'   the window is `x[max(1, i - window):min(n, i + window)]` (cut at the
+#'   ends; its finite values); `x[i]` is reported when
+#'   `abs(x[i] - median(w)) > threshold * scale(w)`, the scale as for
+#'   `"mad"` (`1.4826 *` the window's MAD, or `1.253314 *` its mean absolute
+#'   deviation when the MAD is 0). Each step updates a small sorted window,
+#'   so a series costs time linear in its length for a given window.
 #'
+#' The comparisons are strict (`>`), so `threshold = 0` reports every finite
+#' value off the centre (for `"iqr"`, outside the hinges).
+#'
+#' @section Missing and infinite values:
 #' The statistics use the finite values only. `NA` and `NaN` are never
-#' reported; `Inf` and `-Inf` are always reported, even when no value is
-#' finite. With no finite value, or a scale of 0 (all finite values equal,
-#' or a MAD of 0), no finite value is reported. The comparison is strict
-#' (`>`), so `threshold = 0` reports every finite value that differs from
-#' the centre. The mean and variance are computed stably (chunks of
-#' shifted values merged pairwise), so data far from zero, such as
-#' `1e9 + rnorm(n)`, give the same indices as a two-pass computation in
-#' long double.
+#' reported; `Inf` and `-Inf` are always reported (except in an `NA`
+#' group), even when no value is finite. With no finite value, no finite
+#' value is reported; for `"zscore"` and `"mad"`, nor with a scale of 0.
+#'
+#' Where `"iqr"` differs from `boxplot.stats()`, deliberately: `fivenum()`
+#' counts `Inf` and `-Inf` among the values, so one infinite value moves the
+#' hinges and several can hide each other or make the IQR `NaN`; here the
+#' hinges come from the finite values and infinite values are always
+#' reported. And `boxplot.stats(coef = 0)` reports nothing (its whiskers
+#' then reach the extremes); here `threshold = 0` reports the values outside
+#' the hinges. Otherwise the indices are those of `boxplot.stats()$out`.
+#'
+#' @section Groups:
+#' With `by`, the statistics are computed within each group, in one call:
+#' the groups are gathered in Rust (a counting sort), and processed in
+#' parallel on the workers. The indices stay indices into `x`, ascending.
+#' Elements whose group is `NA` (or `NaN`) are never reported, `Inf`
+#' included. The groups are the levels of a factor (unused levels too, with
+#' `NA` statistics), or else the distinct values of `by`, in ascending
+#' order as [factor()] orders its levels, named as `as.character()` writes
+#' them (doubles that differ beyond the 15 significant digits it shows stay
+#' separate groups). Character `by` is matched in R; integer, double,
+#' logical and factor `by` are coded in Rust, which is faster. For
+#' `"hampel"`, each element's window is taken along its own group's
+#' elements, in the order of `x`: `window` neighbours within the group on
+#' either side, whatever lies between them.
+#'
+#' @section Result:
+#' The 1-based indices of the outliers, ascending: an integer vector, or a
+#' double vector when an index exceeds `.Machine$integer.max`. Attributes
+#' say what was used, on every result:
+#' * `center`: the mean, the median, or for `"iqr"` the median of
+#'   `fivenum()`.
+#' * `scale`: the quantity multiplied by `threshold`: the population sd,
+#'   the MAD rule's scale (`1.4826 * mad`, or `1.253314 *` the mean absolute
+#'   deviation when the MAD is 0), or the IQR `h3 - h1`.
+#' * `lower`, `upper`: the bounds, `center -/+ threshold * scale` (for
+#'   `"zscore"` and `"mad"`, a value is compared as
+#'   `abs(x - center) > threshold * scale`, which can differ from comparing
+#'   it with these bounds in the last bit), or for `"iqr"` the fences
+#'   themselves.
+#' * `threshold`: the threshold used (the method's usual value for `NULL`).
+#' * `method`: the method used; for `"hampel"`, also `window`.
+#'
+#' `center`, `scale`, `lower` and `upper` are `NA` when undefined (no
+#' finite value). For `"hampel"` they change along the series, so they are
+#' `NA`: storing them would take four times the memory of `x`.
+#' [plot_outliers()] draws the rolling band. With `by`, the four are
+#' vectors named by group.
 #'
 #' Worker threads: option `rwbridge.threads`, or else every core (see
 #' [rwbridge]). Ctrl-C interrupts the call.
 #'
 #' @param x A double or integer vector (long vectors included). Factors,
 #'   logicals and other types are refused.
-#' @param threshold A single finite number `>= 0`: how many scales from the
-#'   centre a value must lie to be reported.
-#' @param method `"zscore"` (the default) or `"mad"`.
-#' @return The 1-based indices of the outliers, ascending: an integer
-#'   vector, or a double vector when an index exceeds
-#'   `.Machine$integer.max`. Attributes `center` (the mean or median),
-#'   `scale` (the quantity multiplied by `threshold`: the population sd, or
-#'   `1.4826 * mad`), `threshold` and `method` say what was used; `center`
-#'   and `scale` are `NA` when undefined.
+#' @param threshold `NULL` (the method's usual value: 2 for `"zscore"` and
+#'   `"mad"`, 1.5 for `"iqr"`, 3 for `"hampel"`) or a single finite number
+#'   `>= 0`: how many scales from the centre a value must lie to be
+#'   reported.
+#' @param method `"zscore"` (the default), `"mad"`, `"iqr"` or `"hampel"`.
+#' @param by `NULL`, or a factor or vector (integer, double, character,
+#'   logical, or a class on one of them, such as `Date`) of the length of
+#'   `x`: the statistics are then computed within each group.
+#' @param window For `"hampel"`: how many neighbours on either side make
+#'   the window of each value, a whole number from 1 to
+#'   `.Machine$integer.max` (default 3, a window of 7). Ignored by the
+#'   other methods (but checked).
+#' @param center,scale `NULL` (the default), or both a single number: for
+#'   `"zscore"` and `"mad"` without `by`, they replace the centre and the
+#'   scale computed from `x` (`scale` is the quantity multiplied by
+#'   `threshold`, as in the `scale` attribute), so new data are scored
+#'   against a baseline, or each chunk of data too big for one process
+#'   against the statistics of the whole, merged from the chunks with
+#'   [outlier_stats()]. Given for other methods or with `by`, they are an
+#'   `rwbridge_value_error`.
+#' @return The 1-based indices of the outliers, ascending, with attributes
+#'   `center`, `scale`, `lower`, `upper`, `threshold` and `method` (see
+#'   Result).
 #' @section Errors:
 #' * `rwbridge_type_error`: `x` is not a double or integer vector,
-#'   `threshold` is not a single number, or `method` is not a single string.
-#' * `rwbridge_value_error`: `threshold` is `NA`, infinite or negative, or
-#'   `method` is not `"zscore"` or `"mad"`.
+#'   `threshold` is not `NULL` or a single number, `method` is not a single
+#'   string, `by` is not a vector or factor (a list, say), or `window` is
+#'   not a single number.
+#' * `rwbridge_value_error`: `threshold` is `NA`, infinite or negative,
+#'   `method` is not one of the four, `by` does not have the length of `x`,
+#'   or `window` is not a whole number from 1 to `.Machine$integer.max`.
 #' @seealso [plot_outliers()] to see them.
 #' @export
 #' @examples
@@ -55,28 +140,185 @@
 #' # Robust to the outliers themselves, and to NA and Inf.
 #' y <- c(rnorm(100), 50, NA, Inf)
 #' detect_outliers(y, threshold = 3, method = "mad")
-detect_outliers <- function(x, threshold = 2, method = c("zscore", "mad")) {
+#'
+#' # Tukey's fences, as boxplot.stats() draws them.
+#' z <- c(rnorm(50), 8)
+#' found <- detect_outliers(z, method = "iqr")
+#' identical(z[found], boxplot.stats(z)$out)
+#'
+#' # Chunks scored against the statistics of the whole, merged from chunks.
+#' chunks <- split(x, rep(1:4, each = 250))
+#' whole <- do.call(c, lapply(chunks, outlier_stats))
+#' found <- lapply(chunks, detect_outliers, center = whole$center, scale = whole$scale)
+#' lengths(found)
+#'
+#' # A column that is mostly one value: the MAD is 0.
+#' detect_outliers(c(rep(5, 20), 5.5, 9), method = "mad")
+#'
+#' # A series with a spike, judged by its neighbours.
+#' s <- sin(seq(0, 6, length.out = 200))
+#' s[120] <- s[120] + 1
+#' detect_outliers(s, method = "hampel")
+#'
+#' # Within groups, in one call.
+#' g <- rep(c("a", "b"), each = 50)
+#' v <- c(rnorm(50), rnorm(50, 100))
+#' v[c(10, 60)] <- c(6, 90)
+#' detect_outliers(v, method = "mad", by = g)
+detect_outliers <- function(x, threshold = NULL, method = c("zscore", "mad", "iqr", "hampel"),
+                            by = NULL, window = 3L, center = NULL, scale = NULL) {
   if (!(is.double(x) || is.integer(x)) || (is.object(x) && inherits(x, "factor"))) {
     rw_abort("type", sprintf("`x` must be a double or integer vector, not %s.", rw_describe(x)),
              call = sys.call())
   }
-  if (!is.double(threshold) || length(threshold) != 1L || !is.finite(threshold) ||
-      threshold < 0 || is.object(threshold)) {
-    threshold <- check_number(threshold, "threshold")
+  if (missing(method)) {
+    method <- "zscore"
+  } else if (!is.character(method) || length(method) != 1L || is.na(method) ||
+             is.na(rw_outlier_thresholds[method])) {
+    method <- check_choice(method, names(rw_outlier_thresholds), "method")
   }
-  method <- if (missing(method)) "zscore" else check_choice(method, c("zscore", "mad"), "method")
+  if (is.null(threshold)) {
+    # The default call's value without a lookup: it is the one that runs
+    # 10,000 times in a loop.
+    threshold <- if (method == "zscore") 2 else rw_outlier_thresholds[[method]]
+  } else if (!is.double(threshold) || length(threshold) != 1L || !is.finite(threshold) ||
+             threshold < 0 || is.object(threshold)) {
+    threshold <- rw_threshold(threshold)
+  }
+  if (!missing(window) && !(is.integer(window) && length(window) == 1L && !is.na(window) &&
+                            window >= 1L && !is.object(window))) {
+    window <- rw_window(window)
+  }
   threads <- getOption("rwbridge.threads")
   threads <- if (is.null(threads)) 0L else rw_threads(NULL)
-  result <- detect_outliers_(x, threshold, method, threads)
+  if (!is.null(center) || !is.null(scale)) {
+    given <- rw_given_stats(center, scale, method, by)
+    result <- detect_outliers_given_(x, threshold, method, threads, given[[1L]], given[[2L]])
+  } else if (is.null(by) && method != "hampel") {
+    # detect_outliers_(), called without its generated R wrapper: on ten
+    # values that wrapper's own call is a tenth of the time.
+    result <- .Call(wrap__detect_outliers_, x, threshold, method, threads)
+  } else {
+    codes <- NULL
+    groups <- NULL
+    if (!is.null(by)) {
+      grouped <- rw_groups(by, length(x), threads)
+      codes <- grouped$codes
+      groups <- grouped$names
+    }
+    result <- detect_outliers_by_(x, threshold, method, threads, codes, groups, window)
+  }
   if (is.list(result)) rw_unwrap(result) else result
+}
+
+# The usual threshold of each method, which `threshold = NULL` means; the
+# names are the methods, in the order of `method`'s default.
+rw_outlier_thresholds <- c(zscore = 2, mad = 2, iqr = 1.5, hampel = 3)
+
+# `threshold` when it is not a single finite double >= 0 (the success
+# path's test): an integer is accepted, anything else raises.
+rw_threshold <- function(threshold, call = sys.call(-1)) {
+  if (!(is.double(threshold) || is.integer(threshold)) || is.object(threshold) ||
+      length(threshold) != 1L) {
+    rw_abort("type", sprintf("`threshold` must be NULL or a single number, not %s.",
+                             rw_describe(threshold)), call = call)
+  }
+  if (!is.finite(threshold) || threshold < 0) {
+    rw_abort("value", sprintf("`threshold` must be NULL or a finite number >= 0, not %s.",
+                              format(threshold)), call = call)
+  }
+  as.double(threshold)
+}
+
+# `window` when it is not a single non-NA integer >= 1 (the success path's
+# test): a whole double is accepted, anything else raises.
+rw_window <- function(window, call = sys.call(-1)) {
+  if (!(is.double(window) || is.integer(window)) || is.object(window) || length(window) != 1L) {
+    rw_abort("type", sprintf("`window` must be a single whole number, not %s.",
+                             rw_describe(window)), call = call)
+  }
+  if (is.na(window) || window < 1 || window > .Machine$integer.max || window != trunc(window)) {
+    rw_abort("value", sprintf(
+      "`window` must be a whole number from 1 to .Machine$integer.max, not %s.", format(window)
+    ), call = call)
+  }
+  as.integer(window)
+}
+
+# The groups of `by` as Rust takes them: 1-based integer codes (NA for no
+# group) and one name per group. A factor's own codes and levels; character
+# values matched in R (sorted as factor() sorts its levels, in the locale);
+# numbers and logicals coded in Rust, named by the first element of each
+# group, so that classes such as Date name their groups as they print.
+rw_groups <- function(by, n, threads, call = sys.call(-1)) {
+  if (!is.factor(by) && (!is.atomic(by) ||
+                         !(typeof(by) %in% c("logical", "integer", "double", "character")))) {
+    rw_abort("type", sprintf(
+      "`by` must be NULL, a factor, or an integer, double, character or logical vector, not %s.",
+      rw_describe(by)
+    ), call = call)
+  }
+  if (length(by) != n) {
+    rw_abort("value", sprintf("`by` must have the length of `x` (%s), not %s.",
+                              format(n), format(length(by))), call = call)
+  }
+  if (is.factor(by)) {
+    return(list(codes = by, names = levels(by)))
+  }
+  if (is.character(by)) {
+    levels <- sort(unique(by))
+    return(list(codes = match(by, levels), names = levels))
+  }
+  coded <- group_codes_(if (is.logical(by)) as.integer(by) else by, threads)
+  if (inherits(coded, "rwbridge_failure")) {
+    rw_unwrap(coded, call = call)
+  }
+  list(codes = coded$codes, names = as.character(by[coded$first]))
+}
+
+# A baseline's centre and scale: both, for "zscore" or "mad", without `by`.
+rw_given_stats <- function(center, scale, method, by, call = sys.call(-1)) {
+  if (is.null(center) || is.null(scale)) {
+    rw_abort("value", "`center` and `scale` must be given together.", call = call)
+  }
+  if (!method %in% c("zscore", "mad") || !is.null(by)) {
+    rw_abort("value", paste0(
+      "`center` and `scale` replace the statistics of the \"zscore\" and \"mad\" rules ",
+      "without `by`, not of \"", method, "\"", if (!is.null(by)) " with `by`", "."
+    ), call = call)
+  }
+  for (arg in c("center", "scale")) {
+    value <- get(arg)
+    if (!(is.double(value) || is.integer(value)) || length(value) != 1L || is.object(value)) {
+      rw_abort("type", sprintf("`%s` must be NULL or a single number, not %s.", arg,
+                               rw_describe(value)), call = call)
+    }
+  }
+  if (!is.finite(center) || is.na(scale) || scale < 0) {
+    rw_abort("value", sprintf(
+      "`center` must be finite and `scale` a number >= 0, not %s and %s.",
+      format(center), format(scale)), call = call)
+  }
+  c(as.double(center), as.double(scale))
 }
 
 #' Plot a vector with its outliers highlighted
 #'
-#' Draws the values of `x` in order with base graphics, the outliers found
-#' by [detect_outliers()] in red, the centre as a solid line and the band
-#' `center +/- threshold * scale` as dashed lines. Long vectors are drawn
-#' with small points.
+#' Draws the values of `x` in order with base graphics and the outliers
+#' found by [detect_outliers()] as red points, with the bounds each value
+#' was judged by:
+#' * `"zscore"`, `"mad"`: the centre as a solid line and the band
+#'   `lower`..`upper` (`center -/+ threshold * scale`) as dashed lines;
+#' * `"iqr"`: the median as a solid line and the fences as dashed lines;
+#' * `"hampel"`: the rolling median and the rolling band, which change
+#'   along the series.
+#'
+#' With `by`, each group has its own colour, its values and lines drawn in
+#' it (each group's lines spanning its first to its last element) with a
+#' legend; values in no group are light grey. Beyond 12 groups, only the
+#' values and outliers are drawn (the lines would hide them). `Inf` and
+#' `-Inf` outliers are red triangles on the top and bottom edges. Long
+#' vectors are drawn with small points.
 #'
 #' @inheritParams detect_outliers
 #' @param ... Passed to [plot()], e.g. `main` or `ylab`.
@@ -88,29 +330,105 @@ detect_outliers <- function(x, threshold = 2, method = c("zscore", "mad")) {
 #' set.seed(1)
 #' x <- c(rnorm(300), 6, -7)
 #' plot_outliers(x, threshold = 3)
-plot_outliers <- function(x, threshold = 2, method = c("zscore", "mad"), ...) {
-  found <- detect_outliers(x, threshold = threshold, method = method)
-  index <- seq_along(x)
+#' plot_outliers(x, method = "iqr")
+#'
+#' s <- sin(seq(0, 12, length.out = 300)) + rnorm(300, sd = 0.1)
+#' s[c(50, 200)] <- c(2, -2)
+#' plot_outliers(s, method = "hampel", window = 5)
+#'
+#' g <- rep(c("low", "high"), each = 150)
+#' v <- rnorm(300, mean = ifelse(g == "low", 0, 10))
+#' v[c(20, 220)] <- c(5, 3)
+#' plot_outliers(v, method = "mad", by = g)
+plot_outliers <- function(x, threshold = NULL, method = c("zscore", "mad", "iqr", "hampel"),
+                          by = NULL, window = 3L, ...) {
+  found <- detect_outliers(x, threshold = threshold, method = method, by = by, window = window)
+  method <- attr(found, "method")
+  threshold <- attr(found, "threshold")
+  n <- length(x)
+  index <- seq_len(n)
   finite <- is.finite(x)
-  center <- attr(found, "center")
-  band <- threshold * attr(found, "scale")
-  args <- list(...)
+  threads <- getOption("rwbridge.threads")
+  threads <- if (is.null(threads)) 0L else rw_threads(NULL)
+  grouped <- if (is.null(by)) NULL else rw_groups(by, n, threads)
+  codes <- if (is.null(grouped)) rep(1L, n) else as.integer(unclass(grouped$codes))
+  palette <- if (is.null(grouped)) "grey40" else rw_group_colours(length(grouped$names))
+  lines <- if (method == "hampel") {
+    band <- rw_unwrap(hampel_band_(x, threshold, attr(found, "window"), threads,
+                                   if (is.null(grouped)) NULL else grouped$codes,
+                                   grouped$names))
+    list(center = band$center, lower = band$lower, upper = band$upper)
+  } else {
+    list(center = attr(found, "center"), lower = attr(found, "lower"),
+         upper = attr(found, "upper"))
+  }
+  col <- palette[codes]
+  col[is.na(col)] <- "grey80"
+  drawn <- c(x[finite], unlist(lines, use.names = FALSE))
+  drawn <- drawn[is.finite(drawn)]
   defaults <- list(
     x = index[finite], y = x[finite], xlab = "index", ylab = "value",
-    xlim = c(1, max(1, length(x))),
-    ylim = if (any(finite)) range(x[finite], center + c(-1, 1) * band, finite = TRUE) else c(-1, 1),
-    pch = if (length(x) > 1e4) "." else 20, col = "grey40",
-    main = sprintf("%s outliers (%s, threshold %s)", length(found), attr(found, "method"),
-                   format(threshold))
+    xlim = c(1, max(1, n)),
+    ylim = if (length(drawn) > 0L) range(drawn) else c(-1, 1),
+    pch = if (n > 1e4) "." else 20, col = col[finite],
+    main = sprintf("%s outliers (%s, threshold %s%s%s)", length(found), method,
+                   format(threshold),
+                   if (method == "hampel") sprintf(", window %d", attr(found, "window")) else "",
+                   if (is.null(grouped)) "" else sprintf(", %d groups", length(grouped$names)))
   )
-  do.call(graphics::plot, utils::modifyList(defaults, args))
-  shown <- found[is.finite(x[found])]
-  graphics::points(shown, x[shown], col = "red", pch = 19)
-  if (is.finite(center)) {
-    graphics::abline(h = center, col = "steelblue", lwd = 2)
-    if (is.finite(band)) {
-      graphics::abline(h = center + c(-1, 1) * band, col = "steelblue", lty = 2)
+  do.call(graphics::plot, utils::modifyList(defaults, list(...)))
+  if (is.null(grouped)) {
+    rw_draw_bounds(index, lines, 1L, "steelblue", method)
+  } else if (length(grouped$names) <= 12L && length(grouped$names) > 0L) {
+    members <- split(index, factor(codes, levels = seq_along(grouped$names)))
+    for (g in seq_along(members)) {
+      rw_draw_bounds(members[[g]], lines, g, palette[[g]], method)
     }
+    graphics::legend("topright", legend = grouped$names, col = palette, pch = 20,
+                     lty = 1, bty = "n", cex = 0.8)
+  }
+  shown <- found[is.finite(x[found])]
+  graphics::points(shown, x[shown], pch = 21, bg = "red", col = "black", cex = 1.2)
+  # Inf and -Inf: triangles on the top and bottom edges.
+  infinite <- found[is.infinite(x[found])]
+  if (length(infinite) > 0L) {
+    edges <- graphics::par("usr")[3:4]
+    graphics::points(infinite, edges[(x[infinite] > 0) + 1L],
+                     pch = ifelse(x[infinite] > 0, 24, 25), bg = "red", col = "black",
+                     cex = 1.2, xpd = TRUE)
   }
   invisible(found)
+}
+
+# Colours for groups, colour-blind safe (Okabe and Ito, without the
+# vermillion that the outliers' red could be confused with), recycled.
+rw_group_colours <- function(k) {
+  rep_len(c("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#999999",
+            "#000000", "#F0E442"), k)
+}
+
+# The centre (solid) and bounds (dashed) of one group, whose elements are
+# `at`: horizontal segments across the group for one value per group, or
+# the rolling lines for "hampel".
+rw_draw_bounds <- function(at, lines, g, colour, method) {
+  if (length(at) == 0L) {
+    return(invisible())
+  }
+  if (method == "hampel") {
+    graphics::lines(at, lines$center[at], col = colour, lwd = 1.5)
+    graphics::lines(at, lines$lower[at], col = colour, lty = 2)
+    graphics::lines(at, lines$upper[at], col = colour, lty = 2)
+    return(invisible())
+  }
+  span <- range(at)
+  if (is.finite(lines$center[[g]])) {
+    graphics::segments(span[1], lines$center[[g]], span[2], lines$center[[g]],
+                       col = colour, lwd = 2)
+  }
+  for (bound in c(lines$lower[[g]], lines$upper[[g]])) {
+    if (is.finite(bound)) {
+      graphics::segments(span[1], bound, span[2], bound, col = colour, lty = 2)
+    }
+  }
+  invisible()
 }

@@ -30,9 +30,12 @@
 #'   work to the workers and collecting it costs about 20 microseconds,
 #'   which one core spends on about that many values.
 #' * [verify()], [hash_files()], [write_signatures()]: a list of fewer than
-#'   8 files is hashed inline, in order, until 300 microseconds have
-#'   passed, then the rest is shared with the workers; 8 files or more are
-#'   shared from the start, the R thread hashing its share too.
+#'   64 files is hashed inline, in order, until 300 microseconds have
+#'   passed, then the rest is shared with the workers, the R thread hashing
+#'   its share too; 64 files or more are shared from the start. Waking a
+#'   sleeping worker costs 50 to 100 microseconds on a virtual machine, as
+#'   much as hashing ten small files, so a short list of small files never
+#'   wakes one.
 #' * [readit()]: files of 64 MiB or more are read by several threads.
 #'
 #' The results never depend on where the work ran. The workers survive

@@ -63,6 +63,24 @@
 #'   manifest does not name (`"extra"`) and find missing files that were
 #'   renamed (`"moved"`). Extra files are hashed with `algo`, or else with
 #'   the algorithm of the manifest's first line (SHA-1 for an empty one).
+#' @param shards `NULL` (the default) to do all the work in this R process.
+#'   Or a whole number `n >= 1`: the work is split into at most `n` parts of
+#'   about equal bytes, each run as a future (package \pkg{future}) under
+#'   the user's [future::plan()]: other R processes (`multisession`), other
+#'   machines (`cluster`, over SSH), a batch scheduler
+#'   (\pkg{future.batchtools}). Every worker must see `dir` at the same path
+#'   (a shared file system) and have rwbridge installed; each part uses the
+#'   worker's own threads (`threads`, when given, is passed on, else each
+#'   worker's option `rwbridge.threads` or cores). The parts are merged
+#'   into exactly the result of the call without `shards`: the same rows in
+#'   the same order, the same warnings and errors. With `complete = TRUE`,
+#'   files the manifest does not list are hashed by this process. Progress
+#'   from the workers is reported through \pkg{progressr}, when it is
+#'   installed, as one step per part (wrap the call in
+#'   `progressr::with_progress()`). If a part fails (its worker died, its
+#'   future errored), the call signals an `rwbridge_internal_error` naming
+#'   the failed parts, whose `result` field holds what every finished part
+#'   found.
 #' @return A data frame of class `c("rwbridge_verification", "data.frame")`
 #'   with one row per well-formed line, in manifest order, then with
 #'   `complete = TRUE` one row per extra file, sorted bytewise, and columns
@@ -77,6 +95,8 @@
 #' * `rwbridge_io_error`: the manifest is missing or cannot be read.
 #' * `rwbridge_verify_error`: with `error = TRUE`, a file is not `"ok"`
 #'   (`"extra"` and `"moved"` included) or a line is malformed.
+#' * `rwbridge_value_error`: `shards` without the package \pkg{future}.
+#' * `rwbridge_internal_error`: a part run with `shards` failed.
 #' @seealso [write_signatures()] to write a manifest, [hash_files()].
 #' @export
 #' @examples
@@ -95,31 +115,29 @@
 #' verify(delivery, "md5sum.txt", threads = 2, complete = TRUE)
 #' unlink(delivery, recursive = TRUE)
 verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NULL,
-                   error = FALSE, allow_outside = FALSE, algo = NULL, complete = FALSE) {
+                   error = FALSE, allow_outside = FALSE, algo = NULL, complete = FALSE,
+                   shards = NULL) {
   check_string(dir, "dir")
   check_string(manifest, "manifest")
+  threads_arg <- threads
   threads <- rw_threads(threads)
   progress <- rw_progress(progress)
   check_flag(error, "error")
   check_flag(allow_outside, "allow_outside")
   algo <- if (is.null(algo)) "" else rw_algo(algo)
   check_flag(complete, "complete")
+  shards <- rw_shards(shards, sys.call())
   dir <- rw_path(dir)
   manifest_path <- rw_manifest_path(dir, manifest)
-  columns <- rw_unwrap(verify_(dir, manifest_path, algo, threads, progress, allow_outside,
-                               complete))
-  result <- rw_data_frame(
-    line = columns$line, file = columns$file, algo = rw_codes$algo[columns$algo],
-    expected = columns$expected, actual = columns$actual,
-    status = rw_codes$status[columns$status]
-  )
-  if (complete) {
-    result$found_as <- columns$found_as
+  columns <- if (is.null(shards)) {
+    rw_unwrap(verify_(dir, manifest_path, algo, threads, progress, allow_outside, complete,
+                      NULL))
+  } else {
+    rw_verify_shards(dir, manifest_path, algo, threads_arg, allow_outside, complete, shards,
+                     sys.call())
   }
-  malformed <- rw_data_frame(line = columns$malformed_line, text = columns$malformed_text)
-  attr(result, "malformed") <- malformed
-  attr(result, "dir") <- dir
-  class(result) <- c("rwbridge_verification", "data.frame")
+  result <- rw_verification(columns, dir, complete)
+  malformed <- attr(result, "malformed")
   malformed_count <- length(columns$malformed_line)
   if (malformed_count > 0) {
     warning(warningCondition(
@@ -212,6 +230,7 @@ print.rwbridge_verification <- function(x, ...) {
 #'   option `rwbridge.threads`, or else every core.
 #' @param progress Show a progress line on stderr? `NULL` (the default)
 #'   means [interactive()].
+#' @inheritParams verify
 #' @return A data frame of `file` and `digest`, invisibly.
 #' @section Errors:
 #' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument.
@@ -230,18 +249,36 @@ print.rwbridge_verification <- function(x, ...) {
 #' verify(dir, threads = 2)
 #' unlink(dir, recursive = TRUE)
 write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL, algo = "sha1",
-                             threads = NULL, progress = NULL) {
+                             threads = NULL, progress = NULL, shards = NULL) {
   check_string(dir, "dir")
   check_string(manifest, "manifest")
   if (!is.null(files)) {
     files <- enc2utf8(check_paths(files, "files"))
   }
   algo <- rw_algo(algo)
+  threads_arg <- threads
   threads <- rw_threads(threads)
   progress <- rw_progress(progress)
+  shards <- rw_shards(shards, sys.call())
   dir <- rw_path(dir)
   manifest_path <- rw_manifest_path(dir, manifest)
-  signed <- rw_unwrap(write_signatures_(dir, manifest_path, files, algo, threads, progress))
+  signed <- if (is.null(shards)) {
+    rw_unwrap(write_signatures_(dir, manifest_path, files, algo, threads, progress))
+  } else {
+    names <- if (is.null(files)) rw_unwrap(list_files_(dir, manifest_path)) else files
+    # Spelled as Rust's Path::join() spells them, for the same messages.
+    paths <- paste0(sub("/+$", "", dir), "/", names)
+    hashed <- rw_hash_shards(paths, algo, threads_arg, shards, sys.call())
+    # As without shards: no manifest that silently leaves a file out.
+    failed <- which(!is.na(hashed$kind))
+    if (length(failed) > 0) {
+      first <- failed[[1L]]
+      rw_abort(hashed$kind[[first]], hashed$message[[first]], call = sys.call(),
+               path = paths[[first]])
+    }
+    rw_unwrap(write_manifest_(manifest_path, names, hashed$digest))
+    list(file = names, digest = hashed$digest)
+  }
   invisible(data.frame(file = signed$file, digest = signed$digest, stringsAsFactors = FALSE))
 }
 
@@ -258,6 +295,7 @@ write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL, algo =
 #'   option `rwbridge.threads`, or else every core.
 #' @param progress Show a progress line on stderr? `NULL` (the default)
 #'   means [interactive()].
+#' @inheritParams verify
 #' @return A character vector of lowercase hex digests named by `paths`
 #'   (as given), as [tools::md5sum()] returns, `NA` for a path that cannot
 #'   be read (missing, not a regular file, no permission, or `NA`); one
@@ -274,7 +312,7 @@ write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL, algo =
 #' hash_files(path, threads = 2)
 #' hash_files(path, algo = "sha256", threads = 2)
 #' unlink(path)
-hash_files <- function(paths, algo = "sha1", threads = NULL, progress = NULL) {
+hash_files <- function(paths, algo = "sha1", threads = NULL, progress = NULL, shards = NULL) {
   if (!is.character(paths)) {
     check_paths(paths, "paths", allow_na = TRUE)
   }
@@ -282,8 +320,13 @@ hash_files <- function(paths, algo = "sha1", threads = NULL, progress = NULL) {
     algo <- rw_algo(algo)
   }
   progress <- rw_progress(progress)
-  expanded <- if (any(startsWith(paths, "~"), na.rm = TRUE)) path.expand(paths) else paths
-  result <- rw_unwrap(hash_files_(enc2utf8(expanded), algo, rw_threads(threads), progress))
+  expanded <- enc2utf8(if (any(startsWith(paths, "~"), na.rm = TRUE)) path.expand(paths) else paths)
+  result <- if (is.null(shards)) {
+    rw_unwrap(hash_files_(expanded, algo, rw_threads(threads), progress))
+  } else {
+    rw_threads(threads)
+    rw_hash_shards(expanded, algo, threads, rw_shards(shards, sys.call()), sys.call())
+  }
   digests <- result$digest
   names(digests) <- paths
   if (anyNA(digests)) {
@@ -301,6 +344,23 @@ hash_files <- function(paths, algo = "sha1", threads = NULL, progress = NULL) {
 # One of the algorithms the Rust enum names (`rw_codes$algo`).
 rw_algo <- function(algo, call = sys.call(-1)) {
   check_choice(algo, rw_codes$algo, "algo", call = call)
+}
+
+# The verification data frame from verify_()'s columns.
+rw_verification <- function(columns, dir, complete) {
+  result <- rw_data_frame(
+    line = columns$line, file = columns$file, algo = rw_codes$algo[columns$algo],
+    expected = columns$expected, actual = columns$actual,
+    status = rw_codes$status[columns$status]
+  )
+  if (complete) {
+    result$found_as <- columns$found_as
+  }
+  attr(result, "malformed") <- rw_data_frame(line = columns$malformed_line,
+                                             text = columns$malformed_text)
+  attr(result, "dir") <- dir
+  class(result) <- c("rwbridge_verification", "data.frame")
+  result
 }
 
 # A data frame from equal-length columns, without data.frame()'s checks.

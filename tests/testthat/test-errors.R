@@ -60,6 +60,8 @@ test_that("every exported function refuses every wrong type with a classed error
     outliers_x = function(v) detect_outliers(v),
     outliers_threshold = function(v) detect_outliers(1:3, threshold = v),
     outliers_method = function(v) detect_outliers(1:3, method = v),
+    outliers_by = function(v) detect_outliers(1:3, by = v),
+    outliers_window = function(v) detect_outliers(1:3, method = "hampel", window = v),
     plot_x = function(v) plot_outliers(v)
   )
   # Values that are valid for an argument, so no error is expected.
@@ -73,7 +75,9 @@ test_that("every exported function refuses every wrong type with a classed error
     hash_paths = c("na_character", "character0", "character2"),
     hash_threads = c("NULL", "integer"),
     outliers_x = c("integer", "double", "na_integer", "na_double", "integer0", "double0"),
-    outliers_threshold = c("integer", "double"),
+    outliers_threshold = c("NULL", "integer", "double"),
+    outliers_by = "NULL",
+    outliers_window = "integer",
     plot_x = c("integer", "double", "na_integer", "na_double", "integer0", "double0")
   )
   grDevices::pdf(NULL)

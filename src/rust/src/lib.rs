@@ -9,6 +9,8 @@ pub mod audit;
 pub mod bagit;
 pub mod errors;
 pub mod fileio;
+pub mod groups;
+pub mod hampel;
 pub mod hash;
 pub mod manifest;
 pub mod outliers;
@@ -25,7 +27,7 @@ use errors::RwError;
 use extendr_api::prelude::*;
 use extendr_ffi::SEXPTYPE;
 use hash::Algo;
-use outliers::Method;
+use outliers::{Grouping, Indices, Method, Request, Stats};
 use r_api::{alloc_vector, filled_vector, set_attributes, Scalar};
 use runtime::{panic_message, Meter, Progress, Runtime};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -133,6 +135,18 @@ fn code<T: PartialEq>(all: &[T], value: T) -> i32 {
         .map_or(0, |i| i as i32 + 1)
 }
 
+/// A manifest, parsed with the algorithm R named ("" for none).
+fn read_manifest(
+    manifest: &Path,
+    algo: &str,
+) -> Result<(manifest::Manifest, Option<Algo>), RwError> {
+    let named = optional_algo(algo)?;
+    Ok((
+        manifest::parse(&fileio::read_bytes(manifest)?, named),
+        named,
+    ))
+}
+
 /// The algorithm R named, or `None` for "" (R's `NULL`).
 fn optional_algo(name: &str) -> Result<Option<Algo>, RwError> {
     if name.is_empty() {
@@ -146,6 +160,8 @@ fn optional_algo(name: &str) -> Result<Option<Algo>, RwError> {
 /// Checks every entry of a manifest, and with `complete` audits the
 /// directory too; a list of columns for R to assemble.
 /// @noRd
+// An entry point takes the R function's arguments, one for one.
+#[allow(clippy::too_many_arguments)]
 #[extendr]
 fn verify_(
     dir: &str,
@@ -155,12 +171,19 @@ fn verify_(
     progress: bool,
     allow_outside: bool,
     complete: bool,
+    lines: Nullable<Integers>,
 ) -> Robj {
     guarded(|| {
         let dir = PathBuf::from(dir);
         let manifest = Path::new(manifest);
-        let named = optional_algo(algo)?;
-        let parsed = manifest::parse(&fileio::read_bytes(manifest)?, named);
+        let (mut parsed, named) = read_manifest(manifest, algo)?;
+        // A shard checks only its own lines.
+        if let Nullable::NotNull(lines) = lines {
+            let wanted = line_numbers(&lines);
+            parsed
+                .entries
+                .retain(|e| wanted.binary_search(&e.line).is_ok());
+        }
         let entries = &parsed.entries;
         let counters = Progress::default();
         let shown = progress.then_some(("verify", &counters));
@@ -168,11 +191,7 @@ fn verify_(
             let counters = progress.then_some(&counters);
             let mut outcomes = verify::verify_entries(&dir, entries, allow_outside, rt, counters)?;
             let extras = if complete {
-                // Unlisted files are reported in the named algorithm, else
-                // in the manifest's first.
-                let algo = named
-                    .or(entries.first().map(|e| e.algo))
-                    .unwrap_or(Algo::Sha1);
+                let algo = report_algo(named, entries);
                 audit::audit(&dir, manifest, entries, &mut outcomes, algo, rt)?
                     .into_iter()
                     .map(|extra| (extra, algo))
@@ -215,24 +234,8 @@ fn verify_(
             ("actual", strings(|r| r.actual.as_deref())),
             ("status", ints(|r| code(&Status::ALL, r.status))),
             ("found_as", strings(|r| r.found_as.as_deref())),
-            (
-                "malformed_line",
-                parsed
-                    .malformed
-                    .iter()
-                    .map(|m| m.line as i32)
-                    .collect::<Vec<_>>()
-                    .into(),
-            ),
-            (
-                "malformed_text",
-                parsed
-                    .malformed
-                    .iter()
-                    .map(|m| m.text.as_str())
-                    .collect::<Vec<_>>()
-                    .into(),
-            ),
+            malformed_lines(&parsed),
+            malformed_texts(&parsed),
         ])
     })
 }
@@ -247,6 +250,160 @@ struct Row {
     actual: Option<String>,
     status: Status,
     found_as: Option<String>,
+}
+
+/// The line and the size of the file of every entry, and the malformed
+/// lines: what R needs to split a verification into shards.
+/// @noRd
+#[extendr]
+fn verify_plan_(dir: &str, manifest: &str, algo: &str, threads: i32, allow_outside: bool) -> Robj {
+    guarded(|| {
+        let (parsed, _) = read_manifest(Path::new(manifest), algo)?;
+        let entries = &parsed.entries;
+        let sizes = with_runtime(threads, None, |rt| {
+            verify::entry_sizes(Path::new(dir), entries, allow_outside, rt)
+        })?;
+        named_list([
+            (
+                "line",
+                entries
+                    .iter()
+                    .map(|e| e.line as i32)
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+            (
+                "size",
+                sizes.iter().map(|&s| s as f64).collect::<Vec<_>>().into(),
+            ),
+            malformed_lines(&parsed),
+            malformed_texts(&parsed),
+        ])
+    })
+}
+
+/// The audit of a verification merged from shards: the files the manifest
+/// does not list, and which of the `missing` lines moved where.
+/// @noRd
+#[extendr]
+fn audit_(dir: &str, manifest: &str, algo: &str, threads: i32, missing: Integers) -> Robj {
+    guarded(|| {
+        let dir = Path::new(dir);
+        let manifest = Path::new(manifest);
+        let (parsed, named) = read_manifest(manifest, algo)?;
+        let entries = &parsed.entries;
+        let missing = line_numbers(&missing);
+        let mut outcomes: Vec<verify::Outcome> = entries
+            .iter()
+            .map(|e| verify::Outcome {
+                status: if missing.binary_search(&e.line).is_ok() {
+                    Status::Missing
+                } else {
+                    Status::Ok
+                },
+                actual: None,
+                found_as: None,
+            })
+            .collect();
+        let algo = report_algo(named, entries);
+        let extras = with_runtime(threads, None, |rt| {
+            audit::audit(dir, manifest, entries, &mut outcomes, algo, rt)
+        })?;
+        let lossy = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
+        let moved: Vec<(i32, String)> = entries
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(e, o)| Some((e.line as i32, lossy(o.found_as.as_deref()?))))
+            .collect();
+        named_list([
+            (
+                "file",
+                extras
+                    .iter()
+                    .map(|x| lossy(&x.name))
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+            (
+                "actual",
+                extras
+                    .iter()
+                    .map(|x| x.actual.as_deref())
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+            ("algo", code(&Algo::ALL, algo).into()),
+            (
+                "moved_line",
+                moved.iter().map(|m| m.0).collect::<Vec<_>>().into(),
+            ),
+            (
+                "found_as",
+                moved
+                    .iter()
+                    .map(|m| m.1.as_str())
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+        ])
+    })
+}
+
+/// Manifest line numbers from R, sorted for binary search; NA is none.
+fn line_numbers(lines: &Integers) -> Vec<usize> {
+    let mut numbers: Vec<usize> = lines
+        .iter()
+        .filter_map(|l| Option::<i32>::from(l).and_then(|l| usize::try_from(l).ok()))
+        .collect();
+    numbers.sort_unstable();
+    numbers
+}
+
+/// Unlisted files are reported in the named algorithm, else in the
+/// manifest's first, else in SHA-1.
+fn report_algo(named: Option<Algo>, entries: &[manifest::Entry]) -> Algo {
+    named
+        .or(entries.first().map(|e| e.algo))
+        .unwrap_or(Algo::Sha1)
+}
+
+fn malformed_lines(parsed: &manifest::Manifest) -> (&'static str, Robj) {
+    let lines: Vec<i32> = parsed.malformed.iter().map(|m| m.line as i32).collect();
+    ("malformed_line", lines.into())
+}
+
+fn malformed_texts(parsed: &manifest::Manifest) -> (&'static str, Robj) {
+    let texts: Vec<&str> = parsed.malformed.iter().map(|m| m.text.as_str()).collect();
+    ("malformed_text", texts.into())
+}
+
+/// The regular files under `dir`, as `write_signatures()` lists them.
+/// @noRd
+#[extendr]
+fn list_files_(dir: &str, manifest: &str) -> Robj {
+    guarded(|| {
+        let names = signatures::list_files(Path::new(dir), Some(Path::new(manifest)))?;
+        let names: Vec<String> = names
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        Ok(names.into())
+    })
+}
+
+/// Writes a manifest of `names` and their digests, atomically.
+/// @noRd
+#[extendr]
+fn write_manifest_(manifest: &str, names: Strings, digests: Strings) -> Robj {
+    guarded(|| {
+        let text: Vec<u8> = names
+            .iter()
+            .zip(digests.iter())
+            .flat_map(|(name, digest)| manifest::format_line(digest.as_ref(), name.as_bytes()))
+            .collect();
+        let written = fileio::write_atomic(Path::new(manifest), &text)?;
+        Ok(Robj::from(written as f64))
+    })
 }
 
 /// Hashes the files under `dir` (or the `files` given) and writes the manifest.
@@ -302,66 +459,307 @@ fn hash_files_(paths: Strings, algo: &str, threads: i32, progress: bool) -> Robj
             .iter()
             .map(|r| r.as_ref().ok().and_then(|d| d.first()).map(String::as_str))
             .collect();
-        let reasons: Vec<Option<String>> = results
-            .iter()
-            .map(|r| r.as_ref().err().map(RwError::reason))
-            .collect();
-        named_list([("digest", digests.into()), ("reason", reasons.into())])
+        let failure = |describe: fn(&RwError) -> String| -> Robj {
+            let values: Vec<Option<String>> = results
+                .iter()
+                .map(|r| r.as_ref().err().map(describe))
+                .collect();
+            values.into()
+        };
+        named_list([
+            ("digest", digests.into()),
+            ("reason", failure(RwError::reason)),
+            ("message", failure(|e| e.to_string())),
+            ("kind", failure(|e| e.kind().to_string())),
+        ])
     })
 }
 
-/// Outlier indices (1-based) with attributes `center`, `scale`,
-/// `threshold` and `method`.
+/// Outlier indices (1-based) with attributes `center`, `scale`, `lower`,
+/// `upper`, `threshold` and `method`, for the whole of `x` (for "hampel",
+/// with the default window, 3).
 /// @noRd
 #[extendr]
 fn detect_outliers_(x: Robj, threshold: f64, method: &str, threads: i32) -> Robj {
+    guarded(|| detect_outliers(&x, threshold, method, threads, None, 3, None))
+}
+
+/// As `detect_outliers_()`, with the centre and scale given (a baseline,
+/// or `outlier_stats()` merged from chunks) for "zscore" and "mad".
+/// @noRd
+#[extendr]
+fn detect_outliers_given_(
+    x: Robj,
+    threshold: f64,
+    method: &str,
+    threads: i32,
+    center: f64,
+    scale: f64,
+) -> Robj {
     guarded(|| {
-        let method_kind = Method::from_name(method).ok_or_else(|| unchecked("method"))?;
-        let found = with_runtime(threads, None, |rt| {
+        let given = Some((center, scale));
+        detect_outliers(&x, threshold, method, threads, None, 3, given)
+    })
+}
+
+/// As `detect_outliers_()`, within groups when `codes` (1-based, as long as
+/// `x`) and their names `groups` are given, and with a `window` for
+/// "hampel" (then also an attribute); with groups, `center`, `scale`,
+/// `lower` and `upper` are named by group. A separate entry point keeps
+/// the common call free of arguments it does not use.
+/// @noRd
+#[extendr]
+fn detect_outliers_by_(
+    x: Robj,
+    threshold: f64,
+    method: &str,
+    threads: i32,
+    codes: Robj,
+    groups: Robj,
+    window: i32,
+) -> Robj {
+    guarded(|| {
+        let window = window_size(window)?;
+        let grouping = grouping(&codes, &groups)?.map(|g| (g, &groups));
+        detect_outliers(&x, threshold, method, threads, grouping, window, None)
+    })
+}
+
+fn detect_outliers(
+    x: &Robj,
+    threshold: f64,
+    method: &str,
+    threads: i32,
+    grouping: Option<(Grouping, &Robj)>,
+    window: usize,
+    given: Option<(f64, f64)>,
+) -> Result<Robj, RwError> {
+    let method_kind = Method::from_name(method).ok_or_else(|| unchecked("method"))?;
+    let request = Request {
+        method: method_kind,
+        threshold,
+        window,
+        given,
+    };
+    let groups = grouping.map(|(g, _)| g);
+    let found = with_runtime(threads, None, |rt| {
+        if let Some(values) = x.as_real_slice() {
+            rt.run_on_values(values.len(), |par, cancel| {
+                outliers::detect(values, groups, &request, par, cancel)
+            })
+        } else if let Some(values) = x.as_integer_slice() {
+            rt.run_on_values(values.len(), |par, cancel| {
+                outliers::detect(values, groups, &request, par, cancel)
+            })
+        } else {
+            Err(unchecked("x"))
+        }
+    })?;
+    let mut out = index_vector(&found.indices)?;
+    match (grouping, found.stats.as_slice()) {
+        (None, [one]) => set_attributes(
+            &mut out,
+            &[
+                (c"center", Scalar::Real(one.center)),
+                (c"scale", Scalar::Real(one.scale)),
+                (c"lower", Scalar::Real(one.lower)),
+                (c"upper", Scalar::Real(one.upper)),
+                (c"threshold", Scalar::Real(threshold)),
+                (c"method", Scalar::Name(method_kind.name())),
+            ],
+        ),
+        (Some((_, names)), per_group) => {
+            type Field = fn(&Stats) -> f64;
+            let fields: [(&str, Field); 4] = [
+                ("center", |s| s.center),
+                ("scale", |s| s.scale),
+                ("lower", |s| s.lower),
+                ("upper", |s| s.upper),
+            ];
+            for (name, field) in fields {
+                let mut values = Robj::from(
+                    per_group
+                        .iter()
+                        .map(|s| na_if_nan(field(s)))
+                        .collect::<Vec<f64>>(),
+                );
+                values.set_attrib("names", names).map_err(internal)?;
+                out.set_attrib(name, values).map_err(internal)?;
+            }
+            out.set_attrib("threshold", threshold).map_err(internal)?;
+            out.set_attrib("method", method_kind.name())
+                .map_err(internal)?;
+        }
+        (None, _) => return Err(RwError::Internal("one set of statistics expected".into())),
+    }
+    if method_kind == Method::Hampel {
+        out.set_attrib("window", window as i32).map_err(internal)?;
+    }
+    Ok(out)
+}
+
+/// The groups R passed: `NULL`, or 1-based codes as long as `x` (R checked
+/// that) with one name per group.
+fn grouping<'a>(codes: &'a Robj, groups: &Robj) -> Result<Option<Grouping<'a>>, RwError> {
+    if codes.is_null() {
+        return Ok(None);
+    }
+    let codes = codes.as_integer_slice().ok_or_else(|| unchecked("by"))?;
+    if !groups.is_string() {
+        return Err(unchecked("by"));
+    }
+    Ok(Some(Grouping {
+        codes,
+        count: groups.len(),
+    }))
+}
+
+/// 1-based indices: an integer vector, or a double one past `i32::MAX`.
+fn index_vector(indices: &Indices) -> Result<Robj, RwError> {
+    let fits_integer = indices.last().map_or(true, |i| i < i32::MAX as usize);
+    let one_based = indices.iter().map(|i| i + 1);
+    if fits_integer {
+        filled_vector(
+            SEXPTYPE::INTSXP,
+            indices.len(),
+            Robj::as_integer_slice_mut,
+            one_based.map(|i| i as i32),
+        )
+    } else {
+        filled_vector(
+            SEXPTYPE::REALSXP,
+            indices.len(),
+            Robj::as_real_slice_mut,
+            one_based.map(|i| i as f64),
+        )
+    }
+    .ok_or_else(|| RwError::Value {
+        arg: "x",
+        reason: "has more outliers than memory can hold".into(),
+    })
+}
+
+/// R's `NA` for an undefined statistic.
+fn na_if_nan(v: f64) -> f64 {
+    if v.is_nan() {
+        <f64 as CanBeNA>::na()
+    } else {
+        v
+    }
+}
+
+/// Group codes of `by` (an integer or double vector): `list(codes, first)`,
+/// `codes` numbering the distinct values from 1 in ascending order (NA for
+/// NA and NaN), `first` the 1-based index of each group's first element.
+/// @noRd
+#[extendr]
+fn group_codes_(by: Robj, threads: i32) -> Robj {
+    guarded(|| {
+        let n = by.len();
+        let ints = by.as_integer_slice();
+        let reals = by.as_real_slice();
+        let mut codes = alloc_vector(SEXPTYPE::INTSXP, n).ok_or_else(|| RwError::Value {
+            arg: "by",
+            reason: "is too long: not enough memory for its group codes".into(),
+        })?;
+        let out = codes
+            .as_integer_slice_mut()
+            .ok_or_else(|| RwError::Internal("an integer vector has no values".into()))?;
+        let first = with_runtime(threads, None, |rt| {
+            rt.run_on_values(n, |_, cancel| match (ints, reals) {
+                (Some(by), _) => groups::code_integers(by, out, cancel),
+                (_, Some(by)) => groups::code_doubles(by, out, cancel),
+                _ => Err(unchecked("by")),
+            })
+        })?;
+        let fits_integer = first.iter().all(|&i| i < i32::MAX as usize);
+        let first: Robj = if fits_integer {
+            first
+                .iter()
+                .map(|&i| i as i32 + 1)
+                .collect::<Vec<i32>>()
+                .into()
+        } else {
+            first
+                .iter()
+                .map(|&i| i as f64 + 1.0)
+                .collect::<Vec<f64>>()
+                .into()
+        };
+        named_list([("codes", codes), ("first", first)])
+    })
+}
+
+/// The Hampel band of every element, for plots: `list(center, lower,
+/// upper)`, NA where a window has no finite value or an element no group.
+/// @noRd
+#[extendr]
+fn hampel_band_(
+    x: Robj,
+    threshold: f64,
+    window: i32,
+    threads: i32,
+    codes: Robj,
+    groups: Robj,
+) -> Robj {
+    guarded(|| {
+        let window = window_size(window)?;
+        let grouping = grouping(&codes, &groups)?;
+        let band = with_runtime(threads, None, |rt| {
+            let values: Vec<f64> = if let Some(values) = x.as_real_slice() {
+                values.to_vec()
+            } else if let Some(values) = x.as_integer_slice() {
+                values.iter().map(|&v| outliers::Sample::value(v)).collect()
+            } else {
+                return Err(unchecked("x"));
+            };
+            rt.run_on_values(values.len(), |par, cancel| match grouping {
+                None => hampel::band(&values, window, threshold, par, cancel),
+                Some(g) => {
+                    let gathered = groups::Groups::gather(
+                        &values,
+                        g.codes,
+                        g.count,
+                        groups::Gather::AllWithIndex,
+                        par,
+                        cancel,
+                    )?;
+                    hampel::band_grouped(&gathered, values.len(), window, threshold, par, cancel)
+                }
+            })
+        })?;
+        let column =
+            |v: Vec<f64>| -> Robj { v.into_iter().map(na_if_nan).collect::<Vec<f64>>().into() };
+        named_list([
+            ("center", column(band.center)),
+            ("lower", column(band.lower)),
+            ("upper", column(band.upper)),
+        ])
+    })
+}
+
+/// Count, shift (the first finite value), mean relative to the shift and
+/// sum of squared deviations from the mean of the finite values of `x`, as
+/// `c(n, shift, shifted_mean, m2)`: what `outlier_stats()` keeps and merges.
+/// @noRd
+#[extendr]
+fn outlier_stats_(x: Robj, threads: i32) -> Robj {
+    guarded(|| {
+        let moments = with_runtime(threads, None, |rt| {
             if let Some(values) = x.as_real_slice() {
                 rt.run_on_values(values.len(), |par, cancel| {
-                    outliers::detect(values, threshold, method_kind, par, cancel)
+                    outliers::moments(values, par, cancel)
                 })
             } else if let Some(values) = x.as_integer_slice() {
                 rt.run_on_values(values.len(), |par, cancel| {
-                    outliers::detect(values, threshold, method_kind, par, cancel)
+                    outliers::moments(values, par, cancel)
                 })
             } else {
                 Err(unchecked("x"))
             }
         })?;
-        let indices = &found.indices;
-        let fits_integer = indices.last().map_or(true, |i| i < i32::MAX as usize);
-        let one_based = indices.iter().map(|i| i + 1);
-        let mut out = if fits_integer {
-            filled_vector(
-                SEXPTYPE::INTSXP,
-                indices.len(),
-                Robj::as_integer_slice_mut,
-                one_based.map(|i| i as i32),
-            )
-        } else {
-            filled_vector(
-                SEXPTYPE::REALSXP,
-                indices.len(),
-                Robj::as_real_slice_mut,
-                one_based.map(|i| i as f64),
-            )
-        }
-        .ok_or_else(|| RwError::Value {
-            arg: "x",
-            reason: "has more outliers than memory can hold".into(),
-        })?;
-        set_attributes(
-            &mut out,
-            &[
-                (c"center", Scalar::Real(found.center)),
-                (c"scale", Scalar::Real(found.scale)),
-                (c"threshold", Scalar::Real(threshold)),
-                (c"method", Scalar::Name(method_kind.name())),
-            ],
-        );
-        Ok(out)
+        let fields = [moments.n, moments.shift, moments.shifted_mean, moments.m2];
+        Ok(Robj::from(&fields[..]))
     })
 }
 
@@ -386,16 +784,8 @@ fn verify_bag_(bag: &str, fast: bool, threads: i32, progress: bool) -> Robj {
         };
         let texts = |items: Vec<&str>| -> Robj { items.into() };
         let status_names: Vec<&str> = BagStatus::ALL.iter().map(|s| s.name()).collect();
-        let (problem_code, problem_message): (Vec<&str>, Vec<&str>) = check
-            .problems
-            .iter()
-            .map(|p| (p.code.name(), p.message.as_str()))
-            .unzip();
-        let (doubt_code, doubt_message): (Vec<&str>, Vec<&str>) = check
-            .doubts
-            .iter()
-            .map(|p| (p.code.name(), p.message.as_str()))
-            .unzip();
+        let (problem_code, problem_message) = codes_and_messages(&check.problems);
+        let (doubt_code, doubt_message) = codes_and_messages(&check.doubts);
         let (info_label, info_value): (Vec<&str>, Vec<&str>) = check
             .info
             .iter()
@@ -505,6 +895,22 @@ fn panic_for_test_(on_worker: bool) -> Robj {
     })
 }
 
+/// The codes and the messages of a bag's problems or doubts, as columns.
+fn codes_and_messages(found: &[bagit::validate::Finding]) -> (Vec<&str>, Vec<&str>) {
+    found
+        .iter()
+        .map(|f| (f.code.name(), f.message.as_str()))
+        .unzip()
+}
+
+/// The Hampel half-width R checked (a whole number >= 1).
+fn window_size(window: i32) -> Result<usize, RwError> {
+    usize::try_from(window)
+        .ok()
+        .filter(|&w| w >= 1)
+        .ok_or_else(|| unchecked("window"))
+}
+
 /// The thread count R resolved (0: every core); R never passes a negative.
 fn thread_count(threads: i32) -> Result<usize, RwError> {
     usize::try_from(threads).map_err(|_| unchecked("threads"))
@@ -587,11 +993,20 @@ extendr_module! {
     fn writeit_;
     fn code_names_;
     fn verify_;
+    fn verify_plan_;
+    fn audit_;
+    fn list_files_;
+    fn write_manifest_;
     fn write_signatures_;
     fn hash_files_;
     fn verify_bag_;
     fn write_bag_;
     fn detect_outliers_;
+    fn detect_outliers_given_;
+    fn outlier_stats_;
+    fn detect_outliers_by_;
+    fn group_codes_;
+    fn hampel_band_;
     fn noop_;
     fn panic_for_test_;
 }

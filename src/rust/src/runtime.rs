@@ -24,6 +24,11 @@ pub const INLINE_MAX_VALUES: usize = 1 << 16;
 /// one, and a big one loses at most this much of its parallel speed-up.
 pub const INLINE_BUDGET: Duration = Duration::from_micros(300);
 
+/// Lists this long are shared from the start: even of small files they
+/// take longer than `INLINE_BUDGET`, and with big files the first one
+/// would otherwise be hashed alone while the other cores wait.
+pub const SHARED_MIN_ITEMS: usize = 64;
+
 /// How often the caller polls: Ctrl-C is seen within this delay, and the
 /// progress line is redrawn at most this often.
 pub const POLL_EVERY: Duration = Duration::from_millis(100);
@@ -195,8 +200,9 @@ impl<'a> Runtime<'a> {
         }
     }
 
-    /// `f` of each item, in order: inline until `INLINE_BUDGET` has passed,
-    /// then the rest shared between this thread and `threads - 1` workers, each
+    /// `f` of each item, in order: a list shorter than `SHARED_MIN_ITEMS`
+    /// inline until `INLINE_BUDGET` has passed, then the rest (or all of a
+    /// longer list) shared between this thread and `threads - 1` workers, each
     /// taking the next item as it finishes one. This thread works rather
     /// than sleeps, so a small job pays no wake-up, and it polls the hook
     /// between its items. Fails only when cancelled.
@@ -208,7 +214,8 @@ impl<'a> Runtime<'a> {
         let cancel = &self.cancel;
         let started = Instant::now();
         let mut out = Vec::with_capacity(items.len());
-        while out.len() < items.len() && started.elapsed() < self.inline_budget {
+        let inline = items.len() < SHARED_MIN_ITEMS;
+        while inline && out.len() < items.len() && started.elapsed() < self.inline_budget {
             out.push(f(&items[out.len()], cancel));
             cancel.check()?;
         }

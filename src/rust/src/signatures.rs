@@ -17,13 +17,7 @@ pub fn list_files(dir: &Path, skip: Option<&Path>) -> Result<Vec<Vec<u8>>, RwErr
     let skip = skip.and_then(|m| relative_to(dir, m));
     let mut names = Vec::new();
     for item in walkdir::WalkDir::new(dir).follow_links(false) {
-        let item = item.map_err(|e| {
-            let path = e.path().unwrap_or(dir).to_path_buf();
-            match e.into_io_error() {
-                Some(io) => RwError::io("list", &path, io),
-                None => RwError::io_reason("list", &path, "file system loop"),
-            }
-        })?;
+        let item = item.map_err(|e| listing_error(dir, e))?;
         if !item.file_type().is_file() {
             continue;
         }
@@ -35,6 +29,15 @@ pub fn list_files(dir: &Path, skip: Option<&Path>) -> Result<Vec<Vec<u8>>, RwErr
     }
     names.sort();
     Ok(names)
+}
+
+/// A failure to list a directory tree, with the path and the OS's reason.
+pub fn listing_error(dir: &Path, e: walkdir::Error) -> RwError {
+    let path = e.path().unwrap_or(dir).to_path_buf();
+    match e.into_io_error() {
+        Some(io) => RwError::io("list", &path, io),
+        None => RwError::io_reason("list", &path, "file system loop"),
+    }
 }
 
 /// Hashes `names` (relative to `dir`) and writes `manifest` atomically.

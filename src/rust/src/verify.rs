@@ -91,12 +91,7 @@ pub fn verify_entries(
     // openat2 most calls never need it.
     let real_dir = RealDir::new(dir, beneath.is_none() || progress.is_some())?;
     if let Some(progress) = progress {
-        let sizes = rt.map(entries, |e, _| {
-            real_dir
-                .get()
-                .and_then(|real| locate(real, &name_to_path(&e.name), allow_outside))
-                .map_or(0, |(_, size)| size)
-        })?;
+        let sizes = sizes_of(&real_dir, entries, allow_outside, rt)?;
         progress.start(entries.len(), sizes.iter().sum());
     }
     rt.map(entries, |entry, cancel| {
@@ -109,6 +104,31 @@ pub fn verify_entries(
             progress.files_done.fetch_add(1, Ordering::Relaxed);
         }
         outcome
+    })
+}
+
+/// The size of the file each entry names, 0 where there is none to hash
+/// (missing, refused, not a regular file): how work is split by bytes.
+pub fn entry_sizes(
+    dir: &Path,
+    entries: &[Entry],
+    allow_outside: bool,
+    rt: &Runtime,
+) -> Result<Vec<u64>, RwError> {
+    sizes_of(&RealDir::new(dir, true)?, entries, allow_outside, rt)
+}
+
+fn sizes_of(
+    real_dir: &RealDir,
+    entries: &[Entry],
+    allow_outside: bool,
+    rt: &Runtime,
+) -> Result<Vec<u64>, RwError> {
+    rt.map(entries, |e, _| {
+        real_dir
+            .get()
+            .and_then(|real| locate(real, &name_to_path(&e.name), allow_outside))
+            .map_or(0, |(_, size)| size)
     })
 }
 

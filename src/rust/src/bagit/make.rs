@@ -138,13 +138,7 @@ fn payload_of(dir: &Path) -> Result<(Vec<(String, u64)>, u64), RwError> {
     let mut names = Vec::new();
     let mut octets = 0u64;
     for item in walkdir::WalkDir::new(dir).follow_links(false).min_depth(1) {
-        let item = item.map_err(|e| {
-            let path = e.path().unwrap_or(dir).to_path_buf();
-            match e.into_io_error() {
-                Some(io) => RwError::io("list", &path, io),
-                None => RwError::io_reason("list", &path, "file system loop"),
-            }
-        })?;
+        let item = item.map_err(|e| crate::signatures::listing_error(dir, e))?;
         let kind = item.file_type();
         if kind.is_dir() {
             continue;

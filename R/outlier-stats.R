@@ -1,0 +1,81 @@
+#' Statistics for outlier detection that merge across chunks
+#'
+#' Computes the count, the mean and the population standard deviation of
+#' the finite values of `x` (what `detect_outliers(method = "zscore")` uses),
+#' in a form that merges: `c()` of several results gives, to rounding, the
+#' statistics of all their data together. Data too big for one process can
+#' then be summarised chunk by chunk, on different machines (for example as
+#' futures, with \pkg{future.apply}), merged, and each chunk scored against
+#' the whole with `detect_outliers(chunk, center = s$center, scale = s$scale)`.
+#'
+#' The merge is Chan, Golub and LeVeque's pairwise update of the count, the
+#' mean and the sum of squared deviations from the mean, which loses no
+#' precision to data far from zero (such as `1e9 + rnorm(n)`), whatever the
+#' chunks.
+#'
+#' @inheritParams detect_outliers
+#' @param ... For `c()`: results of `outlier_stats()`.
+#' @return A list of class `rwbridge_outlier_stats` with fields `n` (the
+#'   number of finite values, a double), `center` (their mean), `scale`
+#'   (their population standard deviation, divisor `n`), and what the merge
+#'   needs: `shift` (a value near the data, the first finite one),
+#'   `shifted_mean` (the mean minus `shift`) and `m2` (the sum of squared
+#'   deviations from the mean). `center` and `scale` are `NA` when `n` is 0.
+#' @section Errors:
+#' * `rwbridge_type_error`: `x` is not a double or integer vector, or an
+#'   argument of `c()` is not an `rwbridge_outlier_stats`.
+#' @seealso [detect_outliers()] and its `center` and `scale` arguments.
+#' @export
+#' @examples
+#' set.seed(1)
+#' x <- c(rnorm(1e5), 12)
+#' chunks <- split(x, rep(1:4, length.out = length(x)))
+#' merged <- do.call(c, lapply(chunks, outlier_stats))
+#' merged
+#' all.equal(merged$scale, sqrt(mean((x - mean(x))^2)))
+outlier_stats <- function(x) {
+  if (!(is.double(x) || is.integer(x)) || (is.object(x) && inherits(x, "factor"))) {
+    rw_abort("type", sprintf("`x` must be a double or integer vector, not %s.", rw_describe(x)),
+             call = sys.call())
+  }
+  moments <- rw_unwrap(outlier_stats_(x, rw_threads(NULL)))
+  rw_outlier_stats(moments[[1L]], moments[[2L]], moments[[3L]], moments[[4L]])
+}
+
+rw_outlier_stats <- function(n, shift, shifted_mean, m2) {
+  structure(
+    list(n = n, center = if (n > 0) shift + shifted_mean else NA_real_,
+         scale = if (n > 0) sqrt(m2 / n) else NA_real_,
+         shift = shift, shifted_mean = shifted_mean, m2 = m2),
+    class = "rwbridge_outlier_stats"
+  )
+}
+
+#' @rdname outlier_stats
+#' @export
+c.rwbridge_outlier_stats <- function(...) {
+  parts <- list(...)
+  if (!all(vapply(parts, inherits, NA, "rwbridge_outlier_stats"))) {
+    rw_abort("type", "`c()` merges only results of outlier_stats().", call = sys.call())
+  }
+  Reduce(rw_merge_stats, parts)
+}
+
+# Chan et al.'s update: exact in exact arithmetic, stable in floating point.
+# The means are compared relative to `a`'s shift: far from zero (1e9 +
+# noise) their difference is much smaller than the means' rounding.
+rw_merge_stats <- function(a, b) {
+  if (b$n == 0) return(a)
+  if (a$n == 0) return(b)
+  n <- a$n + b$n
+  delta <- (b$shift - a$shift) + (b$shifted_mean - a$shifted_mean)
+  rw_outlier_stats(n, a$shift, a$shifted_mean + delta * (b$n / n),
+                   a$m2 + b$m2 + delta * delta * (a$n * b$n / n))
+}
+
+#' @export
+print.rwbridge_outlier_stats <- function(x, ...) {
+  cat(sprintf("<rwbridge outlier stats> n = %s, center = %s, scale = %s\n",
+              format(x$n), format(x$center, digits = 10), format(x$scale, digits = 10)))
+  invisible(x)
+}

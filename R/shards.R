@@ -1,0 +1,169 @@
+# Shards: one call's work split into parts of about equal bytes, each run as
+# a future under the user's future::plan() (other processes, other machines
+# over SSH, a batch scheduler), each part on its worker's own threads, and
+# merged into exactly the local result. future and progressr are suggested,
+# not imported: only `shards =` needs them.
+
+# NULL, or a whole number >= 1 as an integer.
+rw_shards <- function(shards, call) {
+  if (is.null(shards)) {
+    return(NULL)
+  }
+  if (!(is.double(shards) || is.integer(shards)) || length(shards) != 1L || is.object(shards)) {
+    rw_abort("type", sprintf("`shards` must be NULL or a single number, not %s.",
+                             rw_describe(shards)), call = call)
+  }
+  if (is.na(shards) || shards < 1 || shards != round(shards) || shards > .Machine$integer.max) {
+    rw_abort("value", sprintf("`shards` must be a whole number >= 1, not %s.", format(shards)),
+             call = call)
+  }
+  if (!rw_has_package("future")) {
+    rw_abort("value", paste0(
+      "`shards` runs each part as a future and needs the package 'future': ",
+      "install.packages(\"future\") (and \"progressr\" for progress from the workers)."
+    ), call = call)
+  }
+  as.integer(shards)
+}
+
+rw_has_package <- function(package) {
+  requireNamespace(package, quietly = TRUE)
+}
+
+# Indices of `sizes` in at most `n` parts of about equal total size: the
+# largest first, each to the part with the least so far. Each part keeps
+# its indices in order; empty parts are dropped.
+rw_split_bytes <- function(sizes, n) {
+  sizes[is.na(sizes)] <- 0
+  part <- integer(length(sizes))
+  load <- numeric(n)
+  # Every item costs something (an open, a stat) beyond its bytes.
+  for (i in order(sizes, decreasing = TRUE)) {
+    k <- which.min(load)
+    part[i] <- k
+    load[k] <- load[k] + sizes[i] + 4096
+  }
+  parts <- split(seq_along(sizes), factor(part, levels = seq_len(n)))
+  unname(parts[lengths(parts) > 0L])
+}
+
+# Runs `what(args)` (a function of this package, by name) for each list in
+# `args`, each as a future, and waits for them all. Returns the values, and
+# the errors of parts whose future failed (a worker that died, a future
+# that errored), which never stop the others from being collected.
+rw_run_shards <- function(what, args) {
+  p <- if (rw_has_package("progressr")) {
+    progressr::progressor(steps = length(args))
+  }
+  # Test-only: the index of a part whose worker quits, as a worker dies.
+  fault <- getOption("rwbridge.test_quit_part")
+  # Each future gets only its own part's arguments; a function of the
+  # namespace travels as a reference to it.
+  part <- quote(rw_part(i, what, part_args, fault, p))
+  futures <- lapply(seq_along(args), function(i) {
+    future::future(
+      part, substitute = FALSE,
+      globals = list(rw_part = rw_part, i = i, what = what, part_args = args[[i]],
+                     fault = fault, p = p),
+      packages = "rwbridge", seed = NULL
+    )
+  })
+  lapply(futures, function(f) {
+    tryCatch(future::value(f), error = function(e) structure(list(error = e),
+                                                             class = "rwbridge_failed_part"))
+  })
+}
+
+# On the worker.
+rw_part <- function(i, what, args, fault, p) {
+  if (identical(fault, i)) {
+    quit(save = "no", status = 1)
+  }
+  value <- do.call(what, args, envir = asNamespace("rwbridge"))
+  if (is.function(p)) {
+    p()
+  }
+  value
+}
+
+# The error for failed parts, carrying what the other parts found.
+rw_failed_parts <- function(values, result, call) {
+  failed <- which(vapply(values, inherits, NA, "rwbridge_failed_part"))
+  reasons <- vapply(values[failed], function(v) conditionMessage(v$error), "")
+  rw_abort("internal", sprintf(
+    "%s of %d failed, so the result is incomplete (the finished parts are in `result`): %s",
+    if (length(failed) == 1) paste("part", failed) else paste("parts", paste(failed, collapse = ", ")),
+    length(values), paste0("part ", failed, ": ", reasons, collapse = "; ")
+  ), call = call, result = result)
+}
+
+# The columns of a verification, from shards of the manifest's lines, in
+# the form verify_() returns them.
+rw_verify_shards <- function(dir, manifest_path, algo, threads, allow_outside, complete,
+                             shards, call) {
+  plan <- rw_unwrap(verify_plan_(dir, manifest_path, algo, rw_threads(threads, call),
+                                 allow_outside), call)
+  parts <- rw_split_bytes(plan$size, shards)
+  args <- lapply(parts, function(idx) {
+    list(dir, manifest_path, algo, threads, allow_outside, plan$line[idx])
+  })
+  values <- rw_run_shards("rw_verify_part", args)
+  done <- !vapply(values, inherits, NA, "rwbridge_failed_part")
+  for (v in values[done]) rw_unwrap(v, call)
+  names <- c("line", "file", "algo", "expected", "actual", "status", "found_as")
+  columns <- lapply(stats::setNames(names, names), function(name) {
+    unlist(lapply(values[done], `[[`, name), use.names = FALSE)
+  })
+  in_order <- order(columns$line)
+  columns <- lapply(columns, `[`, in_order)
+  columns$malformed_line <- plan$malformed_line
+  columns$malformed_text <- plan$malformed_text
+  if (!all(done)) {
+    rw_failed_parts(values, rw_verification(columns, dir, complete), call)
+  }
+  if (complete) {
+    missing <- columns$line[rw_codes$status[columns$status] == "missing"]
+    audit <- rw_unwrap(audit_(dir, manifest_path, algo, rw_threads(threads, call), missing), call)
+    moved <- match(audit$moved_line, columns$line)
+    columns$status[moved] <- match("moved", rw_codes$status)
+    columns$found_as[moved] <- audit$found_as
+    extra <- length(audit$file)
+    columns$line <- c(columns$line, rep(NA_integer_, extra))
+    columns$file <- c(columns$file, audit$file)
+    columns$algo <- c(columns$algo, rep(audit$algo, extra))
+    columns$expected <- c(columns$expected, rep(NA_character_, extra))
+    columns$actual <- c(columns$actual, audit$actual)
+    columns$status <- c(columns$status, rep(match("extra", rw_codes$status), extra))
+    columns$found_as <- c(columns$found_as, rep(NA_character_, extra))
+  }
+  columns
+}
+
+rw_verify_part <- function(dir, manifest_path, algo, threads, allow_outside, lines) {
+  verify_(dir, manifest_path, algo, rw_threads(threads), FALSE, allow_outside, FALSE, lines)
+}
+
+# hash_files_()'s columns for `paths`, from shards.
+rw_hash_shards <- function(paths, algo, threads, shards, call) {
+  parts <- rw_split_bytes(suppressWarnings(file.size(paths)), shards)
+  args <- lapply(parts, function(idx) list(paths[idx], algo, threads))
+  values <- rw_run_shards("rw_hash_part", args)
+  done <- !vapply(values, inherits, NA, "rwbridge_failed_part")
+  for (v in values[done]) rw_unwrap(v, call)
+  columns <- list(digest = rep(NA_character_, length(paths)), reason = NA_character_,
+                  message = NA_character_, kind = NA_character_)
+  for (name in c("reason", "message", "kind")) columns[[name]] <- columns$digest
+  for (k in which(done)) {
+    for (name in names(columns)) columns[[name]][parts[[k]]] <- values[[k]][[name]]
+  }
+  if (!all(done)) {
+    finished <- sort(unlist(parts[done]))
+    result <- stats::setNames(columns$digest[finished], paths[finished])
+    rw_failed_parts(values, result, call)
+  }
+  columns
+}
+
+rw_hash_part <- function(paths, algo, threads) {
+  hash_files_(paths, algo, rw_threads(threads), FALSE)
+}
