@@ -74,15 +74,6 @@
 #' A bag is never changed by checking it: files are only opened for
 #' reading, and never outside the bag.
 #'
-#' Speed: the files are shared among the worker threads. Files that a
-#' SHA-512 manifest lists are read four at a time by one thread, their
-#' SHA-512s computed together in the four lanes of the CPU's AVX2 vector
-#' registers and their SHA-256s in four interleaved chains of its SHA
-#' instructions (SHA-NI); on a CPU without them, one file at a time. On two
-#' cores this checks a bag with SHA-256 and SHA-512 manifests faster than
-#' `openssl speed` computes the two digests one after the other
-#' (`bench/bagit.R` in the sources).
-#'
 #' Ctrl-C stops the check within a fraction of a second: the worker threads
 #' stop, and the call ends with an `interrupt` condition.
 #'
@@ -278,8 +269,8 @@ print.rwbridge_bag_verification <- function(x, ...) {
 #'   one but `"blake3"`, which Python's `hashlib` lacks (it ignores that
 #'   manifest).
 #' @param info The `bag-info.txt` fields: a named list (or named character
-#'   vector; `NULL` is `list()`) whose names are the labels and whose elements are atomic
-#'   vectors, one line per value, e.g. `list("Source-Organization" = "Lab",
+#'   vector; `NULL` is `list()`) whose names are the labels and whose
+#'   elements are atomic vectors, one line per value, e.g. `list("Source-Organization" = "Lab",
 #'   "Contact-Name" = c("A", "B"))`. Labels must not be empty, hold a colon
 #'   or a line break, or start or end with a blank; values must not be
 #'   `NA`.

@@ -89,13 +89,13 @@ impl Algo {
 
 /// A digest being computed. The RustCrypto hashers share one interface;
 /// BLAKE3's crate has its own.
-pub enum Hasher {
+enum Hasher {
     RustCrypto(Box<dyn DynDigest>),
     Blake3(Box<blake3::Hasher>),
 }
 
 impl Hasher {
-    pub fn new(algo: Algo) -> Hasher {
+    fn new(algo: Algo) -> Hasher {
         let boxed = |h: Box<dyn DynDigest>| Hasher::RustCrypto(h);
         match algo {
             Algo::Md5 => boxed(Box::<md5::Md5>::default()),
@@ -109,7 +109,7 @@ impl Hasher {
         }
     }
 
-    pub fn update(&mut self, data: &[u8]) {
+    fn update(&mut self, data: &[u8]) {
         match self {
             Hasher::RustCrypto(h) => h.update(data),
             Hasher::Blake3(h) => {
@@ -119,7 +119,7 @@ impl Hasher {
     }
 
     /// Lowercase hexadecimal, as the coreutils tools print it.
-    pub fn finish(self) -> String {
+    fn finish(self) -> String {
         let bytes = match self {
             Hasher::RustCrypto(h) => h.finalize().into_vec(),
             Hasher::Blake3(h) => h.finalize().as_bytes().to_vec(),

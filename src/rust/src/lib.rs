@@ -16,7 +16,6 @@ pub mod manifest;
 pub mod outliers;
 mod r_api;
 pub mod runtime;
-pub mod sha2_lanes;
 pub mod signatures;
 #[cfg(test)]
 mod test_support;

@@ -4,17 +4,15 @@
 //! before anything moves, and a failure after that puts every entry back,
 //! so the directory is as it was. Never touches R.
 
-use super::lanes;
 use super::text::encode_path;
 use crate::errors::RwError;
-use crate::fileio::{open_regular, write_atomic};
-use crate::hash::{digest_bytes, Algo};
+use crate::fileio::write_atomic;
+use crate::hash::{digest_bytes, hash_files, Algo};
 use crate::runtime::{Progress, Runtime};
 use crate::verify::name_to_path;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 
 /// What went into a new bag's payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,11 +43,12 @@ pub fn make_bag(
     // Ctrl-C) leaves the directory untouched.
     let paths: Vec<PathBuf> = names
         .iter()
-        .map(|(n, _)| dir.join(name_to_path(n.as_bytes())))
+        .map(|n| dir.join(name_to_path(n.as_bytes())))
         .collect();
-    let sizes: Vec<u64> = names.iter().map(|(_, size)| *size).collect();
-    let digests = hash_payload(&paths, &sizes, algos, rt, progress)?;
-    let names: Vec<String> = names.into_iter().map(|(n, _)| n).collect();
+    let mut digests = Vec::with_capacity(names.len());
+    for result in hash_files(algos, &paths, rt, progress)? {
+        digests.push(result?);
+    }
     let made = MadeBag {
         files: names.len() as u64,
         octets,
@@ -82,59 +81,11 @@ pub fn make_bag(
     }
 }
 
-/// The digests of every file, in order; the first failure, if any. Files
-/// go in batches of four read side by side when a SHA-512 is wanted
-/// ([`lanes`]), else one by one.
-fn hash_payload(
-    paths: &[PathBuf],
-    sizes: &[u64],
-    algos: &[Algo],
-    rt: &Runtime,
-    progress: Option<&Progress>,
-) -> Result<Vec<Vec<String>>, RwError> {
-    if let Some(progress) = progress {
-        progress.start(paths.len(), sizes.iter().sum());
-    }
-    let items = lanes::batches(sizes, |_| algos.contains(&Algo::Sha512));
-    let bytes_done = progress.map(|p| &p.bytes_done);
-    let done = rt.map(
-        &items,
-        |item, cancel| -> Result<Vec<Vec<String>>, RwError> {
-            let mut files = Vec::with_capacity(item.len());
-            for &i in item {
-                files.push((Ok(open_regular(&paths[i])?), algos));
-            }
-            let digests =
-                lanes::digest_files(files, cancel, bytes_done).ok_or(RwError::Interrupted)?;
-            if let Some(progress) = progress {
-                progress
-                    .files_done
-                    .fetch_add(item.len() as u64, Ordering::Relaxed);
-            }
-            item.iter()
-                .zip(digests)
-                .map(|(&i, digest)| {
-                    digest.map_err(|_| {
-                        RwError::io_reason("read", &paths[i], "the file could not be read")
-                    })
-                })
-                .collect()
-        },
-    )?;
-    let mut digests = vec![Vec::new(); paths.len()];
-    for (item, result) in items.iter().zip(done) {
-        for (&i, digest) in item.iter().zip(result?) {
-            digests[i] = digest;
-        }
-    }
-    Ok(digests)
-}
-
-/// The names (relative to `dir`, `/`-separated, sorted) and sizes of the
-/// regular files under `dir`, and their total size. Anything else but
-/// directories is an error: a moved symbolic link can change what it
-/// points to, and a bag's manifests list files only.
-fn payload_of(dir: &Path) -> Result<(Vec<(String, u64)>, u64), RwError> {
+/// The names (relative to `dir`, `/`-separated, sorted) and total size of
+/// the regular files under `dir`. Anything else but directories is an
+/// error: a moved symbolic link can change what it points to, and a bag's
+/// manifests list files only.
+fn payload_of(dir: &Path) -> Result<(Vec<String>, u64), RwError> {
     let mut names = Vec::new();
     let mut octets = 0u64;
     for item in walkdir::WalkDir::new(dir).follow_links(false).min_depth(1) {
@@ -166,12 +117,11 @@ fn payload_of(dir: &Path) -> Result<(Vec<(String, u64)>, u64), RwError> {
                 "the name is not valid UTF-8, which the UTF-8 manifests cannot hold",
             )
         })?;
-        let size = item
+        octets += item
             .metadata()
             .map_err(|e| RwError::io("bag", path, e.into()))?
             .len();
-        octets += size;
-        names.push((name, size));
+        names.push(name);
     }
     names.sort();
     Ok((names, octets))

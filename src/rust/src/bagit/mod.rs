@@ -2,7 +2,6 @@
 //! validating one ([`validate::check_bag`]) and making one in place
 //! ([`make::make_bag`]). Pure Rust: never touches R.
 
-pub mod lanes;
 pub mod make;
 pub mod names;
 pub mod text;

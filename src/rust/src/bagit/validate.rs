@@ -5,7 +5,6 @@
 //! ever read. Reads only: a bag is never changed by checking it. Returns
 //! every finding rather than stopping at the first. Never touches R.
 
-use super::lanes;
 use super::names::{bag_path, folded, in_payload, nfc, Outside};
 use super::text::{
     lines, parse_fetch, parse_manifest, parse_metadata, parse_oxum, strip_bom, tag_line, Encoding,
@@ -1043,9 +1042,7 @@ impl Checker<'_> {
     }
 
     /// Each job's digests, or why the file could not be read. Tag files
-    /// already read are hashed from memory. Files that need a SHA-512 go in
-    /// batches of four, biggest first, read side by side ([`lanes`]); the
-    /// rest one at a time.
+    /// already read are hashed from memory.
     fn hash(
         &self,
         jobs: &[Job],
@@ -1061,47 +1058,28 @@ impl Checker<'_> {
             let bytes = jobs.iter().map(|j| j.size).sum();
             progress.start(jobs.len(), bytes);
         }
-        let sizes: Vec<u64> = jobs.iter().map(|j| j.size).collect();
-        let items = lanes::batches(&sizes, |j| {
-            jobs[j].algos.contains(&Algo::Sha512) && from_memory(&jobs[j]).is_none()
-        });
-        let bytes_done = progress.map(|p| &p.bytes_done);
-        let open = |job: &Job| self.confined.open(&name_to_path(&job.path));
-        let done = rt.map(&items, |item, cancel| {
-            let digests = match item.as_slice() {
-                [j] => vec![match from_memory(&jobs[*j]) {
-                    Some(bytes) => Ok(digest_bytes(&jobs[*j].algos, bytes)),
-                    None => open(&jobs[*j]).and_then(|mut file| {
-                        with_buffer(|buf| {
-                            digest(&mut file, &jobs[*j].algos, buf, cancel, bytes_done)
-                        })
-                        // The caller sees the cancel flag and discards all.
-                        .map_err(|_: HashFailure| Status::Unreadable)
-                    }),
-                }],
-                batch => {
-                    let files = batch
-                        .iter()
-                        .map(|&j| (open(&jobs[j]), jobs[j].algos.as_slice()))
-                        .collect();
-                    lanes::digest_files(files, cancel, bytes_done)
-                        .unwrap_or_else(|| vec![Err(Status::Unreadable); batch.len()])
-                }
+        rt.map(jobs, |job, cancel| {
+            let bytes_done = progress.map(|p| &p.bytes_done);
+            let result = match from_memory(job) {
+                Some(bytes) => Ok(digest_bytes(&job.algos, bytes)),
+                None => match self.confined.open(&name_to_path(&job.path)) {
+                    Ok(mut file) => {
+                        with_buffer(|buf| digest(&mut file, &job.algos, buf, cancel, bytes_done))
+                            .map_err(|failure| match failure {
+                                // The caller sees the flag and discards all.
+                                HashFailure::Cancelled | HashFailure::Unreadable(_) => {
+                                    Status::Unreadable
+                                }
+                            })
+                    }
+                    Err(status) => Err(status),
+                },
             };
             if let Some(progress) = progress {
-                progress
-                    .files_done
-                    .fetch_add(item.len() as u64, Ordering::Relaxed);
+                progress.files_done.fetch_add(1, Ordering::Relaxed);
             }
-            digests
-        })?;
-        let mut results = vec![Err(Status::Unreadable); jobs.len()];
-        for (item, digests) in items.iter().zip(done) {
-            for (&j, digest) in item.iter().zip(digests) {
-                results[j] = digest;
-            }
-        }
-        Ok(results)
+            result
+        })
     }
 }
 

@@ -659,7 +659,7 @@ fn a_missing_bag_is_an_io_error() {
 }
 
 #[test]
-fn files_read_side_by_side_give_the_same_rows() {
+fn many_files_with_two_digests_point_at_the_damaged_one() {
     let sizes = [0usize, 5, 200, 70_000, 300_000, 1_000];
     let files: Vec<(String, String)> = sizes
         .iter()
