@@ -32,3 +32,31 @@ make_fifo <- function(path) {
 is_root <- function() {
   identical(unname(Sys.info()[["effective_user"]]), "root")
 }
+
+# Runs `lines` (an R script that prints "ready" before its long call) in a
+# child R process, sends it Ctrl-C half a second after "ready", and returns
+# what it printed and how long it took to stop. Asserts that it was still
+# running when interrupted and that it stopped.
+interrupt_child <- function(lines) {
+  script <- withr::local_tempfile(fileext = ".R")
+  writeLines(lines, script)
+  child <- processx::process$new(file.path(R.home("bin"), "Rscript"), script,
+                                 stdout = "|", stderr = "|")
+  withr::defer(child$kill())
+  output <- ""
+  deadline <- Sys.time() + 20
+  while (!grepl("ready", output) && Sys.time() < deadline) {
+    child$poll_io(1000)
+    output <- paste0(output, child$read_output())
+  }
+  testthat::expect_match(output, "ready")
+  Sys.sleep(0.5)
+  testthat::expect_true(child$is_alive())
+  sent <- Sys.time()
+  child$interrupt()
+  child$wait(3000)
+  elapsed <- as.numeric(Sys.time() - sent, units = "secs")
+  output <- paste0(output, child$read_all_output())
+  testthat::expect_false(child$is_alive())
+  list(output = output, elapsed = elapsed)
+}

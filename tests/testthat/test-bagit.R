@@ -517,31 +517,13 @@ test_that("Ctrl-C stops verify_bag() within a second", {
   skip_on_cran()
   skip_if_not_installed("processx")
   dir <- local_slow_bag(100)
-  script <- withr::local_tempfile(fileext = ".R")
-  writeLines(c(
+  stopped <- interrupt_child(c(
     "library(rwbridge)",
     "cat('ready\\n')",
     sprintf("res <- tryCatch(verify_bag('%s', threads = 2), interrupt = function(e) 'interrupted')",
             dir),
     "cat(if (is.character(res)) res else 'finished', '\\n')"
-  ), script)
-  child <- processx::process$new(file.path(R.home("bin"), "Rscript"), script,
-                                 stdout = "|", stderr = "|")
-  withr::defer(child$kill())
-  output <- ""
-  deadline <- Sys.time() + 20
-  while (!grepl("ready", output) && Sys.time() < deadline) {
-    child$poll_io(1000)
-    output <- paste0(output, child$read_output())
-  }
-  Sys.sleep(0.5)
-  expect_true(child$is_alive())
-  sent <- Sys.time()
-  child$interrupt()
-  child$wait(3000)
-  elapsed <- as.numeric(Sys.time() - sent, units = "secs")
-  output <- paste0(output, child$read_all_output())
-  expect_false(child$is_alive())
-  expect_lt(elapsed, 1)
-  expect_match(output, "interrupted")
+  ))
+  expect_lt(stopped$elapsed, 1)
+  expect_match(stopped$output, "interrupted")
 })

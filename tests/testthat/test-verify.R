@@ -256,8 +256,7 @@ test_that("Ctrl-C stops verify() within a second and leaves no worker busy", {
   skip_on_cran()
   skip_if_not_installed("processx")
   dir <- local_slow_tree(400)
-  script <- withr::local_tempfile(fileext = ".R")
-  writeLines(c(
+  stopped <- interrupt_child(c(
     "library(rwbridge)",
     "tasks <- function() list.files('/proc/self/task', full.names = TRUE)",
     "first <- function(f) readLines(f, n = 1L, warn = FALSE)",
@@ -272,27 +271,9 @@ test_that("Ctrl-C stops verify() within a second and leaves no worker busy", {
     "state <- vapply(file.path(workers, 'stat'), function(f) sub('^.*\\\\) (.).*$', '\\\\1', first(f)), '')",
     "cat(if (is.character(res)) res else 'finished', 'extra threads:', length(tasks()) - before,",
     "    'workers:', length(workers), 'busy:', sum(state == 'R'), '\\n')"
-  ), script)
-  child <- processx::process$new(file.path(R.home("bin"), "Rscript"), script,
-                                 stdout = "|", stderr = "|")
-  withr::defer(child$kill())
-  output <- ""
-  deadline <- Sys.time() + 20
-  while (!grepl("ready", output) && Sys.time() < deadline) {
-    child$poll_io(1000)
-    output <- paste0(output, child$read_output())
-  }
-  expect_match(output, "ready")
-  Sys.sleep(0.5)
-  expect_true(child$is_alive())
-  sent <- Sys.time()
-  child$interrupt()
-  child$wait(3000)
-  elapsed <- as.numeric(Sys.time() - sent, units = "secs")
-  output <- paste0(output, child$read_all_output())
-  expect_false(child$is_alive())
-  expect_lt(elapsed, 1)
-  expect_match(output, "interrupted extra threads: 0 workers: 2 busy: 0", fixed = TRUE)
+  ))
+  expect_lt(stopped$elapsed, 1)
+  expect_match(stopped$output, "interrupted extra threads: 0 workers: 2 busy: 0", fixed = TRUE)
 })
 
 # Every algorithm against the tool that defines it, both ways ---------------

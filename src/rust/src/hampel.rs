@@ -53,18 +53,14 @@ pub fn detect_grouped(
     par: Par,
     cancel: &Cancel,
 ) -> Result<Indices, RwError> {
-    let found = par.map(&work_items(groups), |(group, part)| {
-        let values = &groups.values[group.clone()];
-        let index = &groups.index[group.clone()];
-        let mut hits = Vec::new();
-        flag(values, part.clone(), window, threshold, cancel, |p| {
-            hits.push(index[p])
-        });
-        hits
+    let found = over_group_parts(groups, par, |values, part, index, out| {
+        flag(values, part, window, threshold, cancel, |p| {
+            out.push(index[p])
+        })
     });
     cancel.check()?;
     let mut bits = vec![0u64; n.div_ceil(64)];
-    for i in found.into_iter().flatten() {
+    for i in found {
         bits[i / 64] |= 1 << (i % 64);
     }
     Ok(Indices::from_bits(&bits, par))
@@ -72,6 +68,23 @@ pub fn detect_grouped(
 
 /// Each group's range in the gathered values, with a part of it of at
 /// most `PIECE` positions: one item of work each.
+/// What `each(values, part, index, out)` pushes to `out` for every part of
+/// every group (a group's values, the positions of the part among them, and
+/// their indices in `x`), run in parallel, in order.
+fn over_group_parts<R: Send>(
+    groups: &Groups,
+    par: Par,
+    each: impl Fn(&[f64], Range<usize>, &[usize], &mut Vec<R>) + Sync + Send,
+) -> Vec<R> {
+    let parts = par.map(&work_items(groups), |(group, part)| {
+        let mut out = Vec::new();
+        let (values, index) = (&groups.values[group.clone()], &groups.index[group.clone()]);
+        each(values, part.clone(), index, &mut out);
+        out
+    });
+    parts.into_iter().flatten().collect()
+}
+
 fn work_items(groups: &Groups) -> Vec<(Range<usize>, Range<usize>)> {
     let mut items = Vec::new();
     for g in 0..groups.count() {
@@ -146,18 +159,14 @@ pub fn band_grouped(
     par: Par,
     cancel: &Cancel,
 ) -> Result<Band, RwError> {
-    let parts = par.map(&work_items(groups), |(group, part)| {
-        let values = &groups.values[group.clone()];
-        let index = &groups.index[group.clone()];
-        let mut stats = Vec::new();
-        slide(values, part.clone(), window, cancel, |p, w| {
-            stats.push((index[p], w.center_and_scale()))
-        });
-        stats
+    let found = over_group_parts(groups, par, |values, part, index, out| {
+        slide(values, part, window, cancel, |p, w| {
+            out.push((index[p], w.center_and_scale()))
+        })
     });
     cancel.check()?;
     let mut band = Band::undefined(n);
-    for (i, stats) in parts.into_iter().flatten() {
+    for (i, stats) in found {
         band.set(i, stats, threshold);
     }
     Ok(band)
