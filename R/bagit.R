@@ -90,6 +90,18 @@
 #' @param error If `TRUE`, signal an `rwbridge_verify_error` when the bag
 #'   is not valid. Its message lists every problem, and its `result` field
 #'   holds the data frame.
+#' @param shards `NULL` (the default) to do all the work in this R process.
+#'   Or a whole number `n >= 1`: the files to hash are split into at most
+#'   `n` parts of about equal bytes, each hashed by a future under the
+#'   user's [future::plan()], as [verify()]'s `shards` are (every worker
+#'   must see `bag` at the same path). This process reads the bag's tag
+#'   files and lists its payload, as without `shards`, so the result is
+#'   exactly the same: rows, problems, doubts, warnings and errors. With
+#'   `fast = TRUE` nothing is hashed, so there is nothing to share out and
+#'   the check runs here. If a part fails, the call signals an
+#'   `rwbridge_internal_error` naming the failed parts, whose `result`
+#'   field holds the rows of every finished part (and of the files this
+#'   process hashed).
 #' @return A data frame of class `c("rwbridge_bag_verification",
 #'   "rwbridge_verification", "data.frame")` with one row per manifest line,
 #'   payload manifests first then tag manifests, each in name order and in
@@ -129,6 +141,8 @@
 #'   be listed. (A directory that is not a bag is not an error: it is a bag
 #'   that is not valid, and the problems say why.)
 #' * `rwbridge_verify_error`: with `error = TRUE`, the bag is not valid.
+#' * `rwbridge_value_error`: `shards` without the package \pkg{future}.
+#' * `rwbridge_internal_error`: a part run with `shards` failed.
 #' @seealso [write_bag()] to make a bag; [verify()] for plain checksum
 #'   manifests.
 #' @export
@@ -149,14 +163,41 @@
 #' # fast = TRUE only compares sizes and names: the same size passes.
 #' attr(verify_bag(dir, fast = TRUE, threads = 2), "valid")
 #' unlink(dir, recursive = TRUE)
-verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error = FALSE) {
+verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error = FALSE,
+                       shards = NULL) {
   check_string(bag, "bag")
   check_flag(fast, "fast")
+  threads_arg <- threads
   threads <- rw_threads(threads)
   progress <- rw_progress(progress)
   check_flag(error, "error")
+  shards <- rw_shards(shards, sys.call())
   bag <- rw_path(bag)
-  found <- rw_unwrap(verify_bag_(bag, fast, threads, progress))
+  result <- if (is.null(shards) || fast) {
+    rw_bag_verification(rw_unwrap(verify_bag_(bag, fast, threads, progress)), bag)
+  } else {
+    rw_bag_shards(bag, threads_arg, shards, sys.call())
+  }
+  doubts <- attr(result, "doubts")
+  problems <- attr(result, "problems")
+  if (nrow(doubts) > 0) {
+    warning(warningCondition(
+      sprintf("bag '%s' has %s (see attr(, \"doubts\")): %s.", bag,
+              rw_count(nrow(doubts), "doubtful point"), rw_list_messages(doubts$message, 5)),
+      class = "rwbridge_bag_warning", call = sys.call()
+    ))
+  }
+  if (error && nrow(problems) > 0) {
+    rw_abort("verify", sprintf("bag '%s' is not valid: %s: %s.", bag,
+                               rw_count(nrow(problems), "problem"),
+                               paste(problems$message, collapse = "; ")),
+             call = sys.call(), result = result)
+  }
+  result
+}
+
+# The result of verify_bag() from verify_bag_()'s columns.
+rw_bag_verification <- function(found, bag) {
   manifest <- found$manifest
   result <- rw_data_frame(
     line = found$line, file = found$file, algo = found$manifest_algos[manifest],
@@ -175,19 +216,6 @@ verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error
   attr(result, "encoding") <- found$encoding
   attr(result, "bag") <- bag
   class(result) <- c("rwbridge_bag_verification", "rwbridge_verification", "data.frame")
-  if (nrow(doubts) > 0) {
-    warning(warningCondition(
-      sprintf("bag '%s' has %s (see attr(, \"doubts\")): %s.", bag,
-              rw_count(nrow(doubts), "doubtful point"), rw_list_messages(doubts$message, 5)),
-      class = "rwbridge_bag_warning", call = sys.call()
-    ))
-  }
-  if (error && nrow(problems) > 0) {
-    rw_abort("verify", sprintf("bag '%s' is not valid: %s: %s.", bag,
-                               rw_count(nrow(problems), "problem"),
-                               paste(problems$message, collapse = "; ")),
-             call = sys.call(), result = result)
-  }
   result
 }
 

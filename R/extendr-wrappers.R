@@ -58,6 +58,24 @@ hash_files_ <- function(paths, algo, threads, progress) .Call(wrap__hash_files_,
 #' @noRd
 verify_bag_ <- function(bag, fast, threads, progress) .Call(wrap__verify_bag_, bag, fast, threads, progress)
 
+#' The files a check of the bag hashes, but for the tag files it reads
+#' anyway, for shards to share out: `path` (raw, relative to the bag),
+#' `size` and `algos` (a bit mask over the algorithm codes).
+#' @noRd
+bag_plan_ <- function(bag) .Call(wrap__bag_plan_, bag)
+
+#' One shard of a bag's check: the digests of `paths` for the algorithms
+#' of each mask, as `status` (a status code; 1 for read) and `digest` (each
+#' file's digests in code order, `NA` when not read).
+#' @noRd
+bag_hash_part_ <- function(bag, paths, algos, threads) .Call(wrap__bag_hash_part_, bag, paths, algos, threads)
+
+#' A check of the bag with the digests shards found (`status` `NA` for a
+#' file whose part failed: its rows are left out), the other files hashed
+#' here. Returns what `verify_bag_()` does.
+#' @noRd
+verify_bag_merge_ <- function(bag, threads, paths, algos, status, digest) .Call(wrap__verify_bag_merge_, bag, threads, paths, algos, status, digest)
+
 #' Turns a directory into a BagIt 1.0 bag in place, all or nothing.
 #' `fail_at` (0 but in tests) fails that step of the moves and writes.
 #' @noRd

@@ -167,3 +167,38 @@ rw_hash_shards <- function(paths, algo, threads, shards, call) {
 rw_hash_part <- function(paths, algo, threads) {
   hash_files_(paths, algo, rw_threads(threads), FALSE)
 }
+
+# verify_bag()'s result, the bag's files (but for the tag files this
+# process reads anyway) hashed in shards.
+rw_bag_shards <- function(bag, threads, shards, call) {
+  plan <- rw_unwrap(bag_plan_(bag), call)
+  parts <- rw_split_bytes(plan$size, shards)
+  args <- lapply(parts, function(idx) list(bag, plan$path[idx], plan$algos[idx], threads))
+  values <- rw_run_shards("rw_bag_part", args)
+  done <- !vapply(values, inherits, NA, "rwbridge_failed_part")
+  for (v in values[done]) rw_unwrap(v, call)
+  # A failed part's files have status NA: their rows are left out.
+  status <- lapply(seq_along(parts), function(k) {
+    if (done[k]) values[[k]]$status else rep(NA_integer_, length(parts[[k]]))
+  })
+  digest <- lapply(seq_along(parts), function(k) {
+    if (done[k]) {
+      return(values[[k]]$digest)
+    }
+    digests <- sum(outer(plan$algos[parts[[k]]], 2L^(seq_along(rw_codes$algo) - 1L), bitwAnd) > 0)
+    rep(NA_character_, digests)
+  })
+  in_parts <- unlist(parts)
+  found <- rw_unwrap(verify_bag_merge_(bag, rw_threads(threads, call), plan$path[in_parts],
+                                       plan$algos[in_parts], unlist(status), unlist(digest)),
+                     call)
+  result <- rw_bag_verification(found, bag)
+  if (!all(done)) {
+    rw_failed_parts(values, result, call)
+  }
+  result
+}
+
+rw_bag_part <- function(bag, paths, algos, threads) {
+  bag_hash_part_(bag, paths, algos, rw_threads(threads))
+}

@@ -4,6 +4,25 @@
 
 skip_if_not_installed("future")
 
+# Runs `expect_same(shards)` under plan(sequential), plan(multisession) and
+# a loopback PSOCK cluster, for shard counts from 1 to more than there are
+# files; the plan is restored after.
+under_every_plan <- function(expect_same) {
+  old <- future::plan(future::sequential)
+  withr::defer(future::plan(old))
+  for (shards in c(1, 3)) expect_same(shards)
+  future::plan(future::multisession, workers = 2)
+  for (shards in c(2, 5, 30)) expect_same(shards)
+  future::plan(future::cluster, workers = c("127.0.0.1", "127.0.0.1"))
+  expect_same(2)
+}
+
+# Two local workers until the calling test ends.
+local_workers <- function(env = parent.frame()) {
+  old <- future::plan(future::multisession, workers = 2)
+  withr::defer(future::plan(old), envir = env)
+}
+
 # A tree with every status: ok, damaged, missing, unreadable, refused,
 # malformed lines, and (for the audit) an added and a renamed file.
 shard_tree <- function(env = parent.frame()) {
@@ -57,23 +76,14 @@ expect_same_as_local <- function(dir, shards) {
 test_that("sequential, multisession and a loopback cluster give the local result", {
   skip_on_cran()
   dir <- shard_tree()
-  old <- future::plan()
-  withr::defer(future::plan(old))
-  future::plan(future::sequential)
-  for (shards in c(1, 3)) expect_same_as_local(dir, shards)
-  future::plan(future::multisession, workers = 2)
-  for (shards in c(2, 5)) expect_same_as_local(dir, shards)
-  future::plan(future::cluster, workers = c("127.0.0.1", "127.0.0.1"))
-  expect_same_as_local(dir, 2)
+  under_every_plan(function(shards) expect_same_as_local(dir, shards))
 })
 
 test_that("a worker that dies is an internal error that keeps the finished rows", {
   skip_on_cran()
   skip_on_os("windows")
   dir <- shard_tree()
-  old <- future::plan()
-  withr::defer(future::plan(old))
-  future::plan(future::multisession, workers = 2)
+  local_workers()
   local <- suppressWarnings(verify(dir))
   withr::local_options(rwbridge.test_quit_part = 2L)
   err <- expect_error(suppressWarnings(verify(dir, shards = 3)), class = "rwbridge_internal_error")
@@ -93,12 +103,146 @@ test_that("a worker that dies is an internal error that keeps the finished rows"
   expect_length(err$result, 0)
 })
 
+# A bag with a row of every status and doubts: two payload manifests (each
+# file read once for both), a tag manifest, a damaged, a missing, an
+# unlisted and an unfetched file, a FIFO, a line leading outside, a
+# manifest of an algorithm rwbridge lacks, a non-UTF-8 name.
+shard_bag <- function(env = parent.frame()) {
+  files <- setNames(sprintf("payload %d\n", 1:12), sprintf("d%d/p%02d.txt", 1:12 %% 3, 1:12))
+  files[["big.bin"]] <- strrep("y", 300000)
+  dir <- hand_bag(files, env = env)
+  payload <- paste0("data/", names(files))
+  put(dir, "manifest-md5.txt", paste0(
+    vapply(seq_along(files), function(i) manifest_line(files[[i]], payload[[i]], "md5"), ""),
+    collapse = ""))
+  put(dir, "data/d1/p01.txt", "damaged\n")
+  file.remove(file.path(dir, "data/d2/p02.txt"))
+  put(dir, "data/unlisted.txt", "not in any manifest\n")
+  # R cannot make a name that is not UTF-8 here; the shell can.
+  system2("sh", c("-c", shQuote("printf 'latin-1 name\\n' > \"$0/data/$(printf '\\351').txt\""),
+                  shQuote(dir)))
+  make_fifo(file.path(dir, "data/fifo"))
+  fetch <- manifest_line("to fetch", "data/later.txt")
+  put(dir, "fetch.txt", "https://example.org/later.txt 8 data/later.txt\n")
+  # (put() truncates before it reads its text: read first.)
+  sha256 <- paste0(readit(file.path(dir, "manifest-sha256.txt"), as = "text"), fetch,
+                   manifest_line("x", "data/../outside"), manifest_line("f", "data/fifo"),
+                   manifest_line(files[[3]], "./data/d0/p03.txt"))
+  put(dir, "manifest-sha256.txt", sha256)
+  md5 <- paste0(readit(file.path(dir, "manifest-md5.txt"), as = "text"),
+                manifest_line("to fetch", "data/later.txt", "md5"))
+  put(dir, "manifest-md5.txt", md5)
+  put(dir, "manifest-sha3_256.txt", "00  data/big.bin\n")
+  put(dir, "bag-info.txt", "Source-Organization: A lab\n")
+  tags <- c("bagit.txt", "bag-info.txt", "manifest-md5.txt", "manifest-sha256.txt", "fetch.txt")
+  put(dir, "tagmanifest-sha512.txt", paste0(vapply(tags, function(t) {
+    manifest_line(readit(file.path(dir, t)), t, "sha512")
+  }, ""), collapse = ""))
+  dir
+}
+
+expect_bag_same_as_local <- function(dir, shards) {
+  label <- paste(shards, "shards")
+  expect_warning(local <- verify_bag(dir), class = "rwbridge_bag_warning")
+  expect_warning(sharded <- verify_bag(dir, shards = shards), class = "rwbridge_bag_warning")
+  expect_identical(sharded, local, label = label)
+  expect_identical(conditionMessage(expect_warning(verify_bag(dir, shards = shards))),
+                   conditionMessage(expect_warning(verify_bag(dir))), label = label)
+  local_error <- expect_error(suppressWarnings(verify_bag(dir, error = TRUE)),
+                              class = "rwbridge_verify_error")
+  sharded_error <- expect_error(suppressWarnings(verify_bag(dir, error = TRUE, shards = shards)),
+                                class = "rwbridge_verify_error")
+  expect_identical(conditionMessage(sharded_error), conditionMessage(local_error))
+  expect_identical(sharded_error$result, local_error$result, label = label)
+}
+
+test_that("verify_bag() in shards gives the local result, rows, problems and warnings", {
+  skip_on_cran()
+  skip_on_os("windows")
+  dir <- shard_bag()
+  local <- suppressWarnings(verify_bag(dir))
+  # The bag has what the test is for: every status, and files read in parts.
+  expect_setequal(local$status, c("ok", "mismatch", "missing", "unreadable", "refused",
+                                  "extra", "unfetched", "present"))
+  expect_gt(length(rwbridge:::bag_plan_(dir)$path), 10)
+  under_every_plan(function(shards) expect_bag_same_as_local(dir, shards))
+  # fast = TRUE hashes nothing: the same check, run here.
+  expect_identical(suppressWarnings(verify_bag(dir, fast = TRUE, shards = 2)),
+                   suppressWarnings(verify_bag(dir, fast = TRUE)))
+  # A valid bag, in parts, is valid and quiet.
+  good <- hand_bag(c(a = "A", b = strrep("B", 70000), c = "C"))
+  expect_no_warning(valid <- verify_bag(good, shards = 2))
+  expect_true(attr(valid, "valid"))
+  expect_identical(valid, verify_bag(good))
+})
+
+test_that("a bag's worker that dies is an internal error that keeps the finished rows", {
+  skip_on_cran()
+  skip_on_os("windows")
+  dir <- shard_bag()
+  local_workers()
+  local <- suppressWarnings(verify_bag(dir))
+  withr::local_options(rwbridge.test_quit_part = 2L)
+  err <- expect_error(verify_bag(dir, shards = 3), "part 2 of 3 failed",
+                      class = "rwbridge_internal_error")
+  finished <- err$result
+  expect_s3_class(finished, "rwbridge_bag_verification")
+  expect_gt(nrow(finished), 0)
+  expect_lt(nrow(finished), nrow(local))
+  # Every finished row is the local row for that manifest line, in order.
+  key <- function(x) paste(x$manifest, x$line, x$file)
+  expect_false(anyDuplicated(key(local)) > 0)
+  at <- match(key(finished), key(local))
+  expect_false(anyNA(at))
+  expect_false(is.unsorted(at))
+  expect_identical(as.data.frame(finished), as.data.frame(local[at, ]), ignore_attr = TRUE)
+  # Tag files are hashed by this process, so their rows are all there.
+  tag_rows <- local$manifest == "tagmanifest-sha512.txt"
+  expect_identical(finished[finished$manifest == "tagmanifest-sha512.txt", "status"],
+                   local[tag_rows, "status"])
+})
+
+test_that("a bag's parts report files they could not read, and lose only failed parts", {
+  skip_on_os("windows")
+  dir <- hand_bag(c(a = "A", b = "B", c = "C", d = "D"))
+  local <- verify_bag(dir)
+  plan <- rwbridge:::bag_plan_(dir)
+  part <- rwbridge:::bag_hash_part_(dir, plan$path, plan$algos, 1L)
+  expect_identical(part$status, rep(1L, 4))
+  expect_identical(sort(part$digest), sort(local$actual))
+  # As a worker would report them: a file it did not find (no shared file
+  # system there), a file whose part failed (NA), and two read.
+  names <- vapply(plan$path, rawToChar, "")
+  missing <- match(c("data/b", "data/c"), names)
+  status <- part$status
+  status[missing] <- c(match("missing", rwbridge:::rw_codes$status), NA)
+  digest <- part$digest
+  digest[missing] <- NA
+  found <- rwbridge:::rw_unwrap(rwbridge:::verify_bag_merge_(dir, 1L, plan$path, plan$algos,
+                                                              status, digest))
+  merged <- rwbridge:::rw_bag_verification(found, dir)
+  expect_identical(merged$file, c("data/a", "data/b", "data/d"))
+  expect_identical(merged$status, c("ok", "missing", "ok"))
+  expect_identical(merged$actual, replace(local$actual[c(1, 2, 4)], 2, NA))
+  expect_identical(attr(merged, "problems")$code, "missing")
+  # A file the parts did not hash (the bag changed since the plan) is hashed here.
+  found <- rwbridge:::rw_unwrap(rwbridge:::verify_bag_merge_(dir, 1L, plan$path[-1],
+                                                              plan$algos[-1], part$status[-1],
+                                                              part$digest[-1]))
+  expect_identical(rwbridge:::rw_bag_verification(found, dir), local)
+  # Parts whose columns do not add up are an internal error, not a result.
+  expect_error(rwbridge:::rw_unwrap(rwbridge:::verify_bag_merge_(dir, 1L, plan$path, plan$algos,
+                                                                  status, digest[-1])),
+               class = "rwbridge_internal_error")
+})
+
 test_that("shards is checked, and says what to install without future", {
   dir <- local_tree(c(a = "A"))
   write_signatures(dir)
   expect_error(verify(dir, shards = 0), "`shards`", class = "rwbridge_value_error")
   expect_error(verify(dir, shards = 1.5), "`shards`", class = "rwbridge_value_error")
   expect_error(hash_files(file.path(dir, "a"), shards = "2"), class = "rwbridge_type_error")
+  expect_error(verify_bag(dir, shards = NA_real_), "`shards`", class = "rwbridge_value_error")
   # As if future were not installed (this testthat has no local_mocked_bindings()).
   ns <- asNamespace("rwbridge")
   real <- get("rw_has_package", envir = ns)
@@ -109,6 +253,8 @@ test_that("shards is checked, and says what to install without future", {
     lockBinding("rw_has_package", ns)
   })
   expect_error(verify(dir, shards = 2), "install.packages(\"future\")", fixed = TRUE,
+               class = "rwbridge_value_error")
+  expect_error(verify_bag(dir, shards = 2), "install.packages(\"future\")", fixed = TRUE,
                class = "rwbridge_value_error")
 })
 

@@ -29,6 +29,7 @@ use hash::Algo;
 use outliers::{Grouping, Indices, Method, Request, Stats};
 use r_api::{alloc_vector, filled_vector, set_attributes, Scalar};
 use runtime::{panic_message, Meter, Progress, Runtime};
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use verify::Status;
@@ -774,61 +775,225 @@ fn verify_bag_(bag: &str, fast: bool, threads: i32, progress: bool) -> Robj {
             let counters = progress.then_some(&counters);
             bagit::validate::check_bag(Path::new(bag), fast, rt, counters)
         })?;
-        let rows = &check.rows;
-        let ints = |f: fn(&bagit::validate::Row) -> i32| -> Robj {
-            rows.iter().map(f).collect::<Vec<_>>().into()
-        };
-        let strings = |f: fn(&bagit::validate::Row) -> Option<&str>| -> Robj {
-            rows.iter().map(f).collect::<Vec<_>>().into()
-        };
-        let texts = |items: Vec<&str>| -> Robj { items.into() };
-        let status_names: Vec<&str> = BagStatus::ALL.iter().map(|s| s.name()).collect();
-        let (problem_code, problem_message) = codes_and_messages(&check.problems);
-        let (doubt_code, doubt_message) = codes_and_messages(&check.doubts);
-        let (info_label, info_value): (Vec<&str>, Vec<&str>) = check
-            .info
+        bag_columns(&check)
+    })
+}
+
+/// The files a check of the bag hashes, but for the tag files it reads
+/// anyway, for shards to share out: `path` (raw, relative to the bag),
+/// `size` and `algos` (a bit mask over the algorithm codes).
+/// @noRd
+#[extendr]
+fn bag_plan_(bag: &str) -> Robj {
+    guarded(|| {
+        let pending = bagit::validate::prepare(Path::new(bag), false)?;
+        let jobs: Vec<_> = pending
+            .jobs()
             .iter()
-            .map(|(l, v)| (l.as_str(), v.as_str()))
-            .unzip();
+            .filter(|j| !pending.in_memory(j))
+            .collect();
         named_list([
             (
-                "line",
-                ints(|r| {
-                    r.line
-                        .and_then(|l| i32::try_from(l).ok())
-                        .unwrap_or(i32::MIN)
-                }),
-            ),
-            ("file", strings(|r| Some(&r.file))),
-            ("manifest", ints(|r| r.manifest as i32 + 1)),
-            ("expected", strings(|r| r.expected.as_deref())),
-            ("actual", strings(|r| r.actual.as_deref())),
-            ("status", ints(|r| code(&BagStatus::ALL, r.status))),
-            ("status_names", texts(status_names)),
-            (
-                "manifest_files",
-                texts(check.manifests.iter().map(|m| m.file.as_str()).collect()),
+                "path",
+                List::from_values(jobs.iter().map(|j| Raw::from_bytes(&j.path))).into(),
             ),
             (
-                "manifest_algos",
-                texts(
-                    check
-                        .manifests
-                        .iter()
-                        .map(|m| m.algo_name.as_str())
-                        .collect(),
-                ),
+                "size",
+                jobs.iter()
+                    .map(|j| j.size as f64)
+                    .collect::<Vec<_>>()
+                    .into(),
             ),
-            ("problem_code", texts(problem_code)),
-            ("problem_message", texts(problem_message)),
-            ("doubt_code", texts(doubt_code)),
-            ("doubt_message", texts(doubt_message)),
-            ("info_label", texts(info_label)),
-            ("info_value", texts(info_value)),
-            ("version", check.version.as_deref().into()),
-            ("encoding", check.encoding.as_deref().into()),
+            (
+                "algos",
+                jobs.iter()
+                    .map(|j| algo_mask(&j.algos))
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
         ])
     })
+}
+
+/// One shard of a bag's check: the digests of `paths` for the algorithms
+/// of each mask, as `status` (a status code; 1 for read) and `digest` (each
+/// file's digests in code order, `NA` when not read).
+/// @noRd
+#[extendr]
+fn bag_hash_part_(bag: &str, paths: List, algos: Integers, threads: i32) -> Robj {
+    guarded(|| {
+        let jobs = bag_jobs(&paths, &algos)?;
+        let digests = with_runtime(threads, None, |rt| {
+            bagit::validate::hash_part(Path::new(bag), &jobs, rt, None)
+        })?;
+        let mut status = Vec::with_capacity(jobs.len());
+        let mut flat: Vec<Option<String>> = Vec::new();
+        for (job, found) in jobs.iter().zip(digests) {
+            match found {
+                Ok(d) => {
+                    status.push(code(&Status::ALL, Status::Ok));
+                    flat.extend(d.into_iter().map(Some));
+                }
+                Err(s) => {
+                    status.push(code(&Status::ALL, s));
+                    flat.extend(job.algos.iter().map(|_| None));
+                }
+            }
+        }
+        named_list([("status", status.into()), ("digest", flat.into())])
+    })
+}
+
+/// A check of the bag with the digests shards found (`status` `NA` for a
+/// file whose part failed: its rows are left out), the other files hashed
+/// here. Returns what `verify_bag_()` does.
+/// @noRd
+#[extendr]
+fn verify_bag_merge_(
+    bag: &str,
+    threads: i32,
+    paths: List,
+    algos: Integers,
+    status: Integers,
+    digest: Strings,
+) -> Robj {
+    guarded(|| {
+        let jobs = bag_jobs(&paths, &algos)?;
+        let mut found: HashMap<&[u8], (&[Algo], Option<bagit::validate::Digests>)> =
+            HashMap::with_capacity(jobs.len());
+        let wanted: usize = jobs.iter().map(|j| j.algos.len()).sum();
+        if status.len() != jobs.len() || digest.len() != wanted {
+            return Err(unchecked("digest"));
+        }
+        let mut digest = digest.iter();
+        for (job, s) in jobs.iter().zip(status.iter()) {
+            let texts: Vec<String> = digest
+                .by_ref()
+                .take(job.algos.len())
+                .map(|t| t.to_string())
+                .collect();
+            let status =
+                Option::<i32>::from(s).map(|s| Status::ALL.get((s as usize).wrapping_sub(1)));
+            let result = match status {
+                None => None,
+                Some(Some(Status::Ok)) => Some(Ok(texts)),
+                Some(Some(&other)) => Some(Err(other)),
+                Some(None) => return Err(unchecked("status")),
+            };
+            found.insert(&job.path, (&job.algos, result));
+        }
+        let pending = bagit::validate::prepare(Path::new(bag), false)?;
+        // A file the parts did not hash (a tag file, or the bag changed
+        // since the plan) is hashed here.
+        let given = |job: &bagit::validate::Job| {
+            let (algos, result) = found.get(job.path.as_slice())?;
+            let at: Vec<usize> = job
+                .algos
+                .iter()
+                .map(|a| algos.iter().position(|b| b == a))
+                .collect::<Option<_>>()?;
+            let reorder = |d: &Vec<String>| at.iter().map(|&k| d[k].clone()).collect();
+            Some(
+                result
+                    .as_ref()
+                    .map(|r| r.as_ref().map(reorder).map_err(|s| *s)),
+            )
+        };
+        let given: Vec<_> = pending.jobs().iter().map(given).collect();
+        let here = with_runtime(threads, None, |rt| {
+            pending.hash_here(rt, None, |j| given[j].is_none())
+        })?;
+        let digests = here
+            .into_iter()
+            .zip(given)
+            .map(|(here, given)| given.unwrap_or(here))
+            .collect();
+        bag_columns(&pending.finish(digests))
+    })
+}
+
+/// The jobs R sent back: paths as raw vectors, algorithms as masks.
+fn bag_jobs(paths: &List, algos: &Integers) -> Result<Vec<bagit::validate::Job>, RwError> {
+    paths
+        .values()
+        .zip(algos.iter())
+        .map(|(path, mask)| {
+            let path = path.as_raw_slice().ok_or_else(|| unchecked("paths"))?;
+            let algos = Algo::ALL
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| Option::<i32>::from(mask).unwrap_or(0) & (1 << k) != 0)
+                .map(|(_, a)| *a)
+                .collect();
+            Ok(bagit::validate::Job {
+                path: path.to_vec(),
+                size: 0,
+                algos,
+            })
+        })
+        .collect()
+}
+
+fn algo_mask(algos: &[Algo]) -> i32 {
+    algos.iter().map(|&a| 1 << (code(&Algo::ALL, a) - 1)).sum()
+}
+
+/// A bag check as the columns and names `verify_bag()` builds its result from.
+fn bag_columns(check: &bagit::validate::BagCheck) -> Result<Robj, RwError> {
+    let rows = &check.rows;
+    let ints = |f: fn(&bagit::validate::Row) -> i32| -> Robj {
+        rows.iter().map(f).collect::<Vec<_>>().into()
+    };
+    let strings = |f: fn(&bagit::validate::Row) -> Option<&str>| -> Robj {
+        rows.iter().map(f).collect::<Vec<_>>().into()
+    };
+    let texts = |items: Vec<&str>| -> Robj { items.into() };
+    let status_names: Vec<&str> = BagStatus::ALL.iter().map(|s| s.name()).collect();
+    let (problem_code, problem_message) = codes_and_messages(&check.problems);
+    let (doubt_code, doubt_message) = codes_and_messages(&check.doubts);
+    let (info_label, info_value): (Vec<&str>, Vec<&str>) = check
+        .info
+        .iter()
+        .map(|(l, v)| (l.as_str(), v.as_str()))
+        .unzip();
+    named_list([
+        (
+            "line",
+            ints(|r| {
+                r.line
+                    .and_then(|l| i32::try_from(l).ok())
+                    .unwrap_or(i32::MIN)
+            }),
+        ),
+        ("file", strings(|r| Some(&r.file))),
+        ("manifest", ints(|r| r.manifest as i32 + 1)),
+        ("expected", strings(|r| r.expected.as_deref())),
+        ("actual", strings(|r| r.actual.as_deref())),
+        ("status", ints(|r| code(&BagStatus::ALL, r.status))),
+        ("status_names", texts(status_names)),
+        (
+            "manifest_files",
+            texts(check.manifests.iter().map(|m| m.file.as_str()).collect()),
+        ),
+        (
+            "manifest_algos",
+            texts(
+                check
+                    .manifests
+                    .iter()
+                    .map(|m| m.algo_name.as_str())
+                    .collect(),
+            ),
+        ),
+        ("problem_code", texts(problem_code)),
+        ("problem_message", texts(problem_message)),
+        ("doubt_code", texts(doubt_code)),
+        ("doubt_message", texts(doubt_message)),
+        ("info_label", texts(info_label)),
+        ("info_value", texts(info_value)),
+        ("version", check.version.as_deref().into()),
+        ("encoding", check.encoding.as_deref().into()),
+    ])
 }
 
 /// Turns a directory into a BagIt 1.0 bag in place, all or nothing.
@@ -999,6 +1164,9 @@ extendr_module! {
     fn write_signatures_;
     fn hash_files_;
     fn verify_bag_;
+    fn bag_plan_;
+    fn bag_hash_part_;
+    fn verify_bag_merge_;
     fn write_bag_;
     fn detect_outliers_;
     fn detect_outliers_given_;

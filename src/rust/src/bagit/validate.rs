@@ -187,6 +187,16 @@ pub fn check_bag(
     rt: &Runtime,
     progress: Option<&Progress>,
 ) -> Result<BagCheck, RwError> {
+    let pending = prepare(bag, fast)?;
+    let digests = pending.hash_here(rt, progress, |_| true)?;
+    Ok(pending.finish(digests))
+}
+
+/// Everything a check finds before hashing: the bag read, listed and
+/// matched against its manifests, with the files to hash as [`Job`]s.
+/// [`Pending::finish`] turns their digests, computed here or on other
+/// machines, into the result [`check_bag`] gives.
+pub fn prepare(bag: &Path, fast: bool) -> Result<Pending<'_>, RwError> {
     let meta = fs::metadata(bag).map_err(|e| RwError::io("open bag", bag, e))?;
     if !meta.is_dir() {
         return Err(RwError::io_reason("open bag", bag, "not a directory"));
@@ -211,15 +221,159 @@ pub fn check_bag(
     let encoding = checker.declaration();
     checker.manifest_list(&top);
     let payload = checker.payload_files();
-    if let Some(encoding) = encoding {
-        let oxum = checker.metadata(encoding);
-        let fetch = checker.fetch(encoding);
-        let listed = checker.manifests(encoding);
-        checker.complete(listed, payload, fetch, oxum, fast, rt, progress)?;
+    let rows = match encoding {
+        Some(encoding) => {
+            let oxum = checker.metadata(encoding);
+            let fetch = checker.fetch(encoding);
+            let listed = checker.manifests(encoding);
+            Some(checker.complete(listed, payload, fetch, oxum, fast))
+        }
+        // No tag file other than bagit.txt can be read: no rows.
+        None => None,
+    };
+    Ok(Pending { checker, rows })
+}
+
+/// A file to hash, relative to the bag, with every digest its rows need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub path: Vec<u8>,
+    /// From the listing of data/; 0 when not known.
+    pub size: u64,
+    pub algos: Vec<Algo>,
+}
+
+/// A file's digests, in the order of its job's `algos`, or why it could
+/// not be read.
+pub type Digests = Result<Vec<String>, Status>;
+
+/// See [`prepare`].
+pub struct Pending<'a> {
+    checker: Checker<'a>,
+    rows: Option<RowPlan>,
+}
+
+/// The rows waiting for digests.
+struct RowPlan {
+    listed: Vec<Listed>,
+    payload: Vec<PayloadFile>,
+    /// For each manifest, the payload files it does not list.
+    unlisted: Vec<Vec<usize>>,
+    /// The job whose digests each line needs.
+    row_jobs: Vec<Option<usize>>,
+    /// The same for each manifest's unlisted files.
+    extra_jobs: Vec<Vec<Option<usize>>>,
+    jobs: Vec<Job>,
+    /// Nothing is hashed: rows of files there are `Present`.
+    fast: bool,
+}
+
+impl Pending<'_> {
+    pub fn jobs(&self) -> &[Job] {
+        self.rows.as_ref().map_or(&[], |r| &r.jobs)
     }
-    let mut out = checker.out;
-    out.doubts = checker.doubts.render();
-    Ok(out)
+
+    /// Whether the job is a tag file already read, hashed from memory.
+    pub fn in_memory(&self, job: &Job) -> bool {
+        tag_file(&self.checker.tag_bytes, job).is_some()
+    }
+
+    /// The digests of the jobs `wanted` selects (by index), hashed here in
+    /// parallel; `None` for the others.
+    pub fn hash_here(
+        &self,
+        rt: &Runtime,
+        progress: Option<&Progress>,
+        wanted: impl Fn(usize) -> bool,
+    ) -> Result<Vec<Option<Digests>>, RwError> {
+        let todo: Vec<(usize, &Job)> = self
+            .jobs()
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| wanted(*j))
+            .collect();
+        let mut digests = vec![None; self.jobs().len()];
+        let checker = &self.checker;
+        let jobs = todo.iter().map(|t| t.1);
+        let found = hash_jobs(&checker.confined, &checker.tag_bytes, jobs, rt, progress)?;
+        for ((j, _), found) in todo.iter().zip(found) {
+            digests[*j] = Some(found);
+        }
+        Ok(digests)
+    }
+
+    /// The result, from the digest of each job; the rows of a job whose
+    /// digest is `None` (its part failed elsewhere) are left out.
+    pub fn finish(mut self, digests: Vec<Option<Digests>>) -> BagCheck {
+        if let Some(plan) = self.rows.take() {
+            self.checker.rows(plan, &digests);
+        }
+        let mut out = self.checker.out;
+        out.doubts = self.checker.doubts.render();
+        out
+    }
+}
+
+/// The digests of `jobs` (files of the bag at `bag`), hashed in parallel:
+/// one part of a check whose jobs are shared out to other processes.
+pub fn hash_part(
+    bag: &Path,
+    jobs: &[Job],
+    rt: &Runtime,
+    progress: Option<&Progress>,
+) -> Result<Vec<Digests>, RwError> {
+    hash_jobs(
+        &Confined::new(bag)?,
+        &HashMap::new(),
+        jobs.iter(),
+        rt,
+        progress,
+    )
+}
+
+/// The tag file a job names, when it was read already.
+fn tag_file<'m>(tag_bytes: &'m HashMap<String, Vec<u8>>, job: &Job) -> Option<&'m Vec<u8>> {
+    std::str::from_utf8(&job.path)
+        .ok()
+        .and_then(|p| tag_bytes.get(p))
+}
+
+/// The digests of `jobs`, files opened inside the bag only; tag files in
+/// `tag_bytes` are hashed from memory.
+fn hash_jobs<'j>(
+    confined: &Confined,
+    tag_bytes: &HashMap<String, Vec<u8>>,
+    jobs: impl Iterator<Item = &'j Job>,
+    rt: &Runtime,
+    progress: Option<&Progress>,
+) -> Result<Vec<Digests>, RwError> {
+    let jobs: Vec<&Job> = jobs.collect();
+    if let Some(progress) = progress {
+        let bytes = jobs.iter().map(|j| j.size).sum();
+        progress.start(jobs.len(), bytes);
+    }
+    rt.map(&jobs, |job, cancel| {
+        let bytes_done = progress.map(|p| &p.bytes_done);
+        let result = match tag_file(tag_bytes, job) {
+            Some(bytes) => Ok(digest_bytes(&job.algos, bytes)),
+            None => match confined.open(&name_to_path(&job.path)) {
+                Ok(mut file) => {
+                    with_buffer(|buf| digest(&mut file, &job.algos, buf, cancel, bytes_done))
+                        .map_err(|failure| match failure {
+                            // The caller sees the flag and discards all.
+                            HashFailure::Cancelled | HashFailure::Unreadable(_) => {
+                                Status::Unreadable
+                            }
+                        })
+                }
+                Err(status) => Err(status),
+            },
+        };
+        if let Some(progress) = progress {
+            progress.files_done.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    })
 }
 
 struct Checker<'a> {
@@ -742,9 +896,9 @@ impl Checker<'_> {
         listed
     }
 
-    /// Completeness both ways, fetch.txt against the manifests, the
-    /// Payload-Oxum, then (unless `fast`) every checksum; fills the rows.
-    #[allow(clippy::too_many_arguments)]
+    /// Completeness both ways, fetch.txt against the manifests and the
+    /// Payload-Oxum; the rows to fill, with the files to hash for them
+    /// (none with `fast`).
     fn complete(
         &mut self,
         mut listed: Vec<Listed>,
@@ -752,9 +906,7 @@ impl Checker<'_> {
         fetch: Fetch,
         oxum: Vec<(u64, u64)>,
         fast: bool,
-        rt: &Runtime,
-        progress: Option<&Progress>,
-    ) -> Result<(), RwError> {
+    ) -> RowPlan {
         let have_payload = payload.is_some();
         let payload = payload.unwrap_or_default();
         let exact: HashMap<&str, usize> = payload
@@ -915,22 +1067,47 @@ impl Checker<'_> {
                     .collect(),
             );
         }
-        let results = self.hash(&jobs, rt, progress)?;
+        RowPlan {
+            listed,
+            payload,
+            unlisted,
+            row_jobs,
+            extra_jobs,
+            jobs,
+            fast,
+        }
+    }
+
+    /// The rows: each manifest's lines, then the payload files it misses,
+    /// with a problem for each that is not as listed. The rows of a job
+    /// without digests are left out.
+    fn rows(&mut self, plan: RowPlan, digests: &[Option<Digests>]) {
+        let RowPlan {
+            listed,
+            payload,
+            unlisted,
+            row_jobs,
+            extra_jobs,
+            jobs,
+            fast,
+        } = plan;
+        let dropped = |job: Option<usize>| job.is_some_and(|j| digests[j].is_none());
         let digest_of =
             |job: Option<usize>, algo: Option<Algo>| -> Option<Result<String, Status>> {
                 let j = job?;
                 let algo = algo?;
                 let k = jobs[j].algos.iter().position(|&a| a == algo)?;
-                Some(results[j].as_ref().map(|d| d[k].clone()).map_err(|s| *s))
+                let found = digests[j].as_ref()?;
+                Some(found.as_ref().map(|d| d[k].clone()).map_err(|s| *s))
             };
-        // The rows: each manifest's lines, then the payload files it misses.
+        let manifests = self.out.manifests.clone();
         let mut rows = Vec::with_capacity(listed.len());
         for m in 0..manifests.len() {
             let info = &manifests[m];
             for (entry, job) in listed
                 .iter()
                 .zip(&row_jobs)
-                .filter(|(e, _)| e.manifest == m)
+                .filter(|(e, j)| e.manifest == m && !dropped(**j))
             {
                 let place = format!("{} line {}", info.file, entry.line);
                 let (status, actual) = match &entry.target {
@@ -980,6 +1157,9 @@ impl Checker<'_> {
                 });
             }
             for (&i, &job) in unlisted[m].iter().zip(&extra_jobs[m]) {
+                if dropped(job) {
+                    continue;
+                }
                 let actual = digest_of(job, info.algo.filter(|_| !fast)).and_then(Result::ok);
                 rows.push(Row {
                     manifest: m,
@@ -992,7 +1172,6 @@ impl Checker<'_> {
             }
         }
         self.out.rows = rows;
-        Ok(())
     }
 
     fn check_oxum(
@@ -1040,54 +1219,6 @@ impl Checker<'_> {
             );
         }
     }
-
-    /// Each job's digests, or why the file could not be read. Tag files
-    /// already read are hashed from memory.
-    fn hash(
-        &self,
-        jobs: &[Job],
-        rt: &Runtime,
-        progress: Option<&Progress>,
-    ) -> Result<Vec<Result<Vec<String>, Status>>, RwError> {
-        let from_memory = |job: &Job| {
-            std::str::from_utf8(&job.path)
-                .ok()
-                .and_then(|p| self.tag_bytes.get(p))
-        };
-        if let Some(progress) = progress {
-            let bytes = jobs.iter().map(|j| j.size).sum();
-            progress.start(jobs.len(), bytes);
-        }
-        rt.map(jobs, |job, cancel| {
-            let bytes_done = progress.map(|p| &p.bytes_done);
-            let result = match from_memory(job) {
-                Some(bytes) => Ok(digest_bytes(&job.algos, bytes)),
-                None => match self.confined.open(&name_to_path(&job.path)) {
-                    Ok(mut file) => {
-                        with_buffer(|buf| digest(&mut file, &job.algos, buf, cancel, bytes_done))
-                            .map_err(|failure| match failure {
-                                // The caller sees the flag and discards all.
-                                HashFailure::Cancelled | HashFailure::Unreadable(_) => {
-                                    Status::Unreadable
-                                }
-                            })
-                    }
-                    Err(status) => Err(status),
-                },
-            };
-            if let Some(progress) = progress {
-                progress.files_done.fetch_add(1, Ordering::Relaxed);
-            }
-            result
-        })
-    }
-}
-
-struct Job {
-    /// Relative to the bag.
-    path: Vec<u8>,
-    size: u64,
-    algos: Vec<Algo>,
 }
 
 /// What bagit.txt declares.

@@ -683,3 +683,54 @@ fn many_files_with_two_digests_point_at_the_damaged_one() {
         .collect();
     assert_eq!(bad, ["data/f70000", "data/f70000"]);
 }
+
+#[test]
+fn digests_found_in_parts_elsewhere_give_the_same_check() {
+    let files: Vec<(String, String)> = (0..8)
+        .map(|i| (format!("d{}/f{i}", i % 2), "z".repeat(i * 1000)))
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
+    let dir = made(&refs, &[Algo::Sha512, Algo::Md5]);
+    fs::write(dir.path().join("data/d1/f3"), "damaged").unwrap();
+    fs::write(dir.path().join("data/unlisted"), "new").unwrap();
+    let whole = check(dir.path(), false);
+    assert_eq!(
+        codes(&whole.problems),
+        ["unlisted", "oxum", "mismatch", "mismatch"]
+    );
+
+    let pending = prepare(dir.path(), false).unwrap();
+    let shared: Vec<usize> = (0..pending.jobs().len())
+        .filter(|&j| !pending.in_memory(&pending.jobs()[j]))
+        .collect();
+    assert_eq!(shared.len(), 9, "the payload files, not the tag files");
+    // Two parts, hashed as a worker hashes them.
+    let rt = Runtime::new(1, None);
+    let mut digests = pending
+        .hash_here(&rt, None, |j| !shared.contains(&j))
+        .unwrap();
+    for part in shared.chunks(5) {
+        let jobs: Vec<Job> = part.iter().map(|&j| pending.jobs()[j].clone()).collect();
+        let found = hash_part(dir.path(), &jobs, &rt, None).unwrap();
+        for (&j, found) in part.iter().zip(found) {
+            digests[j] = Some(found);
+        }
+    }
+    assert_eq!(pending.finish(digests.clone()), whole);
+
+    // A part that failed: its files' rows are left out, and only theirs.
+    let pending = prepare(dir.path(), false).unwrap();
+    let lost = &pending.jobs()[shared[0]].path.clone();
+    digests[shared[0]] = None;
+    let partial = pending.finish(digests);
+    let kept: Vec<&Row> = whole
+        .rows
+        .iter()
+        .filter(|r| r.file.as_bytes() != lost.as_slice())
+        .collect();
+    assert_eq!(whole.rows.len() - kept.len(), 2, "one row in each manifest");
+    assert_eq!(partial.rows.iter().collect::<Vec<_>>(), kept);
+}
