@@ -29,7 +29,6 @@ use hash::Algo;
 use outliers::{Grouping, Indices, Method, Request, Stats};
 use r_api::{alloc_vector, filled_vector, set_attributes, Scalar};
 use runtime::{panic_message, Meter, Progress, Runtime};
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use verify::Status;
@@ -859,14 +858,13 @@ fn verify_bag_merge_(
 ) -> Robj {
     guarded(|| {
         let jobs = bag_jobs(&paths, &algos)?;
-        let mut found: HashMap<&[u8], (&[Algo], Option<bagit::validate::Digests>)> =
-            HashMap::with_capacity(jobs.len());
         let wanted: usize = jobs.iter().map(|j| j.algos.len()).sum();
         if status.len() != jobs.len() || digest.len() != wanted {
             return Err(unchecked("digest"));
         }
         let mut digest = digest.iter();
-        for (job, s) in jobs.iter().zip(status.iter()) {
+        let mut parts = Vec::with_capacity(jobs.len());
+        for (job, s) in jobs.into_iter().zip(status.iter()) {
             let texts: Vec<String> = digest
                 .by_ref()
                 .take(job.algos.len())
@@ -880,34 +878,10 @@ fn verify_bag_merge_(
                 Some(Some(&other)) => Some(Err(other)),
                 Some(None) => return Err(unchecked("status")),
             };
-            found.insert(&job.path, (&job.algos, result));
+            parts.push((job, result));
         }
         let pending = bagit::validate::prepare(Path::new(bag), false)?;
-        // A file the parts did not hash (a tag file, or the bag changed
-        // since the plan) is hashed here.
-        let given = |job: &bagit::validate::Job| {
-            let (algos, result) = found.get(job.path.as_slice())?;
-            let at: Vec<usize> = job
-                .algos
-                .iter()
-                .map(|a| algos.iter().position(|b| b == a))
-                .collect::<Option<_>>()?;
-            let reorder = |d: &Vec<String>| at.iter().map(|&k| d[k].clone()).collect();
-            Some(
-                result
-                    .as_ref()
-                    .map(|r| r.as_ref().map(reorder).map_err(|s| *s)),
-            )
-        };
-        let given: Vec<_> = pending.jobs().iter().map(given).collect();
-        let here = with_runtime(threads, None, |rt| {
-            pending.hash_here(rt, None, |j| given[j].is_none())
-        })?;
-        let digests = here
-            .into_iter()
-            .zip(given)
-            .map(|(here, given)| given.unwrap_or(here))
-            .collect();
+        let digests = with_runtime(threads, None, |rt| pending.merge_parts(parts, rt))?;
         bag_columns(&pending.finish(digests))
     })
 }

@@ -302,6 +302,40 @@ impl Pending<'_> {
         Ok(digests)
     }
 
+    /// The digests of every job: from `parts` (each a job hashed
+    /// elsewhere, with its digests, or `None` when its part failed) where
+    /// they have it, else hashed here (the tag files, or files the bag did
+    /// not have when the parts were planned).
+    pub fn merge_parts(
+        &self,
+        parts: Vec<(Job, Option<Digests>)>,
+        rt: &Runtime,
+    ) -> Result<Vec<Option<Digests>>, RwError> {
+        let found: HashMap<&[u8], &(Job, Option<Digests>)> =
+            parts.iter().map(|p| (p.0.path.as_slice(), p)).collect();
+        let given = |job: &Job| -> Option<Option<Digests>> {
+            let (part_job, result) = found.get(job.path.as_slice())?;
+            let at: Vec<usize> = job
+                .algos
+                .iter()
+                .map(|a| part_job.algos.iter().position(|b| b == a))
+                .collect::<Option<_>>()?;
+            let reorder = |d: &Vec<String>| at.iter().map(|&k| d[k].clone()).collect();
+            Some(
+                result
+                    .as_ref()
+                    .map(|r| r.as_ref().map(reorder).map_err(|s| *s)),
+            )
+        };
+        let given: Vec<_> = self.jobs().iter().map(given).collect();
+        let here = self.hash_here(rt, None, |j| given[j].is_none())?;
+        Ok(here
+            .into_iter()
+            .zip(given)
+            .map(|(here, given)| given.unwrap_or(here))
+            .collect())
+    }
+
     /// The result, from the digest of each job; the rows of a job whose
     /// digest is `None` (its part failed elsewhere) are left out.
     pub fn finish(mut self, digests: Vec<Option<Digests>>) -> BagCheck {

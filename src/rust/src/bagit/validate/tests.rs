@@ -703,28 +703,36 @@ fn digests_found_in_parts_elsewhere_give_the_same_check() {
     );
 
     let pending = prepare(dir.path(), false).unwrap();
-    let shared: Vec<usize> = (0..pending.jobs().len())
-        .filter(|&j| !pending.in_memory(&pending.jobs()[j]))
+    let shared: Vec<Job> = pending
+        .jobs()
+        .iter()
+        .filter(|j| !pending.in_memory(j))
+        .cloned()
         .collect();
     assert_eq!(shared.len(), 9, "the payload files, not the tag files");
-    // Two parts, hashed as a worker hashes them.
+    // Parts as workers hash them, their digests in another order; the
+    // first file in no part (it is hashed here, as the tag files are).
     let rt = Runtime::new(1, None);
-    let mut digests = pending
-        .hash_here(&rt, None, |j| !shared.contains(&j))
-        .unwrap();
-    for part in shared.chunks(5) {
-        let jobs: Vec<Job> = part.iter().map(|&j| pending.jobs()[j].clone()).collect();
+    let mut parts = Vec::new();
+    for part in shared[1..].chunks(5) {
+        let jobs: Vec<Job> = part
+            .iter()
+            .map(|j| Job {
+                algos: j.algos.iter().rev().copied().collect(),
+                ..j.clone()
+            })
+            .collect();
         let found = hash_part(dir.path(), &jobs, &rt, None).unwrap();
-        for (&j, found) in part.iter().zip(found) {
-            digests[j] = Some(found);
-        }
+        parts.extend(jobs.into_iter().zip(found.into_iter().map(Some)));
     }
-    assert_eq!(pending.finish(digests.clone()), whole);
+    let digests = pending.merge_parts(parts.clone(), &rt).unwrap();
+    assert_eq!(pending.finish(digests), whole);
 
     // A part that failed: its files' rows are left out, and only theirs.
+    let lost = parts[0].0.path.clone();
+    parts[0].1 = None;
     let pending = prepare(dir.path(), false).unwrap();
-    let lost = &pending.jobs()[shared[0]].path.clone();
-    digests[shared[0]] = None;
+    let digests = pending.merge_parts(parts, &rt).unwrap();
     let partial = pending.finish(digests);
     let kept: Vec<&Row> = whole
         .rows
