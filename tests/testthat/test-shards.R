@@ -236,6 +236,27 @@ test_that("a bag's parts report files they could not read, and lose only failed 
                class = "rwbridge_internal_error")
 })
 
+test_that("progress from the workers reaches progressr, one step per part", {
+  skip_on_cran()
+  skip_if_not_installed("progressr")
+  withr::local_options(progressr.enable = TRUE)
+  dir <- local_tree(setNames(strrep("a", 1000 * 1:6), paste0("f", 1:6)))
+  write_signatures(dir)
+  bag <- hand_bag(c(a = "A", b = "B", c = "C", d = "D"))
+  steps_of <- function(expr) {
+    steps <- 0
+    progressr::with_progress(withCallingHandlers(expr, progression = function(p) {
+      if (identical(p$type, "update")) steps <<- steps + p$amount
+    }), handlers = progressr::handler_void())
+    steps
+  }
+  local_workers()
+  expect_identical(steps_of(verify(dir, shards = 3)), 3)
+  expect_identical(steps_of(hash_files(file.path(dir, "f1"), shards = 3)), 1)
+  expect_identical(steps_of(verify_bag(bag, shards = 2)), 2)
+  expect_identical(steps_of(verify(dir)), 0)
+})
+
 test_that("shards is checked, and says what to install without future", {
   dir <- local_tree(c(a = "A"))
   write_signatures(dir)
