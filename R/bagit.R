@@ -202,7 +202,7 @@ rw_bag_verification <- function(found, bag) {
   result <- rw_data_frame(
     line = found$line, file = found$file, algo = found$manifest_algos[manifest],
     expected = found$expected, actual = found$actual,
-    status = found$status_names[found$status], manifest = found$manifest_files[manifest]
+    status = rw_codes$status[found$status], manifest = found$manifest_files[manifest]
   )
   problems <- rw_data_frame(code = found$problem_code, message = found$problem_message)
   doubts <- rw_data_frame(code = found$doubt_code, message = found$doubt_message)

@@ -173,8 +173,9 @@ print.rwbridge_verification <- function(x, ...) {
   if (!all(c("file", "status") %in% names(x))) {
     return(NextMethod())
   }
-  # "extra" and "moved" exist only in an audit (`complete = TRUE`).
-  statuses <- rw_codes$status
+  # "extra" and "moved" exist only in an audit (`complete = TRUE`),
+  # "unfetched" and "present" only in a bag.
+  statuses <- setdiff(rw_codes$status, c("unfetched", "present"))
   if (!"found_as" %in% names(x)) {
     statuses <- setdiff(statuses, c("extra", "moved"))
   }

@@ -21,7 +21,6 @@ pub mod signatures;
 mod test_support;
 pub mod verify;
 
-use bagit::validate::BagStatus;
 use errors::RwError;
 use extendr_api::prelude::*;
 use extendr_ffi::SEXPTYPE;
@@ -922,7 +921,6 @@ fn bag_columns(check: &bagit::validate::BagCheck) -> Result<Robj, RwError> {
         rows.iter().map(f).collect::<Vec<_>>().into()
     };
     let texts = |items: Vec<&str>| -> Robj { items.into() };
-    let status_names: Vec<&str> = BagStatus::ALL.iter().map(|s| s.name()).collect();
     let (problem_code, problem_message) = codes_and_messages(&check.problems);
     let (doubt_code, doubt_message) = codes_and_messages(&check.doubts);
     let (info_label, info_value): (Vec<&str>, Vec<&str>) = check
@@ -943,8 +941,7 @@ fn bag_columns(check: &bagit::validate::BagCheck) -> Result<Robj, RwError> {
         ("manifest", ints(|r| r.manifest as i32 + 1)),
         ("expected", strings(|r| r.expected.as_deref())),
         ("actual", strings(|r| r.actual.as_deref())),
-        ("status", ints(|r| code(&BagStatus::ALL, r.status))),
-        ("status_names", texts(status_names)),
+        ("status", ints(|r| code(&Status::ALL, r.status))),
         (
             "manifest_files",
             texts(check.manifests.iter().map(|m| m.file.as_str()).collect()),

@@ -15,7 +15,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
-/// What checking one entry found; the last two only in an audit.
+/// What checking one entry (a manifest line, or a file no manifest
+/// line names) found: by `verify()`, in an audit and in a bag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Ok,
@@ -23,14 +24,20 @@ pub enum Status {
     Missing,
     Unreadable,
     Refused,
-    /// A file under the directory that the manifest does not list.
+    /// A file under the directory that the manifest does not list (an
+    /// audit), or a payload file a payload manifest does not list (a bag).
     Extra,
-    /// A missing file whose content is under the directory by another name.
+    /// Audit only: a missing file whose content is under the directory by
+    /// another name.
     Moved,
+    /// Bag only: absent, but listed in fetch.txt, still to be fetched.
+    Unfetched,
+    /// Bag only: there, not hashed (`fast`, or an algorithm rwbridge lacks).
+    Present,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 9] = [
         Status::Ok,
         Status::Mismatch,
         Status::Missing,
@@ -38,6 +45,8 @@ impl Status {
         Status::Refused,
         Status::Extra,
         Status::Moved,
+        Status::Unfetched,
+        Status::Present,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +58,8 @@ impl Status {
             Status::Refused => "refused",
             Status::Extra => "extra",
             Status::Moved => "moved",
+            Status::Unfetched => "unfetched",
+            Status::Present => "present",
         }
     }
 }

@@ -20,56 +20,6 @@ use std::fs;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-/// What checking one manifest line (or one unlisted payload file) found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BagStatus {
-    Ok,
-    Mismatch,
-    Missing,
-    Unreadable,
-    Refused,
-    /// A payload file that this payload manifest does not list.
-    Extra,
-    /// Absent, but listed in fetch.txt: still to be fetched.
-    Unfetched,
-    /// There, not hashed (`fast`, or an algorithm rwbridge lacks).
-    Present,
-}
-
-impl BagStatus {
-    pub const ALL: [BagStatus; 8] = [
-        BagStatus::Ok,
-        BagStatus::Mismatch,
-        BagStatus::Missing,
-        BagStatus::Unreadable,
-        BagStatus::Refused,
-        BagStatus::Extra,
-        BagStatus::Unfetched,
-        BagStatus::Present,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            BagStatus::Ok => "ok",
-            BagStatus::Mismatch => "mismatch",
-            BagStatus::Missing => "missing",
-            BagStatus::Unreadable => "unreadable",
-            BagStatus::Refused => "refused",
-            BagStatus::Extra => "extra",
-            BagStatus::Unfetched => "unfetched",
-            BagStatus::Present => "present",
-        }
-    }
-
-    fn of(status: Status) -> BagStatus {
-        match status {
-            Status::Missing => BagStatus::Missing,
-            Status::Refused => BagStatus::Refused,
-            _ => BagStatus::Unreadable,
-        }
-    }
-}
-
 /// The kind of a finding: the `code` column of `problems` and `doubts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
@@ -159,7 +109,7 @@ pub struct Row {
     pub file: String,
     pub expected: Option<String>,
     pub actual: Option<String>,
-    pub status: BagStatus,
+    pub status: Status,
 }
 
 /// Everything a check of a bag found.
@@ -1145,34 +1095,34 @@ impl Checker<'_> {
             {
                 let place = format!("{} line {}", info.file, entry.line);
                 let (status, actual) = match &entry.target {
-                    Target::Refused => (BagStatus::Refused, None),
-                    Target::Unfetched => (BagStatus::Unfetched, None),
-                    Target::Failed(status) => (BagStatus::of(*status), None),
+                    Target::Refused => (Status::Refused, None),
+                    Target::Unfetched => (Status::Unfetched, None),
+                    Target::Failed(status) => (*status, None),
                     Target::Payload(_) | Target::Path(_) => {
                         match digest_of(*job, info.algo.filter(|_| !fast)) {
-                            None => (BagStatus::Present, None),
-                            Some(Err(status)) => (BagStatus::of(status), None),
+                            None => (Status::Present, None),
+                            Some(Err(status)) => (status, None),
                             Some(Ok(actual)) if actual == entry.digest => {
-                                (BagStatus::Ok, Some(actual))
+                                (Status::Ok, Some(actual))
                             }
-                            Some(Ok(actual)) => (BagStatus::Mismatch, Some(actual)),
+                            Some(Ok(actual)) => (Status::Mismatch, Some(actual)),
                         }
                     }
                 };
                 let file = &entry.written;
                 match status {
-                    BagStatus::Missing => {
+                    Status::Missing => {
                         self.problem(Code::Missing, format!("{place}: '{file}' is missing"))
                     }
-                    BagStatus::Unreadable => self.problem(
+                    Status::Unreadable => self.problem(
                         Code::Unreadable,
                         format!("{place}: '{file}' is not a regular file, or cannot be read"),
                     ),
-                    BagStatus::Refused if entry.target != Target::Refused => self.problem(
+                    Status::Refused if entry.target != Target::Refused => self.problem(
                         Code::Outside,
                         format!("{place}: '{file}' leads outside the bag through a symbolic link"),
                     ),
-                    BagStatus::Mismatch => self.problem(
+                    Status::Mismatch => self.problem(
                         Code::Mismatch,
                         format!(
                             "{place}: '{file}' does not have the {} checksum listed",
@@ -1201,7 +1151,7 @@ impl Checker<'_> {
                     file: payload[i].name.clone(),
                     expected: None,
                     actual,
-                    status: BagStatus::Extra,
+                    status: Status::Extra,
                 });
             }
         }

@@ -1,7 +1,8 @@
 use super::*;
-use crate::bagit::validate::{check_bag, BagStatus};
+use crate::bagit::validate::check_bag;
 use crate::hash::hash_bytes;
 use crate::test_support::{assert_says, tree};
+use crate::verify::Status;
 use std::collections::BTreeMap;
 
 /// Every entry under `dir` with its content (`None` for a directory).
@@ -97,7 +98,7 @@ fn a_directory_becomes_a_valid_1_0_bag() {
         check.problems.is_empty() && check.doubts.is_empty(),
         "{check:?}"
     );
-    assert!(check.rows.iter().all(|r| r.status == BagStatus::Ok));
+    assert!(check.rows.iter().all(|r| r.status == Status::Ok));
     assert_eq!(
         check.info[0].1, "two\nlines",
         "a continued value comes back whole"

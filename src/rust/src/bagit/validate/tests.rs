@@ -118,7 +118,7 @@ fn a_made_bag_is_valid_with_every_row_ok() {
         ]
     );
     assert!(
-        got.rows.iter().all(|r| r.status == BagStatus::Ok),
+        got.rows.iter().all(|r| r.status == Status::Ok),
         "{:?}",
         got.rows
     );
@@ -373,7 +373,7 @@ fn nothing_outside_the_bag_is_read() {
     assert!(got
         .rows
         .iter()
-        .all(|r| r.status == BagStatus::Ok || r.actual.is_none()));
+        .all(|r| r.status == Status::Ok || r.actual.is_none()));
     // A tag manifest must not list payload files.
     let bag = Bag::new("1.0", &[("x", "X")]);
     bag.write("tagmanifest-sha256.txt", &line("X", "data/x"));
@@ -678,7 +678,7 @@ fn many_files_with_two_digests_point_at_the_damaged_one() {
     let bad: Vec<&str> = got
         .rows
         .iter()
-        .filter(|r| r.status == BagStatus::Mismatch)
+        .filter(|r| r.status == Status::Mismatch)
         .map(|r| r.file.as_str())
         .collect();
     assert_eq!(bad, ["data/f70000", "data/f70000"]);
