@@ -30,6 +30,14 @@ rw_has_package <- function(package) {
   requireNamespace(package, quietly = TRUE)
 }
 
+# Paths as a worker must be given them: absolute. A worker's working
+# directory is the one it started in, not this process's now.
+rw_absolute <- function(path) {
+  relative <- !is.na(path) & !grepl("^(/|~|[A-Za-z]:[/\\\\]|[/\\\\]{2})", path)
+  path[relative] <- file.path(getwd(), path[relative])
+  path
+}
+
 # Indices of `sizes` in at most `n` parts of about equal total size: the
 # largest first, each to the part with the least so far. Each part keeps
 # its indices in order; empty parts are dropped.
@@ -104,8 +112,10 @@ rw_verify_shards <- function(dir, manifest_path, algo, threads, allow_outside, c
   plan <- rw_unwrap(verify_plan_(dir, manifest_path, algo, rw_threads(threads, call),
                                  allow_outside), call)
   parts <- rw_split_bytes(plan$size, shards)
+  worker_dir <- rw_absolute(dir)
+  worker_manifest <- rw_absolute(manifest_path)
   args <- lapply(parts, function(idx) {
-    list(dir, manifest_path, algo, threads, allow_outside, plan$line[idx])
+    list(worker_dir, worker_manifest, algo, threads, allow_outside, plan$line[idx])
   })
   values <- rw_run_shards("rw_verify_part", args)
   done <- !vapply(values, inherits, NA, "rwbridge_failed_part")
@@ -146,7 +156,8 @@ rw_verify_part <- function(dir, manifest_path, algo, threads, allow_outside, lin
 # hash_files_()'s columns for `paths`, from shards.
 rw_hash_shards <- function(paths, algo, threads, shards, call) {
   parts <- rw_split_bytes(suppressWarnings(file.size(paths)), shards)
-  args <- lapply(parts, function(idx) list(paths[idx], algo, threads))
+  worker_paths <- rw_absolute(paths)
+  args <- lapply(parts, function(idx) list(worker_paths[idx], algo, threads))
   values <- rw_run_shards("rw_hash_part", args)
   done <- !vapply(values, inherits, NA, "rwbridge_failed_part")
   for (v in values[done]) rw_unwrap(v, call)
@@ -155,6 +166,11 @@ rw_hash_shards <- function(paths, algo, threads, shards, call) {
   for (name in c("reason", "message", "kind")) columns[[name]] <- columns$digest
   for (k in which(done)) {
     for (name in names(columns)) columns[[name]][parts[[k]]] <- values[[k]][[name]]
+  }
+  # Messages name the paths as given here, not as the workers saw them.
+  for (i in which(!is.na(columns$message) & worker_paths != paths)) {
+    columns$message[[i]] <- sub(paste0("'", worker_paths[[i]], "'"), paste0("'", paths[[i]], "'"),
+                                columns$message[[i]], fixed = TRUE)
   }
   if (!all(done)) {
     finished <- sort(unlist(parts[done]))
@@ -173,7 +189,8 @@ rw_hash_part <- function(paths, algo, threads) {
 rw_bag_shards <- function(bag, threads, shards, call) {
   plan <- rw_unwrap(bag_plan_(bag), call)
   parts <- rw_split_bytes(plan$size, shards)
-  args <- lapply(parts, function(idx) list(bag, plan$path[idx], plan$algos[idx], threads))
+  worker_bag <- rw_absolute(bag)
+  args <- lapply(parts, function(idx) list(worker_bag, plan$path[idx], plan$algos[idx], threads))
   values <- rw_run_shards("rw_bag_part", args)
   done <- !vapply(values, inherits, NA, "rwbridge_failed_part")
   for (v in values[done]) rw_unwrap(v, call)

@@ -69,7 +69,9 @@
 #'   the user's [future::plan()]: other R processes (`multisession`), other
 #'   machines (`cluster`, over SSH), a batch scheduler
 #'   (\pkg{future.batchtools}). Every worker must see `dir` at the same path
-#'   (a shared file system) and have rwbridge installed; each part uses the
+#'   (a shared file system) and have rwbridge installed; relative paths are
+#'   sent to the workers made absolute against this process's working
+#'   directory (a worker's own is where it started). Each part uses the
 #'   worker's own threads (`threads`, when given, is passed on, else each
 #'   worker's option `rwbridge.threads` or cores). The parts are merged
 #'   into exactly the result of the call without `shards`: the same rows in

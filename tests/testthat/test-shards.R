@@ -257,6 +257,27 @@ test_that("progress from the workers reaches progressr, one step per part", {
   expect_identical(steps_of(verify(dir)), 0)
 })
 
+test_that("relative paths reach workers whose working directory is another", {
+  skip_on_cran()
+  tree <- shard_tree()
+  bag <- hand_bag(c(a = "A", b = "B"))
+  local_workers()
+  # The workers started in this directory; the calls come from another.
+  withr::local_dir(dirname(tree))
+  dir <- basename(tree)
+  expect_identical(suppressWarnings(verify(dir, shards = 2)), suppressWarnings(verify(dir)))
+  paths <- file.path(dir, c("big.bin", "d1/f01.txt", "nope"))
+  warned <- expect_warning(sharded <- hash_files(paths, shards = 2))
+  expect_identical(sharded, suppressWarnings(hash_files(paths)))
+  expect_identical(conditionMessage(warned), conditionMessage(expect_warning(hash_files(paths))))
+  err <- expect_error(write_signatures(dir, tempfile(), files = "nope", shards = 2),
+                      class = "rwbridge_io_error")
+  expect_identical(conditionMessage(err), conditionMessage(
+    expect_error(write_signatures(dir, tempfile(), files = "nope"), class = "rwbridge_io_error")))
+  withr::local_dir(dirname(bag))
+  expect_identical(verify_bag(basename(bag), shards = 2), verify_bag(basename(bag)))
+})
+
 test_that("shards is checked, and says what to install without future", {
   dir <- local_tree(c(a = "A"))
   write_signatures(dir)
