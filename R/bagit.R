@@ -176,7 +176,7 @@ verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error
   result <- if (is.null(shards) || fast) {
     rw_bag_verification(rw_unwrap(verify_bag_(bag, fast, threads, progress)), bag)
   } else {
-    rw_bag_shards(bag, threads_arg, shards, sys.call())
+    rw_bag_shards(bag, threads, threads_arg, shards, sys.call())
   }
   doubts <- attr(result, "doubts")
   problems <- attr(result, "problems")

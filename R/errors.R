@@ -78,18 +78,6 @@ check_choice <- function(x, choices, arg, call = sys.call(-1)) {
   choices[[hit]]
 }
 
-check_number <- function(x, arg, call = sys.call(-1)) {
-  if (!(is.double(x) || is.integer(x)) || is.object(x) || length(x) != 1L) {
-    rw_abort("type", sprintf("`%s` must be a single number, not %s.", arg, rw_describe(x)),
-             call = call)
-  }
-  if (!is.finite(x) || x < 0) {
-    rw_abort("value", sprintf("`%s` must be a finite number >= 0, not %s.", arg, format(x)),
-             call = call)
-  }
-  as.double(x)
-}
-
 check_paths <- function(x, arg, allow_na = FALSE, call = sys.call(-1)) {
   if (!is.character(x) || (!allow_na && anyNA(x))) {
     rw_abort("type", sprintf("`%s` must be a character vector%s, not %s.", arg,

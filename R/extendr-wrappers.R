@@ -65,13 +65,14 @@ verify_bag_ <- function(bag, fast, threads, progress) .Call(wrap__verify_bag_, b
 bag_plan_ <- function(bag) .Call(wrap__bag_plan_, bag)
 
 #' One shard of a bag's check: the digests of `paths` for the algorithms
-#' of each mask, as `status` (a status code; 1 for read) and `digest` (each
-#' file's digests in code order, `NA` when not read).
+#' of each mask, as `status` (a status code; 1 for read) and `digest` (the
+#' digests of the files read, each file's in code order).
 #' @noRd
 bag_hash_part_ <- function(bag, paths, algos, threads) .Call(wrap__bag_hash_part_, bag, paths, algos, threads)
 
-#' A check of the bag with the digests shards found (`status` `NA` for a
-#' file whose part failed: its rows are left out), the other files hashed
+#' A check of the bag with what shards found: each file's `status` (`NA`
+#' when its part failed: its rows are left out) and the `digest`s of the
+#' files read, as `bag_hash_part_()` gives them; the other files hashed
 #' here. Returns what `verify_bag_()` does.
 #' @noRd
 verify_bag_merge_ <- function(bag, threads, paths, algos, status, digest) .Call(wrap__verify_bag_merge_, bag, threads, paths, algos, status, digest)

@@ -56,10 +56,12 @@ rw_split_bytes <- function(sizes, n) {
 }
 
 # Runs `what(args)` (a function of this package, by name) for each list in
-# `args`, each as a future, and waits for them all. Returns the values, and
+# `args`, each as a future, and waits for them all. Returns `values`, with
 # the errors of parts whose future failed (a worker that died, a future
-# that errored), which never stop the others from being collected.
-rw_run_shards <- function(what, args) {
+# that errored), which never stop the others from being collected, and
+# `done`, which parts finished. A finished part's own failure (an error
+# it returned as data) is signalled here.
+rw_run_shards <- function(what, args, call) {
   p <- if (rw_has_package("progressr")) {
     progressr::progressor(steps = length(args))
   }
@@ -76,10 +78,13 @@ rw_run_shards <- function(what, args) {
       packages = "rwbridge", seed = NULL
     )
   })
-  lapply(futures, function(f) {
+  values <- lapply(futures, function(f) {
     tryCatch(future::value(f), error = function(e) structure(list(error = e),
                                                              class = "rwbridge_failed_part"))
   })
+  done <- !vapply(values, inherits, NA, "rwbridge_failed_part")
+  for (v in values[done]) rw_unwrap(v, call)
+  list(values = values, done = done)
 }
 
 # On the worker.
@@ -106,20 +111,20 @@ rw_failed_parts <- function(values, result, call) {
 }
 
 # The columns of a verification, from shards of the manifest's lines, in
-# the form verify_() returns them.
-rw_verify_shards <- function(dir, manifest_path, algo, threads, allow_outside, complete,
-                             shards, call) {
-  plan <- rw_unwrap(verify_plan_(dir, manifest_path, algo, rw_threads(threads, call),
-                                 allow_outside), call)
+# the form verify_() returns them. `threads` is for this process,
+# `worker_threads` the argument as given, for each worker to resolve.
+rw_verify_shards <- function(dir, manifest_path, algo, threads, worker_threads, allow_outside,
+                             complete, shards, call) {
+  plan <- rw_unwrap(verify_plan_(dir, manifest_path, algo, threads, allow_outside), call)
   parts <- rw_split_bytes(plan$size, shards)
   worker_dir <- rw_absolute(dir)
   worker_manifest <- rw_absolute(manifest_path)
   args <- lapply(parts, function(idx) {
-    list(worker_dir, worker_manifest, algo, threads, allow_outside, plan$line[idx])
+    list(worker_dir, worker_manifest, algo, worker_threads, allow_outside, plan$line[idx])
   })
-  values <- rw_run_shards("rw_verify_part", args)
-  done <- !vapply(values, inherits, NA, "rwbridge_failed_part")
-  for (v in values[done]) rw_unwrap(v, call)
+  run <- rw_run_shards("rw_verify_part", args, call)
+  values <- run$values
+  done <- run$done
   names <- c("line", "file", "algo", "expected", "actual", "status", "found_as")
   columns <- lapply(stats::setNames(names, names), function(name) {
     unlist(lapply(values[done], `[[`, name), use.names = FALSE)
@@ -133,7 +138,7 @@ rw_verify_shards <- function(dir, manifest_path, algo, threads, allow_outside, c
   }
   if (complete) {
     missing <- columns$line[rw_codes$status[columns$status] == "missing"]
-    audit <- rw_unwrap(audit_(dir, manifest_path, algo, rw_threads(threads, call), missing), call)
+    audit <- rw_unwrap(audit_(dir, manifest_path, algo, threads, missing), call)
     moved <- match(audit$moved_line, columns$line)
     columns$status[moved] <- match("moved", rw_codes$status)
     columns$found_as[moved] <- audit$found_as
@@ -158,12 +163,11 @@ rw_hash_shards <- function(paths, algo, threads, shards, call) {
   parts <- rw_split_bytes(suppressWarnings(file.size(paths)), shards)
   worker_paths <- rw_absolute(paths)
   args <- lapply(parts, function(idx) list(worker_paths[idx], algo, threads))
-  values <- rw_run_shards("rw_hash_part", args)
-  done <- !vapply(values, inherits, NA, "rwbridge_failed_part")
-  for (v in values[done]) rw_unwrap(v, call)
-  columns <- list(digest = rep(NA_character_, length(paths)), reason = NA_character_,
-                  message = NA_character_, kind = NA_character_)
-  for (name in c("reason", "message", "kind")) columns[[name]] <- columns$digest
+  run <- rw_run_shards("rw_hash_part", args, call)
+  values <- run$values
+  done <- run$done
+  none <- rep(NA_character_, length(paths))
+  columns <- list(digest = none, reason = none, message = none, kind = none)
   for (k in which(done)) {
     for (name in names(columns)) columns[[name]][parts[[k]]] <- values[[k]][[name]]
   }
@@ -185,29 +189,26 @@ rw_hash_part <- function(paths, algo, threads) {
 }
 
 # verify_bag()'s result, the bag's files (but for the tag files this
-# process reads anyway) hashed in shards.
-rw_bag_shards <- function(bag, threads, shards, call) {
+# process reads anyway) hashed in shards. `threads` and `worker_threads` as
+# for rw_verify_shards().
+rw_bag_shards <- function(bag, threads, worker_threads, shards, call) {
   plan <- rw_unwrap(bag_plan_(bag), call)
   parts <- rw_split_bytes(plan$size, shards)
   worker_bag <- rw_absolute(bag)
-  args <- lapply(parts, function(idx) list(worker_bag, plan$path[idx], plan$algos[idx], threads))
-  values <- rw_run_shards("rw_bag_part", args)
-  done <- !vapply(values, inherits, NA, "rwbridge_failed_part")
-  for (v in values[done]) rw_unwrap(v, call)
+  args <- lapply(parts, function(idx) {
+    list(worker_bag, plan$path[idx], plan$algos[idx], worker_threads)
+  })
+  run <- rw_run_shards("rw_bag_part", args, call)
+  values <- run$values
+  done <- run$done
   # A failed part's files have status NA: their rows are left out.
   status <- lapply(seq_along(parts), function(k) {
     if (done[k]) values[[k]]$status else rep(NA_integer_, length(parts[[k]]))
   })
-  digest <- lapply(seq_along(parts), function(k) {
-    if (done[k]) {
-      return(values[[k]]$digest)
-    }
-    digests <- sum(outer(plan$algos[parts[[k]]], 2L^(seq_along(rw_codes$algo) - 1L), bitwAnd) > 0)
-    rep(NA_character_, digests)
-  })
+  digest <- unlist(lapply(values[done], `[[`, "digest"))
   in_parts <- unlist(parts)
-  found <- rw_unwrap(verify_bag_merge_(bag, rw_threads(threads, call), plan$path[in_parts],
-                                       plan$algos[in_parts], unlist(status), unlist(digest)),
+  found <- rw_unwrap(verify_bag_merge_(bag, threads, plan$path[in_parts], plan$algos[in_parts],
+                                       unlist(status), as.character(digest)),
                      call)
   result <- rw_bag_verification(found, bag)
   if (!all(done)) {

@@ -135,8 +135,8 @@ verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NUL
     rw_unwrap(verify_(dir, manifest_path, algo, threads, progress, allow_outside, complete,
                       NULL))
   } else {
-    rw_verify_shards(dir, manifest_path, algo, threads_arg, allow_outside, complete, shards,
-                     sys.call())
+    rw_verify_shards(dir, manifest_path, algo, threads, threads_arg, allow_outside, complete,
+                     shards, sys.call())
   }
   result <- rw_verification(columns, dir, complete)
   malformed <- attr(result, "malformed")

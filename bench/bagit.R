@@ -1,6 +1,6 @@
 # verify_bag() against bagit-python's Bag.validate(processes = 2), both
 # computing SHA-256 and SHA-512 of every file, and both against the hash
-# floor: `openssl speed -multi 2 -evp sha256` and `sha512` combined, i.e.
+# floor: `openssl speed -multi <cores> -evp sha256` and `sha512` combined, i.e.
 # the time to push every byte through both digests on every core,
 # bytes / r256 + bytes / r512. A 1 GiB bag of 64 files; page cache warm.
 if (!exists("report")) source("bench/common.R")
@@ -10,22 +10,9 @@ cores <- parallel::detectCores()
 make_bag_dir <- function(dir, files, size) {
   if (file.exists(file.path(dir, "bagit.txt"))) return(dir)
   unlink(dir, recursive = TRUE)
-  dir.create(dir, recursive = TRUE)
-  block <- as.raw(sample(0:255, size, replace = TRUE))
-  for (i in seq_len(files)) {
-    block[1:4] <- writeBin(i, raw(), size = 4)  # every file different
-    writeit(block, file.path(dir, sprintf("f%02d.bin", i)))
-  }
+  write_blocks(dir, sprintf("f%02d.bin", seq_len(files)), size)
   write_bag(dir, algo = c("sha256", "sha512"))
   dir
-}
-
-# Rate in bytes/s of `openssl speed -multi` for `algo`, 16 KiB blocks.
-openssl_rate <- function(algo) {
-  out <- system2("openssl", c("speed", "-multi", cores, "-seconds", "2", "-evp", algo),
-                 stdout = TRUE, stderr = FALSE)
-  row <- strsplit(trimws(grep(paste0("^", algo, " "), out, value = TRUE)), " +")[[1]]
-  as.numeric(sub("k$", "", row[length(row)])) * 1000
 }
 
 has_bagit_python <- function() {
@@ -55,8 +42,8 @@ time_bagit_python <- function(dir, times) {
 dir <- make_bag_dir(file.path(bench_dir, "bag"), 64, 2^24)
 payload <- list.files(file.path(dir, "data"), full.names = TRUE)
 bytes <- sum(file.size(payload))
-load <- function() tryCatch(readLines("/proc/loadavg", n = 1), error = function(e) "n/a")
-cat(sprintf("bag: %d files, %.0f MB; load average before: %s\n", length(payload), bytes / 1e6, load()))
+cat(sprintf("bag: %d files, %.0f MB; load average before: %s\n", length(payload), bytes / 1e6,
+            loadavg(all = TRUE)))
 # The machine may be shared: runs of the two alternate, so that both see
 # the same load, and the medians are compared.
 ours <- function() system.time(stopifnot(attr(verify_bag(dir, threads = cores), "valid")))[["elapsed"]]
@@ -70,8 +57,8 @@ if (!py) cat("bagit-python unavailable (python3 -m pip install bagit): compariso
 report(label, t_ours, t_py, "bagit-python validate(2)",
        target = function(r) r >= 1.3, target_text = ">= 1.3x bagit-python")
 if (nzchar(Sys.which("openssl"))) {
-  r256 <- openssl_rate("sha256")
-  r512 <- openssl_rate("sha512")
+  r256 <- openssl_rate("sha256", cores)  # bytes/s, 16 KiB blocks
+  r512 <- openssl_rate("sha512", cores)
   t_floor <- bytes / r256 + bytes / r512
   cat(sprintf("floor: openssl x%d sha256 %.2f GB/s, sha512 %.2f GB/s: both digests of %.0f MB in %s\n",
               cores, r256 / 1e9, r512 / 1e9, bytes / 1e6, format_time(t_floor)))
@@ -82,4 +69,4 @@ if (nzchar(Sys.which("openssl"))) {
                 t_floor / t_py))
   }
 }
-cat(sprintf("load average after: %s\n\n", load()))
+cat(sprintf("load average after: %s\n\n", loadavg(all = TRUE)))

@@ -15,26 +15,8 @@ targets <- list(md5 = c(tool = 1.8, floor = 0.8), sha512 = c(tool = 1.8, floor =
 
 dir <- file.path(bench_dir, "digests")
 files <- sprintf("f%02d.bin", 0:63)
-if (!all(file.exists(file.path(dir, files)))) {
-  dir.create(dir, recursive = TRUE, showWarnings = FALSE)
-  block <- as.raw(sample(0:255, 2^24, replace = TRUE))
-  for (i in seq_along(files)) {
-    block[1:4] <- writeBin(i, raw(), size = 4)  # every file different
-    writeit(block, file.path(dir, files[i]))
-  }
-}
+if (!all(file.exists(file.path(dir, files)))) write_blocks(dir, files, 2^24)
 bytes <- sum(file.size(file.path(dir, files)))
-
-# Bytes a second on every core, from `openssl speed` (NA when it has none).
-openssl_rate <- function(algo) {
-  if (!nzchar(Sys.which("openssl"))) return(NA)
-  out <- suppressWarnings(system2("openssl", c("speed", "-multi", cores, "-evp", algo,
-                                               "-seconds", "2"), stdout = TRUE, stderr = FALSE))
-  row <- grep(paste0("^", algo, " "), out, value = TRUE)
-  if (length(row) == 0) return(NA)
-  fields <- strsplit(trimws(row[[1]]), " +")[[1]]
-  as.numeric(sub("k$", "", fields[length(fields)])) * 1000
-}
 
 for (algo in names(tools)) {
   tool <- tools[[algo]]
@@ -56,7 +38,7 @@ for (algo in names(tools)) {
   report(label, t_ours, t_tool, paste(tool, "-c"),
          target = if (has("tool")) function(r) r >= goal[["tool"]],
          target_text = if (has("tool")) sprintf(">= %gx %s -c", goal[["tool"]], tool) else "")
-  rate <- if (algo %in% c("blake2b", "blake3")) NA else openssl_rate(algo)
+  rate <- if (algo %in% c("blake2b", "blake3")) NA else openssl_rate(algo, cores)
   if (!is.na(rate)) {
     t_floor <- bytes / rate
     report(label, t_ours, t_floor, sprintf("openssl x%d floor", cores),

@@ -15,18 +15,6 @@ if (!exists("report")) {
 }
 cat("== detect_outliers() ==\n")
 
-# Median seconds of `times` runs of `expr` after a warm-up run, timed with
-# bench::hires_time() (system.time() ticks in whole milliseconds).
-time_hires <- function(expr, times = 15) {
-  f <- eval(call("function", NULL, substitute(expr)), parent.frame())
-  f()
-  stats::median(vapply(seq_len(times), function(i) {
-    start <- bench::hires_time()
-    f()
-    as.numeric(bench::hires_time() - start)
-  }, 0))
-}
-
 # A note when rwbridge and its peer disagree (they should not).
 same_or_note <- function(ours, peer, what) {
   if (!identical(as.numeric(ours), as.numeric(peer))) {
@@ -78,9 +66,7 @@ invisible(gc())
 # Under a millisecond a call: bench::mark (time_fast()); above: hires.
 time_any <- function(expr) {
   f <- eval(call("function", NULL, substitute(expr)), parent.frame())
-  start <- bench::hires_time()
-  f()
-  if (as.numeric(bench::hires_time() - start) < 1e-3) time_fast(f()) else time_hires(f())
+  if (hires_once(f) < 1e-3) time_fast(f()) else time_hires(f())
 }
 for (n in 10^(1:7)) {
   set.seed(1)

@@ -59,10 +59,6 @@ sweep_machine <- local({
   sprintf("%s, %d cores%s", m$cpu, m$cores, if (m$sha_ni) ", SHA-NI" else "")
 })
 
-loadavg <- function() {
-  tryCatch(paste(strsplit(readLines("/proc/loadavg"), " ")[[1]][1:3], collapse = " "),
-           error = function(e) "n/a")
-}
 cat(sprintf("rwbridge %s built %s; load average %s; %s\n",
             utils::packageVersion("rwbridge"),
             sub("^[^;]*; [^;]*; ([^;]*);.*$", "\\1", utils::packageDescription("rwbridge")$Built),
@@ -71,21 +67,11 @@ cat(sprintf("rwbridge %s built %s; load average %s; %s\n",
 # Median seconds per call of `expr`, and the timer used (see the header).
 sweep_time <- function(expr) {
   f <- eval(call("function", NULL, substitute(expr)), parent.frame())
-  start <- bench::hires_time()
-  f()
-  first <- as.numeric(bench::hires_time() - start)
-  if (first < 1e-3) {
-    m <- bench::mark(f(), min_iterations = 2000, check = FALSE, filter_gc = TRUE)
-    return(list(seconds = as.numeric(m$median), timer = "bench::mark"))
-  }
+  first <- hires_once(f)  # the warm-up run, timed
+  if (first < 1e-3) return(list(seconds = mark_median(f), timer = "bench::mark"))
   if (first < 0.1) {
     runs <- min(200, max(5, ceiling(0.5 / first)))
-    seconds <- vapply(seq_len(runs), function(i) {
-      start <- bench::hires_time()
-      f()
-      as.numeric(bench::hires_time() - start)
-    }, 0)
-    return(list(seconds = stats::median(seconds), timer = sprintf("hires x%d", runs)))
+    return(list(seconds = hires_median(f, runs), timer = sprintf("hires x%d", runs)))
   }
   times <- if (first > 3) 2 else if (first > 1) 3 else 5
   list(seconds = time_it(f(), times = times), timer = sprintf("time_it x%d", times))
@@ -239,14 +225,8 @@ make_sweep_tree <- function(k) {
   names <- sprintf("d%02d/f%05d.bin", seq_len(k) %% 50, seq_len(k))
   manifest <- file.path(dir, "sha1sum.txt")
   if (!file.exists(manifest)) {
-    dir.create(dir, recursive = TRUE, showWarnings = FALSE)
-    for (d in unique(dirname(names))) dir.create(file.path(dir, d), showWarnings = FALSE)
     set.seed(k)
-    block <- as.raw(sample(0:255, file_size, replace = TRUE))
-    for (i in seq_along(names)) {
-      block[1:4] <- writeBin(as.integer(i), raw(), size = 4)
-      writeBin(block, file.path(dir, names[i]))
-    }
+    write_blocks(dir, names, file_size, write = writeBin)
     write_signatures(dir, files = names)
   }
   list(dir = dir, files = names, paths = file.path(dir, names))

@@ -8,32 +8,19 @@ cores <- parallel::detectCores()
 make_tree <- function(dir, files, size) {
   manifest <- file.path(dir, "sha1sum.txt")
   if (file.exists(manifest)) return(dir)
-  dir.create(dir, recursive = TRUE, showWarnings = FALSE)
   names <- sprintf("d%02d/f%05d.bin", seq_len(files) %% 50, seq_len(files))
-  for (d in unique(dirname(names))) dir.create(file.path(dir, d), showWarnings = FALSE)
-  block <- as.raw(sample(0:255, size, replace = TRUE))
-  for (i in seq_along(names)) {
-    block[1:4] <- writeBin(i, raw(), size = 4)  # every file different
-    writeit(block, file.path(dir, names[i]))
-  }
+  write_blocks(dir, names, size)
   # The manifest comes from coreutils, so the peer checks its own format.
   writeLines(names, file.path(dir, "files.lst"))
   withr::with_dir(dir, system("xargs -d '\\n' -a files.lst sha1sum > sha1sum.txt"))
   dir
 }
 
-openssl_rate <- function() {
-  out <- system2("openssl", c("speed", "-multi", cores, "-evp", "sha1", "-seconds", "2"),
-                 stdout = TRUE, stderr = FALSE)
-  row <- strsplit(trimws(grep("^sha1 ", out, value = TRUE)), " +")[[1]]
-  as.numeric(sub("k$", "", row[length(row)])) * 1000  # bytes/s, 16 KiB blocks
-}
-
 trees <- list(
   A = make_tree(file.path(bench_dir, "treeA"), 64, 2^24),
   B = make_tree(file.path(bench_dir, "treeB"), 20000, 4096)
 )
-floor_rate <- if (nzchar(Sys.which("openssl"))) openssl_rate() else NA
+floor_rate <- openssl_rate("sha1", cores)  # bytes/s, 16 KiB blocks; NA without openssl
 
 for (name in names(trees)) {
   dir <- trees[[name]]

@@ -11,16 +11,6 @@ manifest_line <- function(content, path, algo = "sha256") {
   paste0(digest_of(content, algo), "  ", path, "\n")
 }
 
-# Writes `text` (a string or raw vector) to `name` under `dir`, as bytes.
-put <- function(dir, name, text) {
-  path <- file.path(dir, name)
-  dir.create(dirname(path), recursive = TRUE, showWarnings = FALSE)
-  con <- file(path, "wb")
-  on.exit(close(con))
-  writeBin(if (is.raw(text)) text else charToRaw(enc2utf8(text)), con)
-  invisible(path)
-}
-
 # A bag of `version` holding `files` (names under data/ to contents), with
 # bagit.txt and manifest-<algo>.txt listing every file.
 hand_bag <- function(files = c(x = "X"), version = "1.0", algo = "sha256",

@@ -2,15 +2,19 @@
 # relative paths to contents (a string, or a raw vector).
 local_tree <- function(files = character(), env = parent.frame()) {
   dir <- withr::local_tempdir(.local_envir = env)
-  for (name in names(files)) {
-    path <- file.path(dir, name)
-    dir.create(dirname(path), recursive = TRUE, showWarnings = FALSE)
-    content <- files[[name]]
-    con <- file(path, "wb")
-    writeBin(if (is.raw(content)) content else charToRaw(enc2utf8(content)), con)
-    close(con)
-  }
+  for (name in names(files)) put(dir, name, files[[name]])
   normalizePath(dir)
+}
+
+# Writes `text` (a string or raw vector) to `name` under `dir`, as bytes,
+# with base R only.
+put <- function(dir, name, text) {
+  path <- file.path(dir, name)
+  dir.create(dirname(path), recursive = TRUE, showWarnings = FALSE)
+  con <- file(path, "wb")
+  on.exit(close(con))
+  writeBin(if (is.raw(text)) text else charToRaw(enc2utf8(text)), con)
+  invisible(path)
 }
 
 # Base-R oracle for file contents: never uses the code under test.

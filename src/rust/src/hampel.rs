@@ -12,8 +12,10 @@
 //! inline and on workers. Never touches R.
 
 use crate::errors::RwError;
-use crate::groups::Groups;
-use crate::outliers::{mid, Indices, Sample, MAD_CONSTANT, MEAN_AD_CONSTANT, PIECE};
+use crate::groups::{Gather, Groups};
+use crate::outliers::{
+    mid, Grouping, Indices, Sample, Stats, MAD_CONSTANT, MEAN_AD_CONSTANT, PIECE,
+};
 use crate::runtime::{Cancel, Par};
 use std::ops::Range;
 
@@ -44,47 +46,58 @@ pub fn detect<T: Sample>(
 
 /// As [`detect`] within each group: the window of an element is taken
 /// along its group's own elements (gathered with their indices), and the
-/// indices are into the `n` elements of `x`.
-pub fn detect_grouped(
-    groups: &Groups,
-    n: usize,
+/// indices are into `x`.
+pub fn detect_grouped<T: Sample>(
+    x: &[T],
+    grouping: Grouping,
     window: usize,
     threshold: f64,
     par: Par,
     cancel: &Cancel,
 ) -> Result<Indices, RwError> {
-    let found = over_group_parts(groups, par, |values, part, index, out| {
+    let groups = gather(x, grouping, par, cancel)?;
+    let found = over_group_parts(&groups, par, |values, part, index, out| {
         flag(values, part, window, threshold, cancel, |p| {
             out.push(index[p])
         })
     });
     cancel.check()?;
-    let mut bits = vec![0u64; n.div_ceil(64)];
-    for i in found {
+    let mut bits = vec![0u64; x.len().div_ceil(64)];
+    for i in found.into_iter().flatten() {
         bits[i / 64] |= 1 << (i % 64);
     }
     Ok(Indices::from_bits(&bits, par))
 }
 
-/// Each group's range in the gathered values, with a part of it of at
-/// most `PIECE` positions: one item of work each.
+/// Every element of `x` with its index, gathered by group.
+fn gather<T: Sample>(
+    x: &[T],
+    grouping: Grouping,
+    par: Par,
+    cancel: &Cancel,
+) -> Result<Groups, RwError> {
+    let Grouping { codes, count } = grouping;
+    Groups::gather(x, codes, count, Gather::AllWithIndex, par, cancel)
+}
+
 /// What `each(values, part, index, out)` pushes to `out` for every part of
 /// every group (a group's values, the positions of the part among them, and
-/// their indices in `x`), run in parallel, in order.
+/// their indices in `x`), run in parallel: one list per part, in order.
 fn over_group_parts<R: Send>(
     groups: &Groups,
     par: Par,
     each: impl Fn(&[f64], Range<usize>, &[usize], &mut Vec<R>) + Sync + Send,
-) -> Vec<R> {
-    let parts = par.map(&work_items(groups), |(group, part)| {
+) -> Vec<Vec<R>> {
+    par.map(&work_items(groups), |(group, part)| {
         let mut out = Vec::new();
         let (values, index) = (&groups.values[group.clone()], &groups.index[group.clone()]);
         each(values, part.clone(), index, &mut out);
         out
-    });
-    parts.into_iter().flatten().collect()
+    })
 }
 
+/// Each group's range in the gathered values, with a part of it of at
+/// most `PIECE` positions: one item of work each.
 fn work_items(groups: &Groups) -> Vec<(Range<usize>, Range<usize>)> {
     let mut items = Vec::new();
     for g in 0..groups.count() {
@@ -116,9 +129,10 @@ impl Band {
     }
 
     fn set(&mut self, i: usize, (center, scale): (f64, f64), threshold: f64) {
-        self.center[i] = center;
-        self.lower[i] = center - threshold * scale;
-        self.upper[i] = center + threshold * scale;
+        let stats = Stats::around(center, scale, threshold);
+        self.center[i] = stats.center;
+        self.lower[i] = stats.lower;
+        self.upper[i] = stats.upper;
     }
 }
 
@@ -150,23 +164,39 @@ pub fn band<T: Sample>(
     Ok(band)
 }
 
-/// The band of every element of `x` along its group.
-pub fn band_grouped(
-    groups: &Groups,
-    n: usize,
+/// The band of every element of `x`, along its group with a grouping.
+pub fn band_of<T: Sample>(
+    x: &[T],
+    grouping: Option<Grouping>,
     window: usize,
     threshold: f64,
     par: Par,
     cancel: &Cancel,
 ) -> Result<Band, RwError> {
-    let found = over_group_parts(groups, par, |values, part, index, out| {
+    match grouping {
+        None => band(x, window, threshold, par, cancel),
+        Some(grouping) => band_grouped(x, grouping, window, threshold, par, cancel),
+    }
+}
+
+/// The band of every element of `x` along its group.
+fn band_grouped<T: Sample>(
+    x: &[T],
+    grouping: Grouping,
+    window: usize,
+    threshold: f64,
+    par: Par,
+    cancel: &Cancel,
+) -> Result<Band, RwError> {
+    let groups = gather(x, grouping, par, cancel)?;
+    let found = over_group_parts(&groups, par, |values, part, index, out| {
         slide(values, part, window, cancel, |p, w| {
             out.push((index[p], w.center_and_scale()))
         })
     });
     cancel.check()?;
-    let mut band = Band::undefined(n);
-    for (i, stats) in found {
+    let mut band = Band::undefined(x.len());
+    for (i, stats) in found.into_iter().flatten() {
         band.set(i, stats, threshold);
     }
     Ok(band)
@@ -411,7 +441,6 @@ fn kth_of_two(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::groups::Gather;
     use crate::outliers::{median_and_scale, median_in_place, Rng, NA_INTEGER};
     use crate::runtime::Runtime;
 
@@ -594,13 +623,15 @@ mod tests {
             })
             .collect();
         let cancel = Cancel::default();
-        let groups =
-            Groups::gather(&x, &codes, 2, Gather::AllWithIndex, Par::Inline, &cancel).unwrap();
+        let grouping = Grouping {
+            codes: &codes,
+            count: 2,
+        };
         for par in [Par::Inline, Par::Workers] {
-            let got = detect_grouped(&groups, x.len(), 3, 3.0, par, &cancel).unwrap();
+            let got = detect_grouped(&x, grouping, 3, 3.0, par, &cancel).unwrap();
             assert_eq!(got.to_vec(), vec![20]);
         }
-        let b = band_grouped(&groups, x.len(), 3, 3.0, Par::Inline, &cancel).unwrap();
+        let b = band_of(&x, Some(grouping), 3, 3.0, Par::Inline, &cancel).unwrap();
         assert_eq!(b.center[1], 100.0);
         assert!(b.center[7].is_nan(), "no group, no band");
         let evens: Vec<f64> = x.iter().step_by(2).copied().collect();

@@ -215,10 +215,8 @@ pub fn with_buffer<T>(f: impl FnOnce(&mut [u8]) -> T) -> T {
     })
 }
 
-/// Digest of bytes in memory: the tests' oracle for file digests.
-/// Digest of bytes in memory: the tests' oracle for file digests (itself
-/// checked against the tools' own output in `known_vectors`).
-#[cfg(test)]
+/// Digest of bytes in memory; also the tests' oracle for file digests
+/// (itself checked against the tools' own output in `known_vectors`).
 pub fn hash_bytes(algo: Algo, data: &[u8]) -> String {
     let mut hasher = Hasher::new(algo);
     hasher.update(data);
@@ -227,14 +225,7 @@ pub fn hash_bytes(algo: Algo, data: &[u8]) -> String {
 
 /// The digests of bytes already in memory, one for each of `algos`.
 pub fn digest_bytes(algos: &[Algo], data: &[u8]) -> Vec<String> {
-    algos
-        .iter()
-        .map(|&algo| {
-            let mut hasher = Hasher::new(algo);
-            hasher.update(data);
-            hasher.finish()
-        })
-        .collect()
+    algos.iter().map(|&algo| hash_bytes(algo, data)).collect()
 }
 
 #[cfg(test)]

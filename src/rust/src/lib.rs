@@ -183,22 +183,21 @@ fn verify_(
                 .retain(|e| wanted.binary_search(&e.line).is_ok());
         }
         let entries = &parsed.entries;
-        let counters = Progress::default();
-        let shown = progress.then_some(("verify", &counters));
-        let (outcomes, extras) = with_runtime(threads, shown, |rt| {
-            let counters = progress.then_some(&counters);
-            let mut outcomes = verify::verify_entries(&dir, entries, allow_outside, rt, counters)?;
-            let extras = if complete {
-                let algo = report_algo(named, entries);
-                audit::audit(&dir, manifest, entries, &mut outcomes, algo, rt)?
-                    .into_iter()
-                    .map(|extra| (extra, algo))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            Ok((outcomes, extras))
-        })?;
+        let (outcomes, extras) =
+            with_runtime(threads, progress.then_some("verify"), |rt, counters| {
+                let mut outcomes =
+                    verify::verify_entries(&dir, entries, allow_outside, rt, counters)?;
+                let extras = if complete {
+                    let algo = report_algo(named, entries);
+                    audit::audit(&dir, manifest, entries, &mut outcomes, algo, rt)?
+                        .into_iter()
+                        .map(|extra| (extra, algo))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok((outcomes, extras))
+            })?;
         let lossy = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
         let listed = entries.iter().zip(outcomes).map(|(e, o)| Row {
             line: e.line as i32,
@@ -258,7 +257,7 @@ fn verify_plan_(dir: &str, manifest: &str, algo: &str, threads: i32, allow_outsi
     guarded(|| {
         let (parsed, _) = read_manifest(Path::new(manifest), algo)?;
         let entries = &parsed.entries;
-        let sizes = with_runtime(threads, None, |rt| {
+        let sizes = with_runtime(threads, None, |rt, _| {
             verify::entry_sizes(Path::new(dir), entries, allow_outside, rt)
         })?;
         named_list([
@@ -293,18 +292,16 @@ fn audit_(dir: &str, manifest: &str, algo: &str, threads: i32, missing: Integers
         let missing = line_numbers(&missing);
         let mut outcomes: Vec<verify::Outcome> = entries
             .iter()
-            .map(|e| verify::Outcome {
-                status: if missing.binary_search(&e.line).is_ok() {
+            .map(|e| {
+                verify::Outcome::unhashed(if missing.binary_search(&e.line).is_ok() {
                     Status::Missing
                 } else {
                     Status::Ok
-                },
-                actual: None,
-                found_as: None,
+                })
             })
             .collect();
         let algo = report_algo(named, entries);
-        let extras = with_runtime(threads, None, |rt| {
+        let extras = with_runtime(threads, None, |rt, _| {
             audit::audit(dir, manifest, entries, &mut outcomes, algo, rt)
         })?;
         let lossy = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
@@ -423,12 +420,11 @@ fn write_signatures_(
             Nullable::NotNull(files) => files.iter().map(|f| f.as_bytes().to_vec()).collect(),
             Nullable::Null => signatures::list_files(dir, Some(manifest))?,
         };
-        let counters = Progress::default();
-        let shown = progress.then_some(("write_signatures", &counters));
-        let signed = with_runtime(threads, shown, |rt| {
-            let counters = progress.then_some(&counters);
-            signatures::write_signatures(dir, manifest, &names, algo, rt, counters)
-        })?;
+        let signed = with_runtime(
+            threads,
+            progress.then_some("write_signatures"),
+            |rt, counters| signatures::write_signatures(dir, manifest, &names, algo, rt, counters),
+        )?;
         let (files, digests): (Vec<String>, Vec<String>) = signed
             .into_iter()
             .map(|(name, digest)| (String::from_utf8_lossy(&name).into_owned(), digest))
@@ -448,10 +444,8 @@ fn hash_files_(paths: Strings, algo: &str, threads: i32, progress: bool) -> Robj
             .iter()
             .map(|p| PathBuf::from(if p.is_na() { "" } else { p.as_ref() }))
             .collect();
-        let counters = Progress::default();
-        let shown = progress.then_some(("hash_files", &counters));
-        let results = with_runtime(threads, shown, |rt| {
-            hash::hash_files(&[algo], &paths, rt, progress.then_some(&counters))
+        let results = with_runtime(threads, progress.then_some("hash_files"), |rt, counters| {
+            hash::hash_files(&[algo], &paths, rt, counters)
         })?;
         let digests: Vec<Option<&str>> = results
             .iter()
@@ -540,7 +534,7 @@ fn detect_outliers(
         given,
     };
     let groups = grouping.map(|(g, _)| g);
-    let found = with_runtime(threads, None, |rt| {
+    let found = with_runtime(threads, None, |rt, _| {
         if let Some(values) = x.as_real_slice() {
             rt.run_on_values(values.len(), |par, cancel| {
                 outliers::detect(values, groups, &request, par, cancel)
@@ -663,7 +657,7 @@ fn group_codes_(by: Robj, threads: i32) -> Robj {
         let out = codes
             .as_integer_slice_mut()
             .ok_or_else(|| RwError::Internal("an integer vector has no values".into()))?;
-        let first = with_runtime(threads, None, |rt| {
+        let first = with_runtime(threads, None, |rt, _| {
             rt.run_on_values(n, |_, cancel| match (ints, reals) {
                 (Some(by), _) => groups::code_integers(by, out, cancel),
                 (_, Some(by)) => groups::code_doubles(by, out, cancel),
@@ -703,28 +697,18 @@ fn hampel_band_(
     guarded(|| {
         let window = window_size(window)?;
         let grouping = grouping(&codes, &groups)?;
-        let band = with_runtime(threads, None, |rt| {
-            let values: Vec<f64> = if let Some(values) = x.as_real_slice() {
-                values.to_vec()
+        let band = with_runtime(threads, None, |rt, _| {
+            if let Some(values) = x.as_real_slice() {
+                rt.run_on_values(values.len(), |par, cancel| {
+                    hampel::band_of(values, grouping, window, threshold, par, cancel)
+                })
             } else if let Some(values) = x.as_integer_slice() {
-                values.iter().map(|&v| outliers::Sample::value(v)).collect()
+                rt.run_on_values(values.len(), |par, cancel| {
+                    hampel::band_of(values, grouping, window, threshold, par, cancel)
+                })
             } else {
-                return Err(unchecked("x"));
-            };
-            rt.run_on_values(values.len(), |par, cancel| match grouping {
-                None => hampel::band(&values, window, threshold, par, cancel),
-                Some(g) => {
-                    let gathered = groups::Groups::gather(
-                        &values,
-                        g.codes,
-                        g.count,
-                        groups::Gather::AllWithIndex,
-                        par,
-                        cancel,
-                    )?;
-                    hampel::band_grouped(&gathered, values.len(), window, threshold, par, cancel)
-                }
-            })
+                Err(unchecked("x"))
+            }
         })?;
         let column =
             |v: Vec<f64>| -> Robj { v.into_iter().map(na_if_nan).collect::<Vec<f64>>().into() };
@@ -743,7 +727,7 @@ fn hampel_band_(
 #[extendr]
 fn outlier_stats_(x: Robj, threads: i32) -> Robj {
     guarded(|| {
-        let moments = with_runtime(threads, None, |rt| {
+        let moments = with_runtime(threads, None, |rt, _| {
             if let Some(values) = x.as_real_slice() {
                 rt.run_on_values(values.len(), |par, cancel| {
                     outliers::moments(values, par, cancel)
@@ -767,10 +751,7 @@ fn outlier_stats_(x: Robj, threads: i32) -> Robj {
 #[extendr]
 fn verify_bag_(bag: &str, fast: bool, threads: i32, progress: bool) -> Robj {
     guarded(|| {
-        let counters = Progress::default();
-        let shown = progress.then_some(("verify_bag", &counters));
-        let check = with_runtime(threads, shown, |rt| {
-            let counters = progress.then_some(&counters);
+        let check = with_runtime(threads, progress.then_some("verify_bag"), |rt, counters| {
             bagit::validate::check_bag(Path::new(bag), fast, rt, counters)
         })?;
         bag_columns(&check)
@@ -814,36 +795,34 @@ fn bag_plan_(bag: &str) -> Robj {
 }
 
 /// One shard of a bag's check: the digests of `paths` for the algorithms
-/// of each mask, as `status` (a status code; 1 for read) and `digest` (each
-/// file's digests in code order, `NA` when not read).
+/// of each mask, as `status` (a status code; 1 for read) and `digest` (the
+/// digests of the files read, each file's in code order).
 /// @noRd
 #[extendr]
 fn bag_hash_part_(bag: &str, paths: List, algos: Integers, threads: i32) -> Robj {
     guarded(|| {
         let jobs = bag_jobs(&paths, &algos)?;
-        let digests = with_runtime(threads, None, |rt| {
+        let digests = with_runtime(threads, None, |rt, _| {
             bagit::validate::hash_part(Path::new(bag), &jobs, rt, None)
         })?;
         let mut status = Vec::with_capacity(jobs.len());
-        let mut flat: Vec<Option<String>> = Vec::new();
-        for (job, found) in jobs.iter().zip(digests) {
+        let mut flat: Vec<String> = Vec::new();
+        for found in digests {
             match found {
                 Ok(d) => {
                     status.push(code(&Status::ALL, Status::Ok));
-                    flat.extend(d.into_iter().map(Some));
+                    flat.extend(d);
                 }
-                Err(s) => {
-                    status.push(code(&Status::ALL, s));
-                    flat.extend(job.algos.iter().map(|_| None));
-                }
+                Err(s) => status.push(code(&Status::ALL, s)),
             }
         }
         named_list([("status", status.into()), ("digest", flat.into())])
     })
 }
 
-/// A check of the bag with the digests shards found (`status` `NA` for a
-/// file whose part failed: its rows are left out), the other files hashed
+/// A check of the bag with what shards found: each file's `status` (`NA`
+/// when its part failed: its rows are left out) and the `digest`s of the
+/// files read, as `bag_hash_part_()` gives them; the other files hashed
 /// here. Returns what `verify_bag_()` does.
 /// @noRd
 #[extendr]
@@ -857,30 +836,37 @@ fn verify_bag_merge_(
 ) -> Robj {
     guarded(|| {
         let jobs = bag_jobs(&paths, &algos)?;
-        let wanted: usize = jobs.iter().map(|j| j.algos.len()).sum();
-        if status.len() != jobs.len() || digest.len() != wanted {
-            return Err(unchecked("digest"));
+        if status.len() != jobs.len() {
+            return Err(unchecked("status"));
         }
         let mut digest = digest.iter();
         let mut parts = Vec::with_capacity(jobs.len());
         for (job, s) in jobs.into_iter().zip(status.iter()) {
-            let texts: Vec<String> = digest
-                .by_ref()
-                .take(job.algos.len())
-                .map(|t| t.to_string())
-                .collect();
             let status =
                 Option::<i32>::from(s).map(|s| Status::ALL.get((s as usize).wrapping_sub(1)));
             let result = match status {
                 None => None,
-                Some(Some(Status::Ok)) => Some(Ok(texts)),
+                Some(Some(Status::Ok)) => {
+                    let texts: Vec<String> = digest
+                        .by_ref()
+                        .take(job.algos.len())
+                        .map(|t| t.to_string())
+                        .collect();
+                    if texts.len() != job.algos.len() {
+                        return Err(unchecked("digest"));
+                    }
+                    Some(Ok(texts))
+                }
                 Some(Some(&other)) => Some(Err(other)),
                 Some(None) => return Err(unchecked("status")),
             };
             parts.push((job, result));
         }
+        if digest.next().is_some() {
+            return Err(unchecked("digest"));
+        }
         let pending = bagit::validate::prepare(Path::new(bag), false)?;
-        let digests = with_runtime(threads, None, |rt| pending.merge_parts(parts, rt))?;
+        let digests = with_runtime(threads, None, |rt, _| pending.merge_parts(parts, rt))?;
         bag_columns(&pending.finish(digests))
     })
 }
@@ -995,10 +981,7 @@ fn write_bag_(
             return Err(unchecked("algo"));
         }
         let fail_at = usize::try_from(fail_at).map_err(|_| unchecked("fail_at"))?;
-        let counters = Progress::default();
-        let shown = progress.then_some(("write_bag", &counters));
-        let made = with_runtime(threads, shown, |rt| {
-            let counters = progress.then_some(&counters);
+        let made = with_runtime(threads, progress.then_some("write_bag"), |rt, counters| {
             bagit::make::make_bag(Path::new(dir), &algos, &info, rt, counters, fail_at)
         })?;
         named_list([
@@ -1052,20 +1035,23 @@ fn thread_count(threads: i32) -> Result<usize, RwError> {
 }
 
 /// Runs `work` with a runtime whose hook, on this (the R) thread, polls
-/// for Ctrl-C and draws the progress line when asked for one.
+/// for Ctrl-C and, given a label, draws a progress line from the counters
+/// `work` is handed.
 fn with_runtime<T>(
     threads: i32,
-    progress: Option<(&str, &Progress)>,
-    work: impl FnOnce(&Runtime) -> Result<T, RwError>,
+    progress: Option<&str>,
+    work: impl FnOnce(&Runtime, Option<&Progress>) -> Result<T, RwError>,
 ) -> Result<T, RwError> {
-    let meter = progress.map(|(label, counters)| Meter::new(label, counters));
+    let counters = Progress::default();
+    let meter = progress.map(|label| Meter::new(label, &counters));
     let hook = || {
         if let Some(line) = meter.as_ref().and_then(|m| m.line(false)) {
             r_api::print_stderr(&line);
         }
         r_api::interrupt_pending()
     };
-    let result = work(&Runtime::new(thread_count(threads)?, Some(&hook)));
+    let shown = progress.map(|_| &counters);
+    let result = work(&Runtime::new(thread_count(threads)?, Some(&hook)), shown);
     if let Some(line) = meter.as_ref().and_then(|m| m.line(true)) {
         r_api::print_stderr(&line);
         r_api::print_stderr("\n");

@@ -116,7 +116,7 @@ fn split_gnu(rest: &[u8], named: Option<Algo>) -> Option<(Algo, &[u8], &[u8])> {
 
 /// A table, not `is_ascii_hexdigit()`'s three ranges: on random digests the
 /// ranges' branches mispredict, and parsing a big manifest took twice as long.
-fn is_hex(b: u8) -> bool {
+pub(crate) fn is_hex(b: u8) -> bool {
     const TABLE: [bool; 256] = {
         let mut table = [false; 256];
         let mut i = 0;

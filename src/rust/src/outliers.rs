@@ -133,7 +133,7 @@ impl Stats {
         upper: f64::NAN,
     };
 
-    fn around(center: f64, scale: f64, threshold: f64) -> Stats {
+    pub(crate) fn around(center: f64, scale: f64, threshold: f64) -> Stats {
         Stats {
             center,
             scale,
@@ -163,12 +163,29 @@ pub fn detect<T: Sample>(
     par: Par,
     cancel: &Cancel,
 ) -> Result<Detection, RwError> {
-    match groups {
-        None => detect_whole(x, request, par, cancel),
-        Some(groups) => detect_grouped(x, groups, request, par, cancel),
+    let Request {
+        method,
+        threshold,
+        window,
+        ..
+    } = *request;
+    // The Hampel rule has no statistics of the whole or of a group.
+    match (groups, method) {
+        (None, Method::Hampel) => Ok(Detection {
+            indices: hampel::detect(x, window, threshold, par, cancel)?,
+            stats: vec![Stats::UNDEFINED],
+        }),
+        (Some(groups), Method::Hampel) => Ok(Detection {
+            indices: hampel::detect_grouped(x, groups, window, threshold, par, cancel)?,
+            stats: vec![Stats::UNDEFINED; groups.count],
+        }),
+        (None, _) => detect_whole(x, request, par, cancel),
+        (Some(groups), _) => detect_grouped(x, groups, request, par, cancel),
     }
 }
 
+/// The statistics of the whole of `x`, and the values outside their bounds
+/// (for every method but Hampel's, which [`detect`] settles).
 fn detect_whole<T: Sample>(
     x: &[T],
     request: &Request,
@@ -178,25 +195,19 @@ fn detect_whole<T: Sample>(
     let Request {
         method,
         threshold,
-        window,
         given,
+        ..
     } = *request;
     let stats = match (method, given) {
         (Method::ZScore | Method::Mad, Some((center, scale))) => {
             Stats::around(center, scale, threshold)
-        }
-        (Method::Hampel, _) => {
-            return Ok(Detection {
-                indices: hampel::detect(x, window, threshold, par, cancel)?,
-                stats: vec![Stats::UNDEFINED],
-            })
         }
         // No copy: the moments are computed on `x` itself.
         (Method::ZScore, None) => {
             let m = moments(x, par, cancel)?;
             Stats::around(m.mean(), m.population_sd(), threshold)
         }
-        (Method::Mad | Method::Iqr, _) => {
+        (Method::Mad | Method::Iqr | Method::Hampel, _) => {
             let mut finite = finite_values(x, par, cancel)?;
             finite_stats(&mut finite, method, threshold, par, cancel)?
         }
@@ -212,6 +223,7 @@ fn detect_whole<T: Sample>(
     })
 }
 
+/// As [`detect_whole`] within each group (for every method but Hampel's).
 /// Groups are gathered by a counting sort (values of a group contiguous, in
 /// the order of `x`); their statistics are computed in parallel, each on
 /// its own values, then one pass over `x` in order judges each value by its
@@ -224,30 +236,8 @@ fn detect_grouped<T: Sample>(
     cancel: &Cancel,
 ) -> Result<Detection, RwError> {
     let Request {
-        method,
-        threshold,
-        window,
-        ..
+        method, threshold, ..
     } = *request;
-    if groups.codes.len() != x.len() {
-        return Err(RwError::Internal(
-            "`by` and `x` differ in length: call the exported R function".into(),
-        ));
-    }
-    if method == Method::Hampel {
-        let gathered = Groups::gather(
-            x,
-            groups.codes,
-            groups.count,
-            Gather::AllWithIndex,
-            par,
-            cancel,
-        )?;
-        return Ok(Detection {
-            indices: hampel::detect_grouped(&gathered, x.len(), window, threshold, par, cancel)?,
-            stats: vec![Stats::UNDEFINED; groups.count],
-        });
-    }
     let mut gathered = Groups::gather(x, groups.codes, groups.count, Gather::Finite, par, cancel)?;
     let stats = per_group(gathered.slices_mut(), par, cancel, |values, inner| {
         finite_stats(values, method, threshold, inner, cancel)

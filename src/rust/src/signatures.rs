@@ -79,24 +79,14 @@ fn relative_to(dir: &Path, path: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-fn slash_name(relative: &Path) -> Vec<u8> {
-    let parts: Vec<Vec<u8>> = relative
+/// A relative path's bytes with `/` between its components, whatever the
+/// platform's separator: how manifests name files.
+pub(crate) fn slash_name(relative: &Path) -> Vec<u8> {
+    let parts: Vec<&[u8]> = relative
         .components()
-        .map(|c| os_bytes(c.as_os_str()))
+        .map(|c| c.as_os_str().as_encoded_bytes())
         .collect();
     parts.join(&b'/')
-}
-
-fn os_bytes(s: &std::ffi::OsStr) -> Vec<u8> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        s.as_bytes().to_vec()
-    }
-    #[cfg(not(unix))]
-    {
-        s.to_string_lossy().into_owned().into_bytes()
-    }
 }
 
 #[cfg(test)]

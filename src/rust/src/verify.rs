@@ -74,7 +74,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn unhashed(status: Status) -> Outcome {
+    pub fn unhashed(status: Status) -> Outcome {
         Outcome {
             status,
             actual: None,

@@ -7,8 +7,9 @@
 use super::text::encode_path;
 use crate::errors::RwError;
 use crate::fileio::write_atomic;
-use crate::hash::{digest_bytes, hash_files, Algo};
+use crate::hash::{hash_bytes, hash_files, Algo};
 use crate::runtime::{Progress, Runtime};
+use crate::signatures::slash_name;
 use crate::verify::name_to_path;
 use std::fs;
 use std::io;
@@ -106,11 +107,7 @@ fn payload_of(dir: &Path) -> Result<(Vec<String>, u64), RwError> {
             return Err(RwError::io_reason("bag", path, "not a regular file"));
         }
         let relative = path.strip_prefix(dir).unwrap_or(path);
-        let parts: Option<Vec<&str>> = relative
-            .components()
-            .map(|c| c.as_os_str().to_str())
-            .collect();
-        let name = parts.map(|p| p.join("/")).ok_or_else(|| {
+        let name = String::from_utf8(slash_name(relative)).map_err(|_| {
             RwError::io_reason(
                 "bag",
                 path,
@@ -155,10 +152,10 @@ fn tag_files(
     let mut listed: Vec<&(String, Vec<u8>)> = files.iter().collect();
     listed.sort_by(|a, b| a.0.cmp(&b.0));
     let mut tag_manifests = Vec::new();
-    for (k, algo) in algos.iter().enumerate() {
+    for algo in algos {
         let mut text = String::new();
         for (name, bytes) in &listed {
-            text.push_str(&digest_bytes(&algos[k..=k], bytes)[0]);
+            text.push_str(&hash_bytes(*algo, bytes));
             text.push_str("  ");
             text.push_str(&encode_path(name));
             text.push('\n');

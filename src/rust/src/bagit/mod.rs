@@ -7,18 +7,11 @@ pub mod names;
 pub mod text;
 pub mod validate;
 
-use crate::hash::Algo;
-
-/// The algorithms in the order of [`Algo::ALL`], by the names BagIt
-/// manifests use (`manifest-sha256.txt`): the IANA BagIt registry's and
-/// Python hashlib's names, which bagit-python uses, agree with rwbridge's.
-pub fn algo_of_manifest_name(name: &str) -> Option<Algo> {
-    Algo::from_name(name)
-}
-
 /// The payload or tag manifest that `file` (a name in the bag's top
 /// directory) is, with its algorithm's name: `manifest-sha256.txt` gives
-/// `(false, "sha256")`, `tagmanifest-md5.txt` gives `(true, "md5")`.
+/// `(false, "sha256")`, `tagmanifest-md5.txt` gives `(true, "md5")`. The
+/// names are `Algo::from_name()`'s: the IANA BagIt registry's and Python
+/// hashlib's names, which bagit-python uses, agree with rwbridge's.
 pub fn manifest_kind(file: &str) -> Option<(bool, &str)> {
     let stem = file.strip_suffix(".txt")?;
     let (tag, algo) = match stem.strip_prefix("tagmanifest-") {
@@ -31,6 +24,7 @@ pub fn manifest_kind(file: &str) -> Option<(bool, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hash::Algo;
 
     #[test]
     fn manifest_names() {
@@ -42,7 +36,7 @@ mod tests {
         assert_eq!(manifest_kind("manifest-.txt"), None);
         assert_eq!(manifest_kind("manifest-sha256.md"), None);
         assert_eq!(manifest_kind("bag-info.txt"), None);
-        assert_eq!(algo_of_manifest_name("sha512"), Some(Algo::Sha512));
-        assert_eq!(algo_of_manifest_name("sha3_256"), None);
+        assert_eq!(Algo::from_name("sha512"), Some(Algo::Sha512));
+        assert_eq!(Algo::from_name("sha3_256"), None);
     }
 }

@@ -6,6 +6,7 @@
 //! R or the file system.
 
 use crate::hash::Algo;
+use crate::manifest::is_hex;
 use std::fmt;
 
 /// A BagIt version, `M.N` in `bagit.txt`.
@@ -392,7 +393,7 @@ fn parse_manifest_line(
     algo: Option<Algo>,
     coding: PathCoding,
 ) -> Result<(String, String, bool), LineFault> {
-    let digits = line.bytes().take_while(u8::is_ascii_hexdigit).count();
+    let digits = line.bytes().take_while(|&b| is_hex(b)).count();
     let (digest, rest) = line.split_at(digits);
     let path = rest.trim_start_matches(is_lws);
     if digits == 0 || path.len() == rest.len() || path.is_empty() {

@@ -5,15 +5,16 @@
 //! ever read. Reads only: a bag is never changed by checking it. Returns
 //! every finding rather than stopping at the first. Never touches R.
 
+use super::manifest_kind;
 use super::names::{bag_path, folded, in_payload, nfc, Outside};
 use super::text::{
     lines, parse_fetch, parse_manifest, parse_metadata, parse_oxum, strip_bom, tag_line, Encoding,
     LineFault, PathCoding, TagForm, Version,
 };
-use super::{algo_of_manifest_name, manifest_kind};
 use crate::errors::RwError;
 use crate::hash::{digest, digest_bytes, with_buffer, Algo, HashFailure};
 use crate::runtime::{Progress, Runtime};
+use crate::signatures::slash_name;
 use crate::verify::{name_to_path, Confined, Status};
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -214,8 +215,6 @@ struct RowPlan {
     /// The same for each manifest's unlisted files.
     extra_jobs: Vec<Vec<Option<usize>>>,
     jobs: Vec<Job>,
-    /// Nothing is hashed: rows of files there are `Present`.
-    fast: bool,
 }
 
 impl Pending<'_> {
@@ -290,7 +289,7 @@ impl Pending<'_> {
     /// digest is `None` (its part failed elsewhere) are left out.
     pub fn finish(mut self, digests: Vec<Option<Digests>>) -> BagCheck {
         if let Some(plan) = self.rows.take() {
-            self.checker.rows(plan, &digests);
+            self.checker.rows(&plan, &digests);
         }
         let mut out = self.checker.out;
         out.doubts = self.checker.doubts.render();
@@ -413,27 +412,22 @@ impl Checker<'_> {
         self.out.problems.push(Finding { code, message });
     }
 
-    /// The bytes of the tag file `name` at the bag's top, `None` when it is
-    /// absent or cannot be read (a problem, then).
-    fn read_tag(&mut self, name: &str) -> Option<Vec<u8>> {
-        self.try_read_tag(name).ok().flatten()
-    }
-
-    /// `Ok(None)` when the tag file is absent, `Err(())` when it is there
-    /// but cannot be read (reported as a problem).
-    fn try_read_tag(&mut self, name: &str) -> Result<Option<Vec<u8>>, ()> {
+    /// Reads the tag file `name` at the bag's top into `tag_bytes`:
+    /// `Ok(false)` when it is absent, `Err(())` when it is there but cannot
+    /// be read (reported as a problem).
+    fn read_tag(&mut self, name: &str) -> Result<bool, ()> {
         let failure = match self.confined.open(Path::new(name)) {
             Ok(file) => match file.read_all() {
                 Ok(bytes) => {
-                    self.tag_bytes.insert(name.to_string(), bytes.clone());
-                    return Ok(Some(bytes));
+                    self.tag_bytes.insert(name.to_string(), bytes);
+                    return Ok(true);
                 }
                 Err(e) => (
                     Code::Unreadable,
                     format!("cannot read {name}: {}", e.reason()),
                 ),
             },
-            Err(Status::Missing) => return Ok(None),
+            Err(Status::Missing) => return Ok(false),
             Err(Status::Refused) => (
                 Code::Outside,
                 format!("{name} is a symbolic link that leads outside the bag"),
@@ -447,16 +441,22 @@ impl Checker<'_> {
         Err(())
     }
 
-    /// A tag file's text in the declared encoding, without a byte-order mark.
-    fn decode(&mut self, name: &str, bytes: &[u8], encoding: Encoding) -> Option<String> {
-        match encoding.decode(bytes) {
-            Ok(text) => {
-                let (body, bom) = strip_bom(&text);
-                if bom {
+    /// The text of the tag file `name` in the declared encoding, without a
+    /// byte-order mark; `None` when it is absent, cannot be read or is not
+    /// text in that encoding (a problem, then).
+    fn tag_text(&mut self, name: &str, encoding: Encoding) -> Option<String> {
+        if self.read_tag(name) != Ok(true) {
+            return None;
+        }
+        match encoding.decode(&self.tag_bytes[name]) {
+            Ok(mut text) => {
+                let bom = text.len() - strip_bom(&text).0.len();
+                if bom > 0 {
+                    text.drain(..bom);
                     self.doubts
                         .add(Code::Bom, name, "starts with a byte-order mark", None);
                 }
-                Some(body.to_string())
+                Some(text)
             }
             Err(e) => {
                 self.problem(
@@ -475,9 +475,9 @@ impl Checker<'_> {
     /// Reads bagit.txt; sets the rules in force; the encoding of the other
     /// tag files, `None` when they cannot be read.
     fn declaration(&mut self) -> Option<Encoding> {
-        let bytes = match self.try_read_tag("bagit.txt") {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => {
+        match self.read_tag("bagit.txt") {
+            Ok(true) => {}
+            Ok(false) => {
                 self.problem(
                     Code::Declaration,
                     "no bagit.txt: the bag declaration is missing".into(),
@@ -485,8 +485,8 @@ impl Checker<'_> {
                 return Some(Encoding::Utf8);
             }
             Err(()) => return Some(Encoding::Utf8),
-        };
-        let decl = parse_declaration(&bytes, &mut self.out.problems);
+        }
+        let decl = parse_declaration(&self.tag_bytes["bagit.txt"], &mut self.out.problems);
         self.out.version = decl.version_text;
         self.out.encoding = decl.encoding_text.clone();
         if let Some(version) = decl.version.filter(|v| v.is_known()) {
@@ -510,7 +510,7 @@ impl Checker<'_> {
                 let info = ManifestInfo {
                     file: name.clone(),
                     algo_name: algo_name.to_string(),
-                    algo: algo_of_manifest_name(algo_name),
+                    algo: Algo::from_name(algo_name),
                     tag,
                 };
                 if tag {
@@ -591,7 +591,7 @@ impl Checker<'_> {
                 continue;
             }
             let relative = item.path().strip_prefix(self.bag).unwrap_or(item.path());
-            let bytes = slash_bytes(relative);
+            let bytes = slash_name(relative);
             let name = String::from_utf8_lossy(&bytes).into_owned();
             let state = if kind.is_file() {
                 item.metadata()
@@ -637,10 +637,7 @@ impl Checker<'_> {
     /// Reads the metadata file; its Payload-Oxum values.
     fn metadata(&mut self, encoding: Encoding) -> Vec<(u64, u64)> {
         let name = self.version.info_file();
-        let Some(bytes) = self.read_tag(name) else {
-            return Vec::new();
-        };
-        let Some(text) = self.decode(name, &bytes, encoding) else {
+        let Some(text) = self.tag_text(name, encoding) else {
             return Vec::new();
         };
         let meta = parse_metadata(&text);
@@ -708,10 +705,7 @@ impl Checker<'_> {
         let mut fetch = Fetch {
             paths: HashMap::new(),
         };
-        let Some(bytes) = self.read_tag("fetch.txt") else {
-            return fetch;
-        };
-        let Some(text) = self.decode("fetch.txt", &bytes, encoding) else {
+        let Some(text) = self.tag_text("fetch.txt", encoding) else {
             return fetch;
         };
         let parsed = parse_fetch(&text, self.coding);
@@ -754,10 +748,7 @@ impl Checker<'_> {
         for m in 0..self.out.manifests.len() {
             let info = self.out.manifests[m].clone();
             let file = info.file.as_str();
-            let Some(bytes) = self.read_tag(file) else {
-                continue;
-            };
-            let Some(text) = self.decode(file, &bytes, encoding) else {
+            let Some(text) = self.tag_text(file, encoding) else {
                 continue;
             };
             let parsed = parse_manifest(&text, info.algo, self.coding);
@@ -917,7 +908,10 @@ impl Checker<'_> {
             };
             let path = path.clone();
             let file = manifests[entry.manifest].file.as_str();
-            listed_paths[entry.manifest].insert(path.clone());
+            // Looked up only for fetch.txt's paths.
+            if fetch.paths.contains_key(&path) {
+                listed_paths[entry.manifest].insert(path.clone());
+            }
             if manifests[entry.manifest].tag {
                 entry.target = match self.confined.locate(&name_to_path(path.as_bytes())) {
                     Ok(_) => Target::Path(path),
@@ -1058,39 +1052,29 @@ impl Checker<'_> {
             row_jobs,
             extra_jobs,
             jobs,
-            fast,
         }
     }
 
     /// The rows: each manifest's lines, then the payload files it misses,
     /// with a problem for each that is not as listed. The rows of a job
     /// without digests are left out.
-    fn rows(&mut self, plan: RowPlan, digests: &[Option<Digests>]) {
-        let RowPlan {
-            listed,
-            payload,
-            unlisted,
-            row_jobs,
-            extra_jobs,
-            jobs,
-            fast,
-        } = plan;
+    fn rows(&mut self, plan: &RowPlan, digests: &[Option<Digests>]) {
         let dropped = |job: Option<usize>| job.is_some_and(|j| digests[j].is_none());
         let digest_of =
             |job: Option<usize>, algo: Option<Algo>| -> Option<Result<String, Status>> {
                 let j = job?;
                 let algo = algo?;
-                let k = jobs[j].algos.iter().position(|&a| a == algo)?;
+                let k = plan.jobs[j].algos.iter().position(|&a| a == algo)?;
                 let found = digests[j].as_ref()?;
                 Some(found.as_ref().map(|d| d[k].clone()).map_err(|s| *s))
             };
         let manifests = self.out.manifests.clone();
-        let mut rows = Vec::with_capacity(listed.len());
-        for m in 0..manifests.len() {
-            let info = &manifests[m];
-            for (entry, job) in listed
+        let mut rows = Vec::with_capacity(plan.listed.len());
+        for (m, info) in manifests.iter().enumerate() {
+            for (entry, job) in plan
+                .listed
                 .iter()
-                .zip(&row_jobs)
+                .zip(&plan.row_jobs)
                 .filter(|(e, j)| e.manifest == m && !dropped(**j))
             {
                 let place = format!("{} line {}", info.file, entry.line);
@@ -1098,16 +1082,12 @@ impl Checker<'_> {
                     Target::Refused => (Status::Refused, None),
                     Target::Unfetched => (Status::Unfetched, None),
                     Target::Failed(status) => (*status, None),
-                    Target::Payload(_) | Target::Path(_) => {
-                        match digest_of(*job, info.algo.filter(|_| !fast)) {
-                            None => (Status::Present, None),
-                            Some(Err(status)) => (status, None),
-                            Some(Ok(actual)) if actual == entry.digest => {
-                                (Status::Ok, Some(actual))
-                            }
-                            Some(Ok(actual)) => (Status::Mismatch, Some(actual)),
-                        }
-                    }
+                    Target::Payload(_) | Target::Path(_) => match digest_of(*job, info.algo) {
+                        None => (Status::Present, None),
+                        Some(Err(status)) => (status, None),
+                        Some(Ok(actual)) if actual == entry.digest => (Status::Ok, Some(actual)),
+                        Some(Ok(actual)) => (Status::Mismatch, Some(actual)),
+                    },
                 };
                 let file = &entry.written;
                 match status {
@@ -1140,15 +1120,15 @@ impl Checker<'_> {
                     status,
                 });
             }
-            for (&i, &job) in unlisted[m].iter().zip(&extra_jobs[m]) {
+            for (&i, &job) in plan.unlisted[m].iter().zip(&plan.extra_jobs[m]) {
                 if dropped(job) {
                     continue;
                 }
-                let actual = digest_of(job, info.algo.filter(|_| !fast)).and_then(Result::ok);
+                let actual = digest_of(job, info.algo).and_then(Result::ok);
                 rows.push(Row {
                     manifest: m,
                     line: None,
-                    file: payload[i].name.clone(),
+                    file: plan.payload[i].name.clone(),
                     expected: None,
                     actual,
                     status: Status::Extra,
@@ -1338,14 +1318,6 @@ fn encoding_name(encoding: Encoding) -> &'static str {
 }
 
 /// `/`-separated bytes of a relative path.
-fn slash_bytes(relative: &Path) -> Vec<u8> {
-    let parts: Vec<Vec<u8>> = relative
-        .components()
-        .map(|c| c.as_os_str().as_encoded_bytes().to_vec())
-        .collect();
-    parts.join(&b'/')
-}
-
 /// Doubtful things, gathered so that one kind in one file is one finding
 /// naming its lines.
 #[derive(Default)]

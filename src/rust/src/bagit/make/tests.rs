@@ -1,6 +1,5 @@
 use super::*;
 use crate::bagit::validate::check_bag;
-use crate::hash::hash_bytes;
 use crate::test_support::{assert_says, tree};
 use crate::verify::Status;
 use std::collections::BTreeMap;
