@@ -20,7 +20,8 @@ VERSION = $(shell sed -n 's/^Version: //p' DESCRIPTION)
 TARBALL = rwbridge_$(VERSION).tar.gz
 
 .PHONY: demo test deps-demo deps-test install wrappers document rust-checks \
-        check-generated testthat check-config release check bench valgrind long site clean
+        check-generated testthat check-config release check check-debian13 bench valgrind \
+        long site clean
 
 ## The main job on the bundled example data.
 demo: deps-demo install
@@ -30,7 +31,7 @@ demo: deps-demo install
 
 ## Every test: Rust checks and tests, generated files up to date, testthat,
 ## and the offline release build checked with R CMD check --as-cran.
-test: deps-test rust-checks install check-generated testthat check-config check
+test: deps-test rust-checks install check-generated testthat check-config check check-debian13
 
 deps-demo:
 	@tools/setup-debian.sh $(R_DEPS)
@@ -81,18 +82,34 @@ testthat:
 
 ## The CRAN-style release: crates vendored into src/rust/vendor.tar.xz, then
 ## R CMD build (the tarball carries them), so the build needs no network.
+## R CMD build copies the whole folder before it drops what .Rbuildignore
+## names, so it builds from a copy without out/ (the Debian 13 chroot, bench
+## data), the cargo target folder and git's objects.
 release: deps-test
 	tools/vendor.sh
-	$(RLIB) R CMD build .
+	rm -rf out/release && mkdir -p out/release/rwbridge
+	tar -cf - --exclude=./out --exclude=./.git --exclude=./src/rust/target \
+	  --exclude=./rwbridge.Rcheck --exclude='./*.tar.gz' . | tar -xf - -C out/release/rwbridge
+	cd out/release && $(RLIB) R CMD build rwbridge
+	mv out/release/$(TARBALL) .
 
 ## R CMD check --as-cran of the release tarball with cargo offline; fails on
-## any ERROR or WARNING. The testthat suite runs once, in `testthat` above,
-## whose output names the failing test; here it is skipped.
+## any ERROR or WARNING, or a tarball over CRAN's 5 MB. The testthat suite
+## runs once here, in `testthat` above, whose output names the failing
+## test; here it is skipped (the Debian 13 check runs it).
 check: release
+	@size=$$(wc -c < $(TARBALL)); echo "$(TARBALL): $$size bytes"; \
+	  [ $$size -le 5000000 ] || { echo "over CRAN's 5 MB: vendor less (tools/vendor.sh)"; exit 1; }
 	rm -rf rwbridge.Rcheck
 	$(RLIB) CARGO_NET_OFFLINE=true _R_CHECK_CRAN_INCOMING_REMOTE_=false \
 	  R CMD check --as-cran --no-manual --no-tests $(TARBALL)
 	@! grep -E "^Status: .*(ERROR|WARNING)" rwbridge.Rcheck/00check.log
+
+## The release tarball on Debian 13 (R 4.5, glibc 2.41, rustc 1.85), in a
+## chroot kept under out/trixie: installed offline, R CMD check --as-cran
+## with its tests, and the library built here loaded there. Needs root.
+check-debian13: release install
+	tools/check-debian13.sh $(TARBALL) $(LIB)/rwbridge/libs/rwbridge.so
 
 ## Benchmarks: ratios against peers measured in the same run (bench/README.md).
 ## Data go to out/bench (about 3 GB).

@@ -89,3 +89,24 @@ test_that("a forked child can use workers and fork again", {
   })
   expect_identical(got, list(want, want))
 })
+
+test_that("with rwbridge.threads unset, work uses every core and gives the same results", {
+  # setup.R sets the option for the whole suite, as CRAN asks; here it is
+  # unset, so the workers are as many as the cores (2 under R CMD check).
+  set.seed(12)
+  x <- c(rnorm(3 * inline_max), 50, -60, NA)
+  files <- setNames(as.list(sprintf("unset %d\n", 1:80)), sprintf("g%02d", 1:80))
+  dir <- local_tree(unlist(files))
+  paths <- file.path(dir, names(files))
+  write_signatures(dir)
+  withr::local_options(rwbridge.threads = 1)
+  want <- list(detect_outliers(x), detect_outliers(x, method = "mad"),
+               hash_files(paths), verify(dir))
+  withr::local_options(rwbridge.threads = NULL)
+  expect_null(getOption("rwbridge.threads"))
+  got <- list(detect_outliers(x), detect_outliers(x, method = "mad"),
+              hash_files(paths), verify(dir))
+  expect_identical(got, want)
+  expect_true(all(c(3 * inline_max + 1, 3 * inline_max + 2) %in% got[[1]]))
+  expect_identical(unname(got[[3]]), vapply(unlist(files), sha1_of, "", USE.NAMES = FALSE))
+})
