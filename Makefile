@@ -56,15 +56,15 @@ wrappers: install
 document: install
 	$(RLIB) Rscript -e 'roxygen2::roxygenise(load_code = roxygen2::load_installed)'
 
-## Clippy checks the code against the minimum Rust version, read from
-## DESCRIPTION (the one place it is written) into a generated clippy.toml.
+## Clippy checks the code against the minimum Rust version, Cargo.toml's
+## rust-version, which must equal DESCRIPTION's.
 MSRV = $(shell sed -n 's/.*rustc >= \([0-9.]*\).*/\1/p' DESCRIPTION)
 
 rust-checks:
+	@grep -qx 'rust-version = "$(MSRV)"' $(CRATE)/Cargo.toml || \
+	  { echo "Cargo.toml's rust-version differs from DESCRIPTION's rustc >= $(MSRV)"; exit 1; }
 	cd $(CRATE) && cargo fmt --check
-	mkdir -p out/clippy && echo 'msrv = "$(MSRV)"' > out/clippy/clippy.toml
-	cd $(CRATE) && CLIPPY_CONF_DIR=$(CURDIR)/out/clippy \
-	  cargo clippy --all-targets --locked -- -D warnings
+	cd $(CRATE) && cargo clippy --all-targets --locked -- -D warnings
 	cd $(CRATE) && cargo test --locked
 
 ## Fails when R/extendr-wrappers.R, NAMESPACE or man/ differ from what the

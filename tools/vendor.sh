@@ -21,6 +21,7 @@ if ! "$filterer" --version 2>/dev/null | grep -qx "cargo-vendor-filterer $filter
   cargo install --quiet --locked --version "$filterer_version" --root "$tools" cargo-vendor-filterer
 fi
 
+mkdir -p "$top/out"
 cd "$top/src/rust"
 rm -rf vendor vendor.tar.xz
 "$filterer" --versioned-dirs --keep-dep-kinds=no-dev \
