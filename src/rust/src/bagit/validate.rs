@@ -14,8 +14,8 @@ use super::text::{
 use crate::errors::RwError;
 use crate::hash::{digest, digest_bytes, with_buffer, Algo, HashFailure};
 use crate::runtime::{Progress, Runtime};
-use crate::signatures::slash_name;
-use crate::verify::{name_to_path, Confined, Status};
+use crate::status::Status;
+use crate::tree::{name_to_path, slash_name, Confined};
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::Path;
@@ -161,7 +161,7 @@ pub fn prepare(bag: &Path, fast: bool) -> Result<Pending<'_>, RwError> {
     }
     top.sort();
     let mut checker = Checker {
-        confined: Confined::new(bag)?,
+        confined: Confined::resolved(bag)?,
         bag,
         version: Version::V1_0,
         coding: PathCoding::Percent,
@@ -306,7 +306,7 @@ pub fn hash_part(
     progress: Option<&Progress>,
 ) -> Result<Vec<Digests>, RwError> {
     hash_jobs(
-        &Confined::new(bag)?,
+        &Confined::resolved(bag)?,
         &HashMap::new(),
         jobs.iter(),
         rt,
