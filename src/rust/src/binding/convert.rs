@@ -79,6 +79,16 @@ pub fn index_vector(indices: &Indices) -> Result<Robj, RwError> {
     })
 }
 
+/// 1-based positions of 0-based ones: an integer vector, or a double one
+/// past `i32::MAX`.
+pub fn positions(zero_based: &[usize]) -> Robj {
+    if zero_based.iter().all(|&i| i < i32::MAX as usize) {
+        column(zero_based.iter().map(|&i| i as i32 + 1))
+    } else {
+        column(zero_based.iter().map(|&i| i as f64 + 1.0))
+    }
+}
+
 /// R's `NA` for an undefined statistic.
 pub fn na_if_nan(v: f64) -> f64 {
     if v.is_nan() {

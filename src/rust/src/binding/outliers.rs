@@ -3,7 +3,7 @@
 //! set as attributes.
 
 use super::call::{guarded, internal, named_list, unchecked, with_runtime};
-use super::convert::{column, grouping, index_vector, na_if_nan, numeric, window_size};
+use super::convert::{column, grouping, index_vector, na_if_nan, numeric, positions, window_size};
 use super::ffi::{alloc_vector, set_attributes, Scalar};
 use crate::errors::RwError;
 use crate::outliers::{self, groups, hampel, Grouping, Method, Request, Stats};
@@ -149,21 +149,7 @@ fn group_codes_(by: Robj, threads: i32) -> Robj {
                 _ => Err(unchecked("by")),
             })
         })?;
-        let fits_integer = first.iter().all(|&i| i < i32::MAX as usize);
-        let first: Robj = if fits_integer {
-            first
-                .iter()
-                .map(|&i| i as i32 + 1)
-                .collect::<Vec<i32>>()
-                .into()
-        } else {
-            first
-                .iter()
-                .map(|&i| i as f64 + 1.0)
-                .collect::<Vec<f64>>()
-                .into()
-        };
-        named_list([("codes", codes), ("first", first)])
+        named_list([("codes", codes), ("first", positions(&first))])
     })
 }
 

@@ -380,47 +380,38 @@ mod tests {
     use crate::runtime::Runtime;
     use crate::test_support::Rng;
 
-    // The rule on the whole series or within groups, as these tests call it.
-    fn detect(
-        x: &[f64],
-        window: usize,
-        threshold: f64,
-        par: Par,
-        cancel: &Cancel,
-    ) -> Result<Indices, RwError> {
-        super::detect(x, None, window, threshold, par, cancel)
+    // The rule on the whole series or within groups, as these tests call
+    // it: (x, grouping, window, threshold, par, cancel).
+    type Found<T> = Result<T, RwError>;
+
+    fn detect(x: &[f64], w: usize, t: f64, par: Par, c: &Cancel) -> Found<Indices> {
+        super::detect(x, None, w, t, par, c)
     }
 
     fn detect_grouped(
         x: &[f64],
-        grouping: Grouping,
-        window: usize,
-        threshold: f64,
+        g: Grouping,
+        w: usize,
+        t: f64,
         par: Par,
-        cancel: &Cancel,
-    ) -> Result<Indices, RwError> {
-        super::detect(x, Some(grouping), window, threshold, par, cancel)
+        c: &Cancel,
+    ) -> Found<Indices> {
+        super::detect(x, Some(g), w, t, par, c)
     }
 
-    fn band(
-        x: &[f64],
-        window: usize,
-        threshold: f64,
-        par: Par,
-        cancel: &Cancel,
-    ) -> Result<Band, RwError> {
-        super::band(x, None, window, threshold, par, cancel)
+    fn band(x: &[f64], w: usize, t: f64, par: Par, c: &Cancel) -> Found<Band> {
+        super::band(x, None, w, t, par, c)
     }
 
     fn band_of(
         x: &[f64],
-        grouping: Option<Grouping>,
-        window: usize,
-        threshold: f64,
+        g: Option<Grouping>,
+        w: usize,
+        t: f64,
         par: Par,
-        cancel: &Cancel,
-    ) -> Result<Band, RwError> {
-        super::band(x, grouping, window, threshold, par, cancel)
+        c: &Cancel,
+    ) -> Found<Band> {
+        super::band(x, g, w, t, par, c)
     }
 
     /// The rule written plainly: each window copied, its median and scale
