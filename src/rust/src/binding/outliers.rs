@@ -6,7 +6,8 @@ use super::call::{guarded, internal, named_list, unchecked, with_runtime};
 use super::convert::{column, grouping, index_vector, na_if_nan, numeric, positions, window_size};
 use super::ffi::{alloc_vector, set_attributes, Scalar};
 use crate::errors::RwError;
-use crate::outliers::{self, groups, hampel, Grouping, Method, Request, Stats};
+use crate::outliers::hampel::Hampel;
+use crate::outliers::{self, groups, Grouping, Method, Request, Stats};
 use extendr_api::prelude::*;
 use extendr_ffi::SEXPTYPE;
 
@@ -169,9 +170,15 @@ fn hampel_band_(
         let window = window_size(window)?;
         let grouping = grouping(&codes, &groups)?;
         let band = with_runtime(threads, None, |rt, _| {
-            numeric!(rt, x, |values, par, cancel| hampel::band(
-                values, grouping, window, threshold, par, cancel
-            ))
+            numeric!(rt, x, |values, par, cancel| {
+                let rule = Hampel {
+                    x: values,
+                    grouping,
+                    window,
+                    threshold,
+                };
+                rule.band(par, cancel)
+            })
         })?;
         named_list([
             ("center", column(band.center.into_iter().map(na_if_nan))),

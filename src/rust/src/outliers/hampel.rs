@@ -22,35 +22,15 @@ use std::ops::Range;
 /// Positions between two cancel checks within a piece.
 const CHECK_EVERY: usize = 1024;
 
-/// The 0-based positions of `x` that the Hampel rule reports, along the
-/// whole series or, with a grouping, along each group's own elements:
-/// infinite values always, NaN never.
-pub fn detect<T: Sample>(
-    x: &[T],
-    grouping: Option<Grouping>,
-    window: usize,
-    threshold: f64,
-    par: Par,
-    cancel: &Cancel,
-) -> Result<Indices, RwError> {
-    let found = walk(x, grouping, window, par, cancel, |i, v, w, hits| {
-        if reported(v, w, threshold) {
-            hits.push(i)
-        }
-    })?;
-    if grouping.is_none() {
-        // The parts are the pieces of `x`, in order.
-        let offsets = |hits: Vec<usize>| hits.into_iter().map(|i| (i % PIECE) as u32).collect();
-        return Ok(Indices::from_pieces(
-            found.into_iter().map(offsets).collect(),
-        ));
-    }
-    // Groups interleave: a bit set puts their indices in order.
-    let mut bits = vec![0u64; x.len().div_ceil(64)];
-    for i in found.into_iter().flatten() {
-        bits[i / 64] |= 1 << (i % 64);
-    }
-    Ok(Indices::from_bits(&bits, par))
+/// The Hampel rule on a series: its values, grouped or not, the half-width
+/// of the window and the threshold.
+#[derive(Debug, Clone, Copy)]
+pub struct Hampel<'a, T> {
+    pub x: &'a [T],
+    /// With a grouping, each window runs along its group's own elements.
+    pub grouping: Option<Grouping<'a>>,
+    pub window: usize,
+    pub threshold: f64,
 }
 
 /// Per position: the centre (rolling median) and the bounds
@@ -63,79 +43,97 @@ pub struct Band {
     pub upper: Vec<f64>,
 }
 
-/// The band of every element of `x` (for plots), along the whole series
-/// or, with a grouping, along its group.
-pub fn band<T: Sample>(
-    x: &[T],
-    grouping: Option<Grouping>,
-    window: usize,
-    threshold: f64,
-    par: Par,
-    cancel: &Cancel,
-) -> Result<Band, RwError> {
-    let found = walk(x, grouping, window, par, cancel, |i, _, w, out| {
-        out.push((i, w.center_and_scale()))
-    })?;
-    let undefined = || vec![f64::NAN; x.len()];
-    let mut band = Band {
-        center: undefined(),
-        lower: undefined(),
-        upper: undefined(),
-    };
-    for (i, (center, scale)) in found.into_iter().flatten() {
-        let stats = Stats::around(center, scale, threshold);
-        band.center[i] = stats.center;
-        band.lower[i] = stats.lower;
-        band.upper[i] = stats.upper;
+impl<T: Sample> Hampel<'_, T> {
+    /// The 0-based positions the rule reports: infinite values always, NaN
+    /// never.
+    pub fn detect(&self, par: Par, cancel: &Cancel) -> Result<Indices, RwError> {
+        let found = self.walk(par, cancel, |i, v, w, hits| {
+            if reported(v, w, self.threshold) {
+                hits.push(i)
+            }
+        })?;
+        if self.grouping.is_none() {
+            // The parts are the pieces of `x`, in order.
+            let offsets = |hits: Vec<usize>| hits.into_iter().map(|i| (i % PIECE) as u32).collect();
+            return Ok(Indices::from_pieces(
+                found.into_iter().map(offsets).collect(),
+            ));
+        }
+        // Groups interleave: a bit set puts their indices in order.
+        let mut bits = vec![0u64; self.x.len().div_ceil(64)];
+        for i in found.into_iter().flatten() {
+            bits[i / 64] |= 1 << (i % 64);
+        }
+        Ok(Indices::from_bits(&bits, par))
     }
-    Ok(band)
-}
 
-/// The one walk of the rule: `visit(i, value, window, out)` for every
-/// element `i` of `x` in a group (every element without a grouping), with
-/// its value and the sorted finite values of its window, which runs along
-/// the whole series or along the element's group. The series, or each
-/// group, is cut into parts of at most `PIECE` positions, walked in
-/// parallel; returns what each part pushed to its `out`, in order (without
-/// a grouping, the parts are the pieces of `x`).
-fn walk<T: Sample, R: Send>(
-    x: &[T],
-    grouping: Option<Grouping>,
-    half: usize,
-    par: Par,
-    cancel: &Cancel,
-    visit: impl Fn(usize, f64, &Window, &mut Vec<R>) + Sync + Send,
-) -> Result<Vec<Vec<R>>, RwError> {
-    let found = match grouping {
-        None => par.map(&parts(0..x.len()), |part| {
-            let mut out = Vec::new();
-            slide(x, part.clone(), half, cancel, |i, w| {
-                visit(i, x[i].value(), w, &mut out)
-            });
-            out
-        }),
-        Some(Grouping { codes, count }) => {
-            let groups = Groups::gather(x, codes, count, Gather::AllWithIndex, par, cancel)?;
-            let items: Vec<(Range<usize>, Range<usize>)> = (0..groups.count())
-                .flat_map(|g| {
-                    let group = groups.range(g);
-                    parts(0..group.len())
-                        .into_iter()
-                        .map(move |p| (group.clone(), p))
-                })
-                .collect();
-            par.map(&items, |(group, part)| {
+    /// The band of every element (for plots).
+    pub fn band(&self, par: Par, cancel: &Cancel) -> Result<Band, RwError> {
+        let found = self.walk(par, cancel, |i, _, w, out| {
+            out.push((i, w.center_and_scale()))
+        })?;
+        let undefined = || vec![f64::NAN; self.x.len()];
+        let mut band = Band {
+            center: undefined(),
+            lower: undefined(),
+            upper: undefined(),
+        };
+        for (i, (center, scale)) in found.into_iter().flatten() {
+            let stats = Stats::around(center, scale, self.threshold);
+            band.center[i] = stats.center;
+            band.lower[i] = stats.lower;
+            band.upper[i] = stats.upper;
+        }
+        Ok(band)
+    }
+
+    /// The one walk of the rule: `visit(i, value, window, out)` for every
+    /// element `i` of `x` in a group (every element without a grouping),
+    /// with its value and the sorted finite values of its window, which
+    /// runs along the whole series or along the element's group. The
+    /// series, or each group, is cut into parts of at most `PIECE`
+    /// positions, walked in parallel; returns what each part pushed to its
+    /// `out`, in order (without a grouping, the parts are the pieces of
+    /// `x`).
+    fn walk<R: Send>(
+        &self,
+        par: Par,
+        cancel: &Cancel,
+        visit: impl Fn(usize, f64, &Window, &mut Vec<R>) + Sync + Send,
+    ) -> Result<Vec<Vec<R>>, RwError> {
+        let (x, half) = (self.x, self.window);
+        let found = match self.grouping {
+            None => par.map(&parts(0..x.len()), |part| {
                 let mut out = Vec::new();
-                let (values, index) = (&groups.values[group.clone()], &groups.index[group.clone()]);
-                slide(values, part.clone(), half, cancel, |p, w| {
-                    visit(index[p], values[p], w, &mut out)
+                slide(x, part.clone(), half, cancel, |i, w| {
+                    visit(i, x[i].value(), w, &mut out)
                 });
                 out
-            })
-        }
-    };
-    cancel.check()?;
-    Ok(found)
+            }),
+            Some(Grouping { codes, count }) => {
+                let groups = Groups::gather(x, codes, count, Gather::AllWithIndex, par, cancel)?;
+                let items: Vec<(Range<usize>, Range<usize>)> = (0..groups.count())
+                    .flat_map(|g| {
+                        let group = groups.range(g);
+                        parts(0..group.len())
+                            .into_iter()
+                            .map(move |p| (group.clone(), p))
+                    })
+                    .collect();
+                par.map(&items, |(group, part)| {
+                    let mut out = Vec::new();
+                    let (values, index) =
+                        (&groups.values[group.clone()], &groups.index[group.clone()]);
+                    slide(values, part.clone(), half, cancel, |p, w| {
+                        visit(index[p], values[p], w, &mut out)
+                    });
+                    out
+                })
+            }
+        };
+        cancel.check()?;
+        Ok(found)
+    }
 }
 
 /// `range` cut into consecutive parts of at most `PIECE` positions.
@@ -383,35 +381,31 @@ mod tests {
     // The rule on the whole series or within groups, as these tests call
     // it: (x, grouping, window, threshold, par, cancel).
     type Found<T> = Result<T, RwError>;
+    type G<'a> = Grouping<'a>;
 
-    fn detect(x: &[f64], w: usize, t: f64, par: Par, c: &Cancel) -> Found<Indices> {
-        super::detect(x, None, w, t, par, c)
+    fn rule<'a>(x: &'a [f64], g: Option<Grouping<'a>>, w: usize, t: f64) -> Hampel<'a, f64> {
+        Hampel {
+            x,
+            grouping: g,
+            window: w,
+            threshold: t,
+        }
     }
 
-    fn detect_grouped(
-        x: &[f64],
-        g: Grouping,
-        w: usize,
-        t: f64,
-        par: Par,
-        c: &Cancel,
-    ) -> Found<Indices> {
-        super::detect(x, Some(g), w, t, par, c)
+    fn detect(x: &[f64], w: usize, t: f64, par: Par, c: &Cancel) -> Found<Indices> {
+        rule(x, None, w, t).detect(par, c)
+    }
+
+    fn detect_grouped(x: &[f64], g: G, w: usize, t: f64, par: Par, c: &Cancel) -> Found<Indices> {
+        rule(x, Some(g), w, t).detect(par, c)
     }
 
     fn band(x: &[f64], w: usize, t: f64, par: Par, c: &Cancel) -> Found<Band> {
-        super::band(x, None, w, t, par, c)
+        rule(x, None, w, t).band(par, c)
     }
 
-    fn band_of(
-        x: &[f64],
-        g: Option<Grouping>,
-        w: usize,
-        t: f64,
-        par: Par,
-        c: &Cancel,
-    ) -> Found<Band> {
-        super::band(x, g, w, t, par, c)
+    fn band_of(x: &[f64], g: Option<G>, w: usize, t: f64, par: Par, c: &Cancel) -> Found<Band> {
+        rule(x, g, w, t).band(par, c)
     }
 
     /// The rule written plainly: each window copied, its median and scale

@@ -26,6 +26,7 @@ pub use stats::{moments, Moments, Stats};
 use crate::errors::RwError;
 use crate::runtime::{Cancel, Par, INLINE_MAX_VALUES};
 use groups::{Gather, Groups};
+use hampel::Hampel;
 use indices::{select, select_grouped};
 use rayon::prelude::*;
 use stats::{finite_values, hinges, median_and_scale};
@@ -203,7 +204,13 @@ pub fn detect<T: Sample>(
         let Request {
             window, threshold, ..
         } = *request;
-        let indices = hampel::detect(x, groups, window, threshold, par, cancel)?;
+        let rule = Hampel {
+            x,
+            grouping: groups,
+            window,
+            threshold,
+        };
+        let indices = rule.detect(par, cancel)?;
         // The Hampel rule has no statistics of the whole or of a group.
         let stats = vec![Stats::UNDEFINED; groups.map_or(1, |g| g.count)];
         return Ok(Detection { indices, stats });
