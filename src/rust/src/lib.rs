@@ -1,7 +1,7 @@
 //! rwbridge's crate: a pure Rust core that never touches R, and the thin
-//! binding that converts R's values for it (`binding/`, the only part that
-//! names R, where the package's R module is declared). Modules are listed
-//! from the binding down: each imports only those listed below it.
+//! binding that converts R's values for it (`binding/`, the only module
+//! that names R, where the package's R module is declared). Modules are
+//! listed from the top down: each imports only modules listed below it.
 
 mod binding;
 
@@ -11,17 +11,20 @@ pub mod audit;
 pub mod signatures;
 pub mod verify;
 
-pub mod outliers;
-
 pub mod manifest;
 
 pub mod hash;
 
-pub mod status;
 pub mod tree;
 
-pub mod errors;
+pub mod status;
+
+pub mod outliers;
+
 pub mod fileio;
 pub mod runtime;
+
+pub mod errors;
+
 #[cfg(test)]
 mod test_support;

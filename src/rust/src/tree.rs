@@ -14,6 +14,19 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
+/// A manifest name as a path: bytes on Unix; elsewhere names must be UTF-8.
+pub fn name_to_path(name: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(name))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(name).into_owned())
+    }
+}
+
 /// Names (relative to `dir`, `/`-separated, sorted bytewise) of the regular
 /// files under `dir`, not following symbolic links, without `skip`.
 pub fn list_files(dir: &Path, skip: Option<&Path>) -> Result<Vec<Vec<u8>>, RwError> {
@@ -246,22 +259,9 @@ impl Beneath {
     }
 }
 
-/// A manifest name as a path: bytes on Unix; elsewhere names must be UTF-8.
-pub fn name_to_path(name: &[u8]) -> PathBuf {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        PathBuf::from(std::ffi::OsStr::from_bytes(name))
-    }
-    #[cfg(not(unix))]
-    {
-        PathBuf::from(String::from_utf8_lossy(name).into_owned())
-    }
-}
-
 /// Where the file named `name` is and its size, or the status that stops it
 /// from being hashed. `real_dir` must be canonical.
-pub fn locate(real_dir: &Path, name: &Path, allow_outside: bool) -> Result<(PathBuf, u64), Status> {
+fn locate(real_dir: &Path, name: &Path, allow_outside: bool) -> Result<(PathBuf, u64), Status> {
     if allow_outside {
         let path = real_dir.join(name);
         return regular_size(fs::metadata(&path)).map(|size| (path, size));

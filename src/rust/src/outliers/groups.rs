@@ -1,8 +1,8 @@
-//! Groups for `detect_outliers(by = )`: the grouping R passes, group codes for the distinct
-//! values of a vector (numbered in ascending order of value, as `factor()`
-//! orders its levels), and the values of each group gathered contiguously
-//! by a stable counting sort, so each group's statistics read one slice.
-//! Never touches R.
+//! Groups for `detect_outliers(by = )`: the grouping of a call, group codes
+//! for the distinct values of a vector (numbered in ascending order of
+//! value, as `factor()` orders its levels), and the values of each group
+//! gathered contiguously by a stable counting sort, so each group's
+//! statistics read one slice. Never touches R.
 
 use super::sample::{Sample, NA_INTEGER};
 use crate::errors::{try_vec, RwError};
