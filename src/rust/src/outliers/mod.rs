@@ -31,6 +31,8 @@ use indices::{select, select_grouped};
 use rayon::prelude::*;
 use stats::{finite_values, hinges, median_and_scale};
 
+/// The rules, in the order R lists them: `code_names_()` gives R their
+/// names, which `detect_outliers()`'s `method` must match (a test checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     ZScore,
