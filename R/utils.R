@@ -31,23 +31,22 @@ rw_path <- function(path) {
   enc2utf8(if (startsWith(path, "~")) path.expand(path) else path)
 }
 
-# The manifest is relative to `dir` (already expanded) unless absolute.
-rw_manifest_path <- function(dir, manifest) {
-  manifest <- rw_path(manifest)
-  if (rw_is_absolute(manifest)) manifest else file.path(dir, manifest)
-}
-
 # Whether each path is absolute, the one rule for it: on Unix, a path that
 # starts with `/`; on Windows, one that starts with `/` or `\` (so `//server`
 # and `\\server` too) or with a drive and one of them (`C:/x`, `C:\x`).
 # A drive-relative path such as `C:x` is relative (to that drive's working
 # directory). NA is not absolute.
-rw_is_absolute <- function(path, windows = .Platform$OS.type == "windows") {
+rw_is_absolute <- function(path, windows = rw_windows) {
   # startsWith(), not a regular expression, where it will do: verify() on a
   # few small files takes tens of microseconds, and a regex costs some.
-  absolute <- if (windows) grepl("^([A-Za-z]:)?[/\\\\]", path) else startsWith(path, "/")
-  !is.na(path) & absolute
+  if (windows) {
+    !is.na(path) & grepl("^([A-Za-z]:)?[/\\\\]", path)
+  } else {
+    !is.na(path) & startsWith(path, "/")
+  }
 }
+
+rw_windows <- .Platform$OS.type == "windows"
 
 # The arguments verify(), write_signatures() and verify_bag() share, checked
 # in this order: the directory (`dir`, or for a bag `bag`), the manifest (a
@@ -65,8 +64,13 @@ rw_workers <- function(dir, manifest, threads, progress, shards, call, bag = FAL
   progress <- rw_progress(progress, call = call)
   shards <- rw_shards(shards, call)
   dir <- rw_path(dir)
-  list(dir = dir, manifest = if (!bag) rw_manifest_path(dir, manifest),
-       threads = threads, progress = progress, shards = shards)
+  if (!bag) {
+    manifest <- rw_path(manifest)
+    if (!rw_is_absolute(manifest)) {
+      manifest <- file.path(dir, manifest)
+    }
+  }
+  list(dir = dir, manifest = manifest, threads = threads, progress = progress, shards = shards)
 }
 
 # Names of the codes in results (statuses, algorithms) and of the outlier
