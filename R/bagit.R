@@ -165,18 +165,14 @@
 #' unlink(dir, recursive = TRUE)
 verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error = FALSE,
                        shards = NULL) {
-  check_string(bag, "bag")
+  args <- rw_workers(bag, NULL, threads, progress, shards, sys.call(), bag = TRUE)
   check_flag(fast, "fast")
-  threads_arg <- threads
-  threads <- rw_threads(threads)
-  progress <- rw_progress(progress)
   check_flag(error, "error")
-  shards <- rw_shards(shards, sys.call())
-  bag <- rw_path(bag)
-  result <- if (is.null(shards) || fast) {
-    rw_bag_verification(rw_unwrap(verify_bag_(bag, fast, threads, progress)), bag)
+  bag <- args$dir
+  result <- if (is.null(args$shards) || fast) {
+    rw_bag_verification(rw_unwrap(verify_bag_(bag, fast, args$threads, args$progress)), bag)
   } else {
-    rw_bag_shards(bag, threads, threads_arg, shards, sys.call())
+    rw_bag_shards(bag, args$threads, threads, args$shards, sys.call())
   }
   doubts <- attr(result, "doubts")
   problems <- attr(result, "problems")
@@ -361,23 +357,6 @@ rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L,
   invisible(dir)
 }
 
-# One or more of the algorithms the Rust enum names, without repeats.
-rw_algos <- function(algo, call = sys.call(-1)) {
-  if (!is.character(algo) || length(algo) == 0 || anyNA(algo)) {
-    rw_abort("type", sprintf("`algo` must be a character vector of algorithm names, not %s.",
-                             rw_describe(algo)), call = call)
-  }
-  unknown <- setdiff(algo, rw_codes$algo)
-  if (length(unknown) > 0) {
-    rw_abort("value", sprintf(
-      "`algo` must hold only %s, not %s.",
-      paste0("\"", rw_codes$algo, "\"", collapse = ", "),
-      paste0("\"", unknown, "\"", collapse = ", ")
-    ), call = call)
-  }
-  unique(algo)
-}
-
 # The bag-info fields as two parallel character vectors.
 rw_bag_info <- function(info, call = sys.call(-1)) {
   if (is.null(info)) {
@@ -407,10 +386,4 @@ rw_bag_info <- function(info, call = sys.call(-1)) {
   })
   list(label = rep(as.character(labels), lengths(values)),
        value = as.character(unlist(values)))
-}
-
-rw_list_messages <- function(messages, limit) {
-  shown <- utils::head(messages, limit)
-  more <- if (length(messages) > limit) sprintf("; and %d more", length(messages) - limit) else ""
-  paste0(paste(shown, collapse = "; "), more)
 }

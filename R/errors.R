@@ -78,6 +78,16 @@ check_choice <- function(x, choices, arg, call = sys.call(-1)) {
   choices[[hit]]
 }
 
+# A double or integer vector that is not a factor: what the outlier
+# functions read in place.
+check_numeric <- function(x, arg, call = sys.call(-1)) {
+  if (!(is.double(x) || is.integer(x)) || (is.object(x) && inherits(x, "factor"))) {
+    rw_abort("type", sprintf("`%s` must be a double or integer vector, not %s.", arg,
+                             rw_describe(x)), call = call)
+  }
+  x
+}
+
 check_paths <- function(x, arg, allow_na = FALSE, call = sys.call(-1)) {
   if (!is.character(x) || (!allow_na && anyNA(x))) {
     rw_abort("type", sprintf("`%s` must be a character vector%s, not %s.", arg,

@@ -18,10 +18,6 @@ readit_ <- function(path, as_text, threads) .Call(wrap__readit_, path, as_text, 
 #' @noRd
 writeit_ <- function(data, path, append) .Call(wrap__writeit_, data, path, append)
 
-#' The names of the codes that results carry, from the enums themselves.
-#' @noRd
-code_names_ <- function() .Call(wrap__code_names_)
-
 #' Checks every entry of a manifest, and with `complete` audits the
 #' directory too; a list of columns for R to assemble.
 #' @noRd
@@ -117,6 +113,10 @@ group_codes_ <- function(by, threads) .Call(wrap__group_codes_, by, threads)
 #' upper)`, NA where a window has no finite value or an element no group.
 #' @noRd
 hampel_band_ <- function(x, threshold, window, threads, codes, groups) .Call(wrap__hampel_band_, x, threshold, window, threads, codes, groups)
+
+#' The names of the codes that results carry, from the enums themselves.
+#' @noRd
+code_names_ <- function() .Call(wrap__code_names_)
 
 #' Does nothing: the per-call cost of an extendr entry point, for `bench/`.
 #' @noRd

@@ -34,10 +34,7 @@
 #' merged
 #' all.equal(merged$scale, sqrt(mean((x - mean(x))^2)))
 outlier_stats <- function(x) {
-  if (!(is.double(x) || is.integer(x)) || (is.object(x) && inherits(x, "factor"))) {
-    rw_abort("type", sprintf("`x` must be a double or integer vector, not %s.", rw_describe(x)),
-             call = sys.call())
-  }
+  check_numeric(x, "x")
   moments <- rw_unwrap(outlier_stats_(x, rw_threads(NULL)))
   rw_outlier_stats(moments[[1L]], moments[[2L]], moments[[3L]], moments[[4L]])
 }

@@ -167,15 +167,17 @@
 #' detect_outliers(v, method = "mad", by = g)
 detect_outliers <- function(x, threshold = NULL, method = c("zscore", "mad", "iqr", "hampel"),
                             by = NULL, window = 3L, center = NULL, scale = NULL) {
-  if (!(is.double(x) || is.integer(x)) || (is.object(x) && inherits(x, "factor"))) {
-    rw_abort("type", sprintf("`x` must be a double or integer vector, not %s.", rw_describe(x)),
-             call = sys.call())
+  # The success path tests with primitives only (a classed vector such as a
+  # Date or a factor is left to check_numeric()): this call runs 10,000
+  # times in a loop.
+  if (!(is.double(x) || is.integer(x)) || is.object(x)) {
+    check_numeric(x, "x")
   }
   if (missing(method)) {
     method <- "zscore"
   } else if (!is.character(method) || length(method) != 1L || is.na(method) ||
              is.na(rw_outlier_thresholds[method])) {
-    method <- check_choice(method, names(rw_outlier_thresholds), "method")
+    method <- check_choice(method, rw_codes$method, "method")
   }
   if (is.null(threshold)) {
     # The default call's value without a lookup: it is the one that runs
@@ -212,7 +214,8 @@ detect_outliers <- function(x, threshold = NULL, method = c("zscore", "mad", "iq
 }
 
 # The usual threshold of each method, which `threshold = NULL` means; the
-# names are the methods, in the order of `method`'s default.
+# names are the methods, in the order of Rust's enum (`rw_codes$method`) and
+# of `method`'s default, as a test checks.
 rw_outlier_thresholds <- c(zscore = 2, mad = 2, iqr = 1.5, hampel = 3)
 
 # `threshold` when it is not a single finite double >= 0 (the success

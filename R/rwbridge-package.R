@@ -1,9 +1,16 @@
 #' rwbridge: fast and safe file I/O, checksums and outliers from Rust
 #'
 #' The work is done by a Rust crate bound to R with extendr. Exports:
-#' [readit()] and [writeit()] for binary-safe whole-file I/O, [verify()],
-#' [write_signatures()] and [hash_files()] for parallel checksums, and
-#' [detect_outliers()] and [plot_outliers()] for outlier detection.
+#' * [readit()] and [writeit()]: binary-safe whole-file I/O, atomic writes.
+#' * [verify()], [write_signatures()] and [hash_files()]: parallel checksums
+#'   (MD5, SHA-1, SHA-2, BLAKE2b, BLAKE3), manifests checked and audited,
+#'   on this machine or in shards on others.
+#' * [verify_bag()] and [write_bag()]: BagIt bags (RFC 8493) validated and
+#'   made.
+#' * [detect_outliers()], [plot_outliers()] and [outlier_stats()]: outliers
+#'   by the z-score, the MAD, Tukey's fences (`"iqr"`) or the Hampel filter
+#'   (`"hampel"`), whole or by group, and statistics that merge across
+#'   chunks.
 #'
 #' @section Errors:
 #' Every error is a condition of class

@@ -33,7 +33,7 @@ rw_has_package <- function(package) {
 # Paths as a worker must be given them: absolute. A worker's working
 # directory is the one it started in, not this process's now.
 rw_absolute <- function(path) {
-  relative <- !is.na(path) & !grepl("^(/|~|[A-Za-z]:[/\\\\]|[/\\\\]{2})", path)
+  relative <- !is.na(path) & !startsWith(path, "~") & !rw_is_absolute(path)
   path[relative] <- file.path(getwd(), path[relative])
   path
 }

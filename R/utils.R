@@ -31,18 +31,99 @@ rw_path <- function(path) {
   enc2utf8(if (startsWith(path, "~")) path.expand(path) else path)
 }
 
-# The manifest is relative to `dir` (already expanded) unless absolute.
-rw_manifest_path <- function(dir, manifest) {
-  manifest <- rw_path(manifest)
-  absolute <- startsWith(manifest, "/") ||
-    (.Platform$OS.type == "windows" && grepl("^([A-Za-z]:)?[/\\\\]", manifest))
-  if (absolute) manifest else file.path(dir, manifest)
+# Whether each path is absolute, the one rule for it: on Unix, a path that
+# starts with `/`; on Windows, one that starts with `/` or `\` (so `//server`
+# and `\\server` too) or with a drive and one of them (`C:/x`, `C:\x`).
+# A drive-relative path such as `C:x` is relative (to that drive's working
+# directory). NA is not absolute.
+rw_is_absolute <- function(path, windows = rw_windows) {
+  # startsWith(), not a regular expression, where it will do: verify() on a
+  # few small files takes tens of microseconds, and a regex costs some.
+  if (windows) {
+    !is.na(path) & grepl("^([A-Za-z]:)?[/\\\\]", path)
+  } else {
+    !is.na(path) & startsWith(path, "/")
+  }
 }
 
-# Names of the codes in results (statuses, algorithms), from the Rust enums,
-# read once when the package loads.
+rw_windows <- .Platform$OS.type == "windows"
+
+# The arguments verify(), write_signatures() and verify_bag() share, checked
+# in this order: the directory (`dir`, or for a bag `bag`), the manifest (a
+# bag has none: pass NULL), `threads`, `progress` and `shards`. Returns the
+# directory with `~` expanded, the manifest's path (relative to the
+# directory unless absolute), the thread count for this process,
+# `progress` resolved and `shards` (NULL or a whole number). `call` is
+# evaluated only when an argument is bad.
+rw_workers <- function(dir, manifest, threads, progress, shards, call, bag = FALSE) {
+  check_string(dir, if (bag) "bag" else "dir", call = call)
+  if (!bag) {
+    check_string(manifest, "manifest", call = call)
+  }
+  threads <- rw_threads(threads, call = call)
+  progress <- rw_progress(progress, call = call)
+  shards <- rw_shards(shards, call)
+  dir <- rw_path(dir)
+  if (!bag) {
+    manifest <- rw_path(manifest)
+    if (!rw_is_absolute(manifest)) {
+      manifest <- file.path(dir, manifest)
+    }
+  }
+  list(dir = dir, manifest = manifest, threads = threads, progress = progress, shards = shards)
+}
+
+# Names of the codes in results (statuses, algorithms) and of the outlier
+# methods, from the Rust enums, read once when the package loads.
 rw_codes <- new.env(parent = emptyenv())
 
 .onLoad <- function(libname, pkgname) {
   list2env(code_names_(), envir = rw_codes)
+}
+
+# One of the algorithms the Rust enum names (`rw_codes$algo`).
+rw_algo <- function(algo, call = sys.call(-1)) {
+  check_choice(algo, rw_codes$algo, "algo", call = call)
+}
+
+# One or more of the algorithms the Rust enum names, without repeats.
+rw_algos <- function(algo, call = sys.call(-1)) {
+  if (!is.character(algo) || length(algo) == 0 || anyNA(algo)) {
+    rw_abort("type", sprintf("`algo` must be a character vector of algorithm names, not %s.",
+                             rw_describe(algo)), call = call)
+  }
+  unknown <- setdiff(algo, rw_codes$algo)
+  if (length(unknown) > 0) {
+    rw_abort("value", sprintf(
+      "`algo` must hold only %s, not %s.",
+      paste0("\"", rw_codes$algo, "\"", collapse = ", "),
+      paste0("\"", unknown, "\"", collapse = ", ")
+    ), call = call)
+  }
+  unique(algo)
+}
+
+# A data frame from equal-length columns, without data.frame()'s checks.
+rw_data_frame <- function(...) {
+  columns <- list(...)
+  rows <- length(columns[[1L]])
+  attr(columns, "row.names") <- if (rows > 0L) c(NA_integer_, -rows) else integer()
+  class(columns) <- "data.frame"
+  columns
+}
+
+rw_count <- function(n, noun) {
+  paste(n, if (n == 1) noun else paste0(noun, "s"))
+}
+
+rw_list_lines <- function(lines, limit = 10) {
+  shown <- lines[seq_len(min(length(lines), limit))]
+  more <- if (length(lines) > length(shown)) sprintf(" and %d more", length(lines) - length(shown)) else ""
+  paste0("line", if (length(lines) > 1) "s" else "", " ", paste(shown, collapse = ", "), more)
+}
+
+rw_list_messages <- function(messages, limit) {
+  shown <- utils::head(messages, limit)
+  more <- if (length(messages) > limit) sprintf("; and %d more", length(messages) - limit) else ""
+  paste0(paste(shown, collapse = "; "), more)
 }

@@ -119,24 +119,19 @@
 verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NULL,
                    error = FALSE, allow_outside = FALSE, algo = NULL, complete = FALSE,
                    shards = NULL) {
-  check_string(dir, "dir")
-  check_string(manifest, "manifest")
-  threads_arg <- threads
-  threads <- rw_threads(threads)
-  progress <- rw_progress(progress)
+  args <- rw_workers(dir, manifest, threads, progress, shards, sys.call())
   check_flag(error, "error")
   check_flag(allow_outside, "allow_outside")
   algo <- if (is.null(algo)) "" else rw_algo(algo)
   check_flag(complete, "complete")
-  shards <- rw_shards(shards, sys.call())
-  dir <- rw_path(dir)
-  manifest_path <- rw_manifest_path(dir, manifest)
-  columns <- if (is.null(shards)) {
-    rw_unwrap(verify_(dir, manifest_path, algo, threads, progress, allow_outside, complete,
-                      NULL))
+  dir <- args$dir
+  manifest_path <- args$manifest
+  columns <- if (is.null(args$shards)) {
+    rw_unwrap(verify_(dir, manifest_path, algo, args$threads, args$progress, allow_outside,
+                      complete, NULL))
   } else {
-    rw_verify_shards(dir, manifest_path, algo, threads, threads_arg, allow_outside, complete,
-                     shards, sys.call())
+    rw_verify_shards(dir, manifest_path, algo, args$threads, threads, allow_outside, complete,
+                     args$shards, sys.call())
   }
   result <- rw_verification(columns, dir, complete)
   malformed <- attr(result, "malformed")
@@ -233,7 +228,18 @@ print.rwbridge_verification <- function(x, ...) {
 #'   option `rwbridge.threads`, or else every core.
 #' @param progress Show a progress line on stderr? `NULL` (the default)
 #'   means [interactive()].
-#' @inheritParams verify
+#' @param shards `NULL` (the default) to do all the work in this R process.
+#'   Or a whole number `n >= 1`: the files (listed by this process when
+#'   `files` is `NULL`) are split into at most `n` parts of about equal
+#'   bytes, each hashed by a future (package \pkg{future}) under the user's
+#'   [future::plan()], as [verify()]'s `shards` are: every worker must see
+#'   `dir` at the same path and have rwbridge installed, and uses its own
+#'   threads. This process writes the manifest from the merged digests, so
+#'   it is the one written without `shards`; if a file cannot be read, no
+#'   manifest is written. If a part fails (its worker died, its future
+#'   errored), the call signals an `rwbridge_internal_error` naming the
+#'   failed parts, whose `result` field holds the digests of every finished
+#'   part, and no manifest is written.
 #' @return A data frame of `file` and `digest`, invisibly.
 #' @section Errors:
 #' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument.
@@ -253,25 +259,20 @@ print.rwbridge_verification <- function(x, ...) {
 #' unlink(dir, recursive = TRUE)
 write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL, algo = "sha1",
                              threads = NULL, progress = NULL, shards = NULL) {
-  check_string(dir, "dir")
-  check_string(manifest, "manifest")
+  args <- rw_workers(dir, manifest, threads, progress, shards, sys.call())
   if (!is.null(files)) {
     files <- enc2utf8(check_paths(files, "files"))
   }
   algo <- rw_algo(algo)
-  threads_arg <- threads
-  threads <- rw_threads(threads)
-  progress <- rw_progress(progress)
-  shards <- rw_shards(shards, sys.call())
-  dir <- rw_path(dir)
-  manifest_path <- rw_manifest_path(dir, manifest)
-  signed <- if (is.null(shards)) {
-    rw_unwrap(write_signatures_(dir, manifest_path, files, algo, threads, progress))
+  dir <- args$dir
+  manifest_path <- args$manifest
+  signed <- if (is.null(args$shards)) {
+    rw_unwrap(write_signatures_(dir, manifest_path, files, algo, args$threads, args$progress))
   } else {
     names <- if (is.null(files)) rw_unwrap(list_files_(dir, manifest_path)) else files
     # Spelled as Rust's Path::join() spells them, for the same messages.
     paths <- paste0(sub("/+$", "", dir), "/", names)
-    hashed <- rw_hash_shards(paths, algo, threads_arg, shards, sys.call())
+    hashed <- rw_hash_shards(paths, algo, threads, args$shards, sys.call())
     # As without shards: no manifest that silently leaves a file out.
     failed <- which(!is.na(hashed$kind))
     if (length(failed) > 0) {
@@ -298,7 +299,17 @@ write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL, algo =
 #'   option `rwbridge.threads`, or else every core.
 #' @param progress Show a progress line on stderr? `NULL` (the default)
 #'   means [interactive()].
-#' @inheritParams verify
+#' @param shards `NULL` (the default) to do all the work in this R process.
+#'   Or a whole number `n >= 1`: `paths` are split into at most `n` parts of
+#'   about equal bytes, each hashed by a future (package \pkg{future}) under
+#'   the user's [future::plan()], as [verify()]'s `shards` are: every worker
+#'   must see the files at the same paths (relative paths are sent made
+#'   absolute against this process's working directory) and have rwbridge
+#'   installed, and uses its own threads. The parts are merged into exactly
+#'   the result without `shards`, warnings and messages naming the paths as
+#'   given. If a part fails (its worker died, its future errored), the call
+#'   signals an `rwbridge_internal_error` naming the failed parts, whose
+#'   `result` field holds the digests of every finished part.
 #' @return A character vector of lowercase hex digests named by `paths`
 #'   (as given), as [tools::md5sum()] returns, `NA` for a path that cannot
 #'   be read (missing, not a regular file, no permission, or `NA`); one
@@ -306,8 +317,9 @@ write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL, algo =
 #'   with the reason.
 #' @section Errors:
 #' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument.
-#' @seealso [verify()]; `digest::digest(file = )` computes the same digests
-#'   one file at a time.
+#' @seealso [verify()]; `digest::digest(file = )` computes the same MD5,
+#'   SHA-1, SHA-256, SHA-512 and BLAKE3 digests one file at a time (it has
+#'   no SHA-224, SHA-384 or BLAKE2b).
 #' @export
 #' @examples
 #' path <- tempfile()
@@ -344,11 +356,6 @@ hash_files <- function(paths, algo = "sha1", threads = NULL, progress = NULL, sh
   digests
 }
 
-# One of the algorithms the Rust enum names (`rw_codes$algo`).
-rw_algo <- function(algo, call = sys.call(-1)) {
-  check_choice(algo, rw_codes$algo, "algo", call = call)
-}
-
 # The verification data frame from verify_()'s columns.
 rw_verification <- function(columns, dir, complete) {
   result <- rw_data_frame(
@@ -366,21 +373,3 @@ rw_verification <- function(columns, dir, complete) {
   result
 }
 
-# A data frame from equal-length columns, without data.frame()'s checks.
-rw_data_frame <- function(...) {
-  columns <- list(...)
-  rows <- length(columns[[1L]])
-  attr(columns, "row.names") <- if (rows > 0L) c(NA_integer_, -rows) else integer()
-  class(columns) <- "data.frame"
-  columns
-}
-
-rw_count <- function(n, noun) {
-  paste(n, if (n == 1) noun else paste0(noun, "s"))
-}
-
-rw_list_lines <- function(lines, limit = 10) {
-  shown <- lines[seq_len(min(length(lines), limit))]
-  more <- if (length(lines) > length(shown)) sprintf(" and %d more", length(lines) - length(shown)) else ""
-  paste0("line", if (length(lines) > 1) "s" else "", " ", paste(shown, collapse = ", "), more)
-}

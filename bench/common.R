@@ -141,6 +141,18 @@ python <- function(code, ...) {
   system2("env", c("-u", "LD_LIBRARY_PATH", "python3", "-c", shQuote(code)), ...)
 }
 
+# Python lines defining median_time(f, k, warm = False): the median seconds
+# of `k` calls of `f`, each timed with time.perf_counter(), after one
+# untimed call with `warm`. The numpy peers are timed inside python with it.
+python_median_time <- c(
+  "def median_time(f, k, warm=False):",
+  "    if warm: f()",
+  "    ts = []",
+  "    for _ in range(k):",
+  "        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)",
+  "    return sorted(ts)[len(ts) // 2]"
+)
+
 has_numpy <- function() {
   nzchar(Sys.which("python3")) &&
     python("import numpy", stdout = FALSE, stderr = FALSE) == 0

@@ -34,18 +34,14 @@ report("detect_outliers(rnorm(1e8))", t_ours, t_base, "base R expression",
 if (has_numpy()) {
   data <- file.path(bench_dir, "x.f64")
   writeBin(x, data, endian = "little")
-  code <- sprintf(paste(
+  code <- sprintf(paste(c(
     "import numpy as np, time",
     "x = np.fromfile('%s', dtype='<f8')",
     "def detect(data): return np.where(np.abs(data - data.mean()) > 2 * data.std())[0]",
-    "def best(f, k):",
-    "    ts = []",
-    "    for _ in range(k):",
-    "        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)",
-    "    return sorted(ts)[len(ts) // 2]",
+    python_median_time,
     "detect(x); x.sum()",
-    "print(best(lambda: detect(x), 5), best(lambda: x.sum(), 7))",
-    sep = "\n"), data)
+    "print(median_time(lambda: detect(x), 5), median_time(lambda: x.sum(), 7))"),
+    collapse = "\n"), data)
   script <- file.path(bench_dir, "numpy_bench.py")
   writeLines(code, script)
   out <- system2("env", c("-u", "LD_LIBRARY_PATH", "python3", script), stdout = TRUE)

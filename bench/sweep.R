@@ -102,7 +102,7 @@ mad_base_text <- "which(abs(x - median(x)) > 2 * 1.4826 * median(abs(x - median(
 cat("base R zscore:", zscore_base_text, "\nbase R mad:   ", mad_base_text, "\n")
 
 numpy_ok <- has_numpy()
-numpy_code <- paste(
+numpy_code <- paste(c(
   "import sys, time, numpy as np",
   "path, k = sys.argv[1], int(sys.argv[2])",
   "x = np.fromfile(path, dtype='<f8')",
@@ -110,14 +110,9 @@ numpy_code <- paste(
   "def mad(d):",
   "    m = np.median(d)",
   "    return np.where(np.abs(d - m) > 2 * 1.4826 * np.median(np.abs(d - m)))[0]",
-  "def median_time(f, k):",
-  "    f()",
-  "    ts = []",
-  "    for _ in range(k):",
-  "        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)",
-  "    return sorted(ts)[len(ts) // 2]",
-  "print(median_time(lambda: zscore(x), k), median_time(lambda: mad(x), k))",
-  sep = "\n")
+  python_median_time,
+  "print(median_time(lambda: zscore(x), k, True), median_time(lambda: mad(x), k, True))"),
+  collapse = "\n")
 numpy_script <- file.path(sweep_dir, "numpy_sweep.py")
 writeLines(numpy_code, numpy_script)
 if (numpy_ok) {

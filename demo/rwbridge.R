@@ -28,14 +28,20 @@ tryCatch(verify(logs, error = TRUE), rwbridge_verify_error = function(e) {
   cat("with error = TRUE:", conditionMessage(e), "\n")
 })
 
+# A fresh folder under tempdir() holding a copy of the logs.
+copy_of_logs <- function(name) {
+  dir <- file.path(tempdir(), name)
+  unlink(dir, recursive = TRUE)
+  dir.create(dir)
+  file.copy(list.files(logs, pattern = "[.]log$", full.names = TRUE), dir)
+  dir
+}
+
 ## 2b. An MD5 delivery (as sequencing centres send them): a copy of the logs
 ## with its md5sum.txt, then a file slipped in and one renamed. verify()
 ## alone sees only the rename, as a missing file; complete = TRUE audits the
 ## whole directory and finds both.
-delivery <- file.path(tempdir(), "delivery")
-unlink(delivery, recursive = TRUE)
-dir.create(delivery)
-file.copy(list.files(logs, pattern = "[.]log$", full.names = TRUE), delivery)
+delivery <- copy_of_logs("delivery")
 write_signatures(delivery, "md5sum.txt", algo = "md5")
 writeit("GET /admin HTTP/1.1 200\n", file.path(delivery, "httpd-99.log"))
 file.rename(file.path(delivery, "httpd-03.log"), file.path(delivery, "httpd-03.log.old"))
@@ -48,10 +54,7 @@ unlink(delivery, recursive = TRUE)
 
 ## 2c. BagIt (RFC 8493), as libraries and archives move data: a bag made in
 ## place, validated, damaged, and validated again.
-bag <- file.path(tempdir(), "bag")
-unlink(bag, recursive = TRUE)
-dir.create(bag)
-file.copy(list.files(logs, pattern = "[.]log$", full.names = TRUE), bag)
+bag <- copy_of_logs("bag")
 write_bag(bag, info = list("Source-Organization" = "rwbridge demo"))
 print(list.files(bag))
 checked <- verify_bag(bag)

@@ -253,6 +253,13 @@ test_that("bad arguments are classed errors", {
   })
 })
 
+test_that("the method names are Rust's, in the order of its enum", {
+  methods <- rwbridge:::rw_codes$method
+  expect_identical(eval(formals(detect_outliers)$method), methods)
+  expect_identical(eval(formals(plot_outliers)$method), methods)
+  expect_identical(names(rwbridge:::rw_outlier_thresholds), methods)
+})
+
 test_that("threshold = NULL is each method's usual value, and is recorded", {
   set.seed(4)
   x <- c(rnorm(200), 7, -9)

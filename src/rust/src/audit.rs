@@ -7,8 +7,9 @@ use crate::errors::RwError;
 use crate::hash::{hash_files, Algo};
 use crate::manifest::Entry;
 use crate::runtime::Runtime;
-use crate::signatures::list_files;
-use crate::verify::{name_to_path, Outcome, Status};
+use crate::status::Status;
+use crate::tree::{list_files, name_to_path};
+use crate::verify::Outcome;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
@@ -79,6 +80,14 @@ pub fn audit(
         .collect())
 }
 
+/// Unlisted files are reported in the named algorithm, else in the
+/// manifest's first, else in SHA-1.
+pub fn report_algo(named: Option<Algo>, entries: &[Entry]) -> Algo {
+    named
+        .or(entries.first().map(|e| e.algo))
+        .unwrap_or(Algo::Sha1)
+}
+
 fn pop_unclaimed(candidates: &mut VecDeque<usize>, claimed: &[bool]) -> Option<usize> {
     while let Some(i) = candidates.pop_front() {
         if !claimed[i] {
@@ -110,6 +119,7 @@ mod tests {
     use crate::hash::hash_bytes;
     use crate::manifest::parse;
     use crate::test_support::tree;
+    use crate::tree::Confined;
     use crate::verify::verify_entries;
 
     fn line(algo: Algo, content: &str, name: &str) -> String {
@@ -136,7 +146,8 @@ mod tests {
             Runtime::new(2, None),
             Runtime::new(2, None).all_on_workers(),
         ] {
-            let mut outcomes = verify_entries(dir.path(), &entries, false, &rt, None).unwrap();
+            let confined = Confined::new(dir.path(), false).unwrap();
+            let mut outcomes = verify_entries(&confined, &entries, &rt, None).unwrap();
             let manifest = dir.path().join("m.txt");
             let extras = audit(
                 dir.path(),

@@ -5,7 +5,10 @@
 //! each line is an entry or a malformed line. Works on bytes, because file
 //! names need not be UTF-8. Never touches R.
 
+use crate::errors::RwError;
+use crate::fileio::read_bytes;
 use crate::hash::Algo;
+use std::path::Path;
 
 /// One well-formed line: a file and the digest it should have.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +66,11 @@ pub fn parse(bytes: &[u8], named: Option<Algo>) -> Manifest {
         }
     }
     manifest
+}
+
+/// Reads and parses the manifest at `path` (see [`parse`]).
+pub fn read(path: &Path, named: Option<Algo>) -> Result<Manifest, RwError> {
+    Ok(parse(&read_bytes(path)?, named))
 }
 
 /// One line (no line ending) into (algorithm, lowercase digest, name).

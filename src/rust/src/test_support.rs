@@ -1,4 +1,5 @@
-//! What the test modules share: trees of files, FIFOs, message checks.
+//! What the test modules share: trees of files, FIFOs, message checks,
+//! and a small random generator.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -37,4 +38,24 @@ pub fn fifo(path: &Path) {
 pub fn assert_says(err: &impl std::fmt::Display, text: &str) {
     let message = err.to_string();
     assert!(message.contains(text), "{message:?} does not say {text:?}");
+}
+
+/// A small deterministic generator (xorshift64*), so tests need no crate.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
 }

@@ -9,8 +9,7 @@ use crate::errors::RwError;
 use crate::fileio::write_atomic;
 use crate::hash::{hash_bytes, hash_files, Algo};
 use crate::runtime::{Progress, Runtime};
-use crate::signatures::slash_name;
-use crate::verify::name_to_path;
+use crate::tree::{listing_error, name_to_path, slash_name};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -90,7 +89,7 @@ fn payload_of(dir: &Path) -> Result<(Vec<String>, u64), RwError> {
     let mut names = Vec::new();
     let mut octets = 0u64;
     for item in walkdir::WalkDir::new(dir).follow_links(false).min_depth(1) {
-        let item = item.map_err(|e| crate::signatures::listing_error(dir, e))?;
+        let item = item.map_err(|e| listing_error(dir, e))?;
         let kind = item.file_type();
         if kind.is_dir() {
             continue;

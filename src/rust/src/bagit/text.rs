@@ -352,40 +352,59 @@ pub enum LineFault {
     Percent,
 }
 
-/// Everything a manifest holds.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ManifestText {
-    pub lines: Vec<ManifestLine>,
-    pub faults: Vec<(usize, String, LineFault)>,
+/// Everything a manifest or fetch.txt holds: its lines of `L`, those that
+/// do not parse (line, text, why), and the blank and comment lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed<L, F> {
+    pub lines: Vec<L>,
+    pub faults: Vec<(usize, String, F)>,
     pub blank_lines: Vec<usize>,
-    /// Lines starting with `#`: comments to bagit-python, none in the RFC.
+    /// Lines starting with `#` where they are comments: to bagit-python in
+    /// a manifest (none in the RFC).
     pub comment_lines: Vec<usize>,
 }
+
+impl<L, F> Parsed<L, F> {
+    /// Each line of `text` parsed by `parse(line number, line)`, but for
+    /// blank lines and, with `comments`, lines starting with `#`.
+    fn of(text: &str, comments: bool, parse: impl Fn(usize, &str) -> Result<L, F>) -> Self {
+        let mut out = Parsed {
+            lines: Vec::new(),
+            faults: Vec::new(),
+            blank_lines: Vec::new(),
+            comment_lines: Vec::new(),
+        };
+        for (n, line) in lines(text) {
+            if line.trim_matches(is_lws).is_empty() {
+                out.blank_lines.push(n);
+            } else if comments && line.starts_with('#') {
+                out.comment_lines.push(n);
+            } else {
+                match parse(n, line) {
+                    Ok(parsed) => out.lines.push(parsed),
+                    Err(fault) => out.faults.push((n, line.to_string(), fault)),
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Everything a manifest holds.
+pub type ManifestText = Parsed<ManifestLine, LineFault>;
 
 /// Parses a manifest's text. `algo` (when rwbridge knows it) fixes the
 /// checksum length.
 pub fn parse_manifest(text: &str, algo: Option<Algo>, coding: PathCoding) -> ManifestText {
-    let mut out = ManifestText::default();
-    for (n, line) in lines(text) {
-        if line.trim_matches(is_lws).is_empty() {
-            out.blank_lines.push(n);
-            continue;
-        }
-        if line.starts_with('#') {
-            out.comment_lines.push(n);
-            continue;
-        }
-        match parse_manifest_line(line, algo, coding) {
-            Ok((digest, path, star)) => out.lines.push(ManifestLine {
-                line: n,
-                digest,
-                path,
-                star,
-            }),
-            Err(fault) => out.faults.push((n, line.to_string(), fault)),
-        }
-    }
-    out
+    Parsed::of(text, true, |n, line| {
+        let (digest, path, star) = parse_manifest_line(line, algo, coding)?;
+        Ok(ManifestLine {
+            line: n,
+            digest,
+            path,
+            star,
+        })
+    })
 }
 
 fn parse_manifest_line(
@@ -426,31 +445,18 @@ pub struct FetchLine {
 }
 
 /// What fetch.txt holds: its lines, and those that do not parse (with why).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct FetchText {
-    pub lines: Vec<FetchLine>,
-    pub faults: Vec<(usize, String, &'static str)>,
-    pub blank_lines: Vec<usize>,
-}
+pub type FetchText = Parsed<FetchLine, &'static str>;
 
 pub fn parse_fetch(text: &str, coding: PathCoding) -> FetchText {
-    let mut out = FetchText::default();
-    for (n, line) in lines(text) {
-        if line.trim_matches(is_lws).is_empty() {
-            out.blank_lines.push(n);
-            continue;
-        }
-        match parse_fetch_line(line, coding) {
-            Ok((url, length, path)) => out.lines.push(FetchLine {
-                line: n,
-                url,
-                length,
-                path,
-            }),
-            Err(why) => out.faults.push((n, line.to_string(), why)),
-        }
-    }
-    out
+    Parsed::of(text, false, |n, line| {
+        let (url, length, path) = parse_fetch_line(line, coding)?;
+        Ok(FetchLine {
+            line: n,
+            url,
+            length,
+            path,
+        })
+    })
 }
 
 fn parse_fetch_line(

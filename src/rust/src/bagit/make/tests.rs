@@ -1,7 +1,7 @@
 use super::*;
 use crate::bagit::validate::check_bag;
+use crate::status::Status;
 use crate::test_support::{assert_says, tree};
-use crate::verify::Status;
 use std::collections::BTreeMap;
 
 /// Every entry under `dir` with its content (`None` for a directory).

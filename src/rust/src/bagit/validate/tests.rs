@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::bagit::make::make_bag;
-use crate::hash::hash_bytes;
+use crate::hash::{hash_bytes, Algo};
 use crate::test_support::tree;
 use std::sync::atomic::Ordering;
 

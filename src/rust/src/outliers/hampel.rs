@@ -11,102 +11,26 @@
 //! statistic depends only on the window's values: the result is the same
 //! inline and on workers. Never touches R.
 
+use super::groups::{Gather, Grouping, Groups};
+use super::indices::{Indices, PIECE};
+use super::sample::Sample;
+use super::stats::{mid, Stats, MAD_CONSTANT, MEAN_AD_CONSTANT};
 use crate::errors::RwError;
-use crate::groups::{Gather, Groups};
-use crate::outliers::{
-    mid, Grouping, Indices, Sample, Stats, MAD_CONSTANT, MEAN_AD_CONSTANT, PIECE,
-};
 use crate::runtime::{Cancel, Par};
 use std::ops::Range;
 
 /// Positions between two cancel checks within a piece.
 const CHECK_EVERY: usize = 1024;
 
-/// The 0-based positions of `x` that the Hampel rule reports: infinite
-/// values always, NaN never.
-pub fn detect<T: Sample>(
-    x: &[T],
-    window: usize,
-    threshold: f64,
-    par: Par,
-    cancel: &Cancel,
-) -> Result<Indices, RwError> {
-    let starts: Vec<usize> = (0..x.len()).step_by(PIECE).collect();
-    let pieces = par.map(&starts, |&start| {
-        let end = (start + PIECE).min(x.len());
-        let mut hits = Vec::new();
-        flag(x, start..end, window, threshold, cancel, |i| {
-            hits.push((i - start) as u32)
-        });
-        hits
-    });
-    cancel.check()?;
-    Ok(Indices::from_pieces(pieces))
-}
-
-/// As [`detect`] within each group: the window of an element is taken
-/// along its group's own elements (gathered with their indices), and the
-/// indices are into `x`.
-pub fn detect_grouped<T: Sample>(
-    x: &[T],
-    grouping: Grouping,
-    window: usize,
-    threshold: f64,
-    par: Par,
-    cancel: &Cancel,
-) -> Result<Indices, RwError> {
-    let groups = gather(x, grouping, par, cancel)?;
-    let found = over_group_parts(&groups, par, |values, part, index, out| {
-        flag(values, part, window, threshold, cancel, |p| {
-            out.push(index[p])
-        })
-    });
-    cancel.check()?;
-    let mut bits = vec![0u64; x.len().div_ceil(64)];
-    for i in found.into_iter().flatten() {
-        bits[i / 64] |= 1 << (i % 64);
-    }
-    Ok(Indices::from_bits(&bits, par))
-}
-
-/// Every element of `x` with its index, gathered by group.
-fn gather<T: Sample>(
-    x: &[T],
-    grouping: Grouping,
-    par: Par,
-    cancel: &Cancel,
-) -> Result<Groups, RwError> {
-    let Grouping { codes, count } = grouping;
-    Groups::gather(x, codes, count, Gather::AllWithIndex, par, cancel)
-}
-
-/// What `each(values, part, index, out)` pushes to `out` for every part of
-/// every group (a group's values, the positions of the part among them, and
-/// their indices in `x`), run in parallel: one list per part, in order.
-fn over_group_parts<R: Send>(
-    groups: &Groups,
-    par: Par,
-    each: impl Fn(&[f64], Range<usize>, &[usize], &mut Vec<R>) + Sync + Send,
-) -> Vec<Vec<R>> {
-    par.map(&work_items(groups), |(group, part)| {
-        let mut out = Vec::new();
-        let (values, index) = (&groups.values[group.clone()], &groups.index[group.clone()]);
-        each(values, part.clone(), index, &mut out);
-        out
-    })
-}
-
-/// Each group's range in the gathered values, with a part of it of at
-/// most `PIECE` positions: one item of work each.
-fn work_items(groups: &Groups) -> Vec<(Range<usize>, Range<usize>)> {
-    let mut items = Vec::new();
-    for g in 0..groups.count() {
-        let group = groups.range(g);
-        for start in (0..group.len()).step_by(PIECE) {
-            items.push((group.clone(), start..(start + PIECE).min(group.len())));
-        }
-    }
-    items
+/// The Hampel rule on a series: its values, grouped or not, the half-width
+/// of the window and the threshold.
+#[derive(Debug, Clone, Copy)]
+pub struct Hampel<'a, T> {
+    pub x: &'a [T],
+    /// With a grouping, each window runs along its group's own elements.
+    pub grouping: Option<Grouping<'a>>,
+    pub window: usize,
+    pub threshold: f64,
 }
 
 /// Per position: the centre (rolling median) and the bounds
@@ -119,120 +43,128 @@ pub struct Band {
     pub upper: Vec<f64>,
 }
 
-impl Band {
-    fn undefined(n: usize) -> Band {
-        Band {
-            center: vec![f64::NAN; n],
-            lower: vec![f64::NAN; n],
-            upper: vec![f64::NAN; n],
-        }
-    }
-
-    fn set(&mut self, i: usize, (center, scale): (f64, f64), threshold: f64) {
-        let stats = Stats::around(center, scale, threshold);
-        self.center[i] = stats.center;
-        self.lower[i] = stats.lower;
-        self.upper[i] = stats.upper;
-    }
-}
-
-/// The band of every position of `x` (for plots).
-pub fn band<T: Sample>(
-    x: &[T],
-    window: usize,
-    threshold: f64,
-    par: Par,
-    cancel: &Cancel,
-) -> Result<Band, RwError> {
-    let starts: Vec<usize> = (0..x.len()).step_by(PIECE).collect();
-    let parts = par.map(&starts, |&start| {
-        let mut stats = Vec::new();
-        slide(
-            x,
-            start..(start + PIECE).min(x.len()),
-            window,
-            cancel,
-            |_, w| stats.push(w.center_and_scale()),
-        );
-        stats
-    });
-    cancel.check()?;
-    let mut band = Band::undefined(x.len());
-    for (i, stats) in parts.into_iter().flatten().enumerate() {
-        band.set(i, stats, threshold);
-    }
-    Ok(band)
-}
-
-/// The band of every element of `x`, along its group with a grouping.
-pub fn band_of<T: Sample>(
-    x: &[T],
-    grouping: Option<Grouping>,
-    window: usize,
-    threshold: f64,
-    par: Par,
-    cancel: &Cancel,
-) -> Result<Band, RwError> {
-    match grouping {
-        None => band(x, window, threshold, par, cancel),
-        Some(grouping) => band_grouped(x, grouping, window, threshold, par, cancel),
-    }
-}
-
-/// The band of every element of `x` along its group.
-fn band_grouped<T: Sample>(
-    x: &[T],
-    grouping: Grouping,
-    window: usize,
-    threshold: f64,
-    par: Par,
-    cancel: &Cancel,
-) -> Result<Band, RwError> {
-    let groups = gather(x, grouping, par, cancel)?;
-    let found = over_group_parts(&groups, par, |values, part, index, out| {
-        slide(values, part, window, cancel, |p, w| {
-            out.push((index[p], w.center_and_scale()))
-        })
-    });
-    cancel.check()?;
-    let mut band = Band::undefined(x.len());
-    for (i, stats) in found.into_iter().flatten() {
-        band.set(i, stats, threshold);
-    }
-    Ok(band)
-}
-
-/// Calls `hit(i)` for each position `i` in `range` that the rule reports.
-fn flag<T: Sample>(
-    x: &[T],
-    range: Range<usize>,
-    window: usize,
-    threshold: f64,
-    cancel: &Cancel,
-    mut hit: impl FnMut(usize),
-) {
-    slide(x, range, window, cancel, |i, w| {
-        let v = x[i].value();
-        if v.is_infinite() {
-            hit(i);
-            return;
-        }
-        // NaN is never reported; a finite value is in its own window, so
-        // the window is not empty.
-        if v.is_nan() {
-            return;
-        }
-        let center = w.median();
-        let distance = (v - center).abs();
-        // On the centre: never beyond any multiple of the scale (and no
-        // need to find the scale).
-        if distance > 0.0 {
-            let scale = w.scale(center);
-            if scale > 0.0 && scale.is_finite() && distance > threshold * scale {
-                hit(i);
+impl<T: Sample> Hampel<'_, T> {
+    /// The 0-based positions the rule reports: infinite values always, NaN
+    /// never.
+    pub fn detect(&self, par: Par, cancel: &Cancel) -> Result<Indices, RwError> {
+        let found = self.walk(par, cancel, |i, v, w, hits| {
+            if reported(v, w, self.threshold) {
+                hits.push(i)
             }
+        })?;
+        if self.grouping.is_none() {
+            // The parts are the pieces of `x`, in order.
+            let offsets = |hits: Vec<usize>| hits.into_iter().map(|i| (i % PIECE) as u32).collect();
+            return Ok(Indices::from_pieces(
+                found.into_iter().map(offsets).collect(),
+            ));
         }
-    });
+        // Groups interleave: a bit set puts their indices in order.
+        let mut bits = vec![0u64; self.x.len().div_ceil(64)];
+        for i in found.into_iter().flatten() {
+            bits[i / 64] |= 1 << (i % 64);
+        }
+        Ok(Indices::from_bits(&bits, par))
+    }
+
+    /// The band of every element (for plots).
+    pub fn band(&self, par: Par, cancel: &Cancel) -> Result<Band, RwError> {
+        let found = self.walk(par, cancel, |i, _, w, out| {
+            out.push((i, w.center_and_scale()))
+        })?;
+        let undefined = || vec![f64::NAN; self.x.len()];
+        let mut band = Band {
+            center: undefined(),
+            lower: undefined(),
+            upper: undefined(),
+        };
+        for (i, (center, scale)) in found.into_iter().flatten() {
+            let stats = Stats::around(center, scale, self.threshold);
+            band.center[i] = stats.center;
+            band.lower[i] = stats.lower;
+            band.upper[i] = stats.upper;
+        }
+        Ok(band)
+    }
+
+    /// The one walk of the rule: `visit(i, value, window, out)` for every
+    /// element `i` of `x` in a group (every element without a grouping),
+    /// with its value and the sorted finite values of its window, which
+    /// runs along the whole series or along the element's group. The
+    /// series, or each group, is cut into parts of at most `PIECE`
+    /// positions, walked in parallel; returns what each part pushed to its
+    /// `out`, in order (without a grouping, the parts are the pieces of
+    /// `x`).
+    fn walk<R: Send>(
+        &self,
+        par: Par,
+        cancel: &Cancel,
+        visit: impl Fn(usize, f64, &Window, &mut Vec<R>) + Sync + Send,
+    ) -> Result<Vec<Vec<R>>, RwError> {
+        let (x, half) = (self.x, self.window);
+        let found = match self.grouping {
+            None => par.map(&parts(0..x.len()), |part| {
+                let mut out = Vec::new();
+                slide(x, part.clone(), half, cancel, |i, w| {
+                    visit(i, x[i].value(), w, &mut out)
+                });
+                out
+            }),
+            Some(Grouping { codes, count }) => {
+                let groups = Groups::gather(x, codes, count, Gather::AllWithIndex, par, cancel)?;
+                let items: Vec<(Range<usize>, Range<usize>)> = (0..groups.count())
+                    .flat_map(|g| {
+                        let group = groups.range(g);
+                        parts(0..group.len())
+                            .into_iter()
+                            .map(move |p| (group.clone(), p))
+                    })
+                    .collect();
+                par.map(&items, |(group, part)| {
+                    let mut out = Vec::new();
+                    let (values, index) =
+                        (&groups.values[group.clone()], &groups.index[group.clone()]);
+                    slide(values, part.clone(), half, cancel, |p, w| {
+                        visit(index[p], values[p], w, &mut out)
+                    });
+                    out
+                })
+            }
+        };
+        cancel.check()?;
+        Ok(found)
+    }
+}
+
+/// `range` cut into consecutive parts of at most `PIECE` positions.
+fn parts(range: Range<usize>) -> Vec<Range<usize>> {
+    range
+        .clone()
+        .step_by(PIECE)
+        .map(|start| start..(start + PIECE).min(range.end))
+        .collect()
+}
+
+/// Whether the rule reports a value `v` whose window is `w`.
+#[inline(always)]
+fn reported(v: f64, w: &Window, threshold: f64) -> bool {
+    if v.is_infinite() {
+        return true;
+    }
+    // NaN is never reported; a finite value is in its own window, so the
+    // window is not empty.
+    if v.is_nan() {
+        return false;
+    }
+    let center = w.median();
+    let distance = (v - center).abs();
+    // On the centre: never beyond any multiple of the scale (and no need
+    // to find the scale).
+    if distance > 0.0 {
+        let scale = w.scale(center);
+        return scale > 0.0 && scale.is_finite() && distance > threshold * scale;
+    }
+    false
 }
 
 /// Calls `visit(i, window)` for each `i` in `range`, `window` holding the
@@ -441,8 +373,40 @@ fn kth_of_two(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outliers::{median_and_scale, median_in_place, Rng, NA_INTEGER};
+    use crate::outliers::sample::NA_INTEGER;
+    use crate::outliers::stats::{median_and_scale, median_in_place};
     use crate::runtime::Runtime;
+    use crate::test_support::Rng;
+
+    // The rule on the whole series or within groups, as these tests call
+    // it: (x, grouping, window, threshold, par, cancel).
+    type Found<T> = Result<T, RwError>;
+    type G<'a> = Grouping<'a>;
+
+    fn rule<'a>(x: &'a [f64], g: Option<Grouping<'a>>, w: usize, t: f64) -> Hampel<'a, f64> {
+        Hampel {
+            x,
+            grouping: g,
+            window: w,
+            threshold: t,
+        }
+    }
+
+    fn detect(x: &[f64], w: usize, t: f64, par: Par, c: &Cancel) -> Found<Indices> {
+        rule(x, None, w, t).detect(par, c)
+    }
+
+    fn detect_grouped(x: &[f64], g: G, w: usize, t: f64, par: Par, c: &Cancel) -> Found<Indices> {
+        rule(x, Some(g), w, t).detect(par, c)
+    }
+
+    fn band(x: &[f64], w: usize, t: f64, par: Par, c: &Cancel) -> Found<Band> {
+        rule(x, None, w, t).band(par, c)
+    }
+
+    fn band_of(x: &[f64], g: Option<G>, w: usize, t: f64, par: Par, c: &Cancel) -> Found<Band> {
+        rule(x, g, w, t).band(par, c)
+    }
 
     /// The rule written plainly: each window copied, its median and scale
     /// by selection, as `outliers::median_and_scale` finds them.

@@ -1,11 +1,11 @@
-//! Groups for `detect_outliers(by = )`: group codes for the distinct
-//! values of a vector (numbered in ascending order of value, as `factor()`
-//! orders its levels), and the values of each group gathered contiguously
-//! by a stable counting sort, so each group's statistics read one slice.
-//! Never touches R.
+//! Groups for `detect_outliers(by = )`: the grouping of a call, group codes
+//! for the distinct values of a vector (numbered in ascending order of
+//! value, as `factor()` orders its levels), and the values of each group
+//! gathered contiguously by a stable counting sort, so each group's
+//! statistics read one slice. Never touches R.
 
+use super::sample::{Sample, NA_INTEGER};
 use crate::errors::{try_vec, RwError};
-use crate::outliers::{Sample, NA_INTEGER};
 use crate::runtime::{Cancel, Par};
 use rayon::prelude::*;
 use std::cmp::Ordering;
@@ -16,6 +16,15 @@ const BLOCK: usize = 1 << 16;
 
 /// Group codes are R integers: at most this many groups.
 const MAX_GROUPS: usize = i32::MAX as usize;
+
+/// The groups of a grouped call: a 1-based group code per element (R's
+/// integer `NA`, or anything outside `1..=count`, for none) and the number
+/// of groups.
+#[derive(Debug, Clone, Copy)]
+pub struct Grouping<'a> {
+    pub codes: &'a [i32],
+    pub count: usize,
+}
 
 /// What [`Groups::gather`] keeps of each group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -403,7 +412,7 @@ impl KeyTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outliers::Rng;
+    use crate::test_support::Rng;
 
     const NA: i32 = NA_INTEGER;
 
