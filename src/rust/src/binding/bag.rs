@@ -182,7 +182,8 @@ fn bag_columns(check: &BagCheck) -> Result<Robj, RwError> {
         ),
         (
             "manifest_algos",
-            column(manifests.map(|m| m.algo_name.as_str())),
+            // R's name where rwbridge knows the algorithm.
+            column(manifests.map(|m| m.algo.map_or(m.algo_name.as_str(), |a| a.name()))),
         ),
         ("problem_code", column(problem_code)),
         ("problem_message", column(problem_message)),

@@ -34,6 +34,7 @@ pub enum Code {
     Comment,
     Bom,
     Partial,
+    System,
 }
 
 impl Code {
@@ -62,6 +63,7 @@ impl Code {
             Code::Comment => "comment",
             Code::Bom => "bom",
             Code::Partial => "partial",
+            Code::System => "system_file",
         }
     }
 }
