@@ -128,10 +128,20 @@ mod tests {
 
     #[test]
     fn system_files() {
-        for name in ["data/.DS_Store", "data/a/Thumbs.db", "desktop.ini", "data/._x.tif"] {
+        for name in [
+            "data/.DS_Store",
+            "data/a/Thumbs.db",
+            "desktop.ini",
+            "data/._x.tif",
+        ] {
             assert!(is_system_file(name), "{name}");
         }
-        for name in ["data/DS_Store", "data/thumbs.db.txt", "data/._", "data/a._b"] {
+        for name in [
+            "data/DS_Store",
+            "data/thumbs.db.txt",
+            "data/._",
+            "data/a._b",
+        ] {
             assert!(!is_system_file(name), "{name}");
         }
     }

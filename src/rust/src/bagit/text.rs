@@ -149,7 +149,10 @@ impl Encoding {
     /// Whether a byte-order mark is the usual start of a file in it (not
     /// worth a doubt).
     pub fn expects_bom(self) -> bool {
-        matches!(self, Encoding::Utf16 | Encoding::Utf16Be | Encoding::Utf16Le)
+        matches!(
+            self,
+            Encoding::Utf16 | Encoding::Utf16Be | Encoding::Utf16Le
+        )
     }
 
     /// `text` in this encoding (a UTF-16 file big-endian, with a
@@ -159,7 +162,10 @@ impl Encoding {
         match self {
             Encoding::Utf8 => Some(text.as_bytes().to_vec()),
             Encoding::Ascii => text.is_ascii().then(|| text.as_bytes().to_vec()),
-            Encoding::Latin1 => text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect(),
+            Encoding::Latin1 => text
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)).ok())
+                .collect(),
             Encoding::Utf16 | Encoding::Utf16Be => {
                 let mut out = if self == Encoding::Utf16 {
                     vec![0xfe, 0xff]
@@ -204,7 +210,14 @@ impl Encoding {
 /// Whether UTF-16 text without a byte-order mark is big-endian: its zero
 /// bytes (the high halves of ASCII characters) fall on even offsets.
 fn big_endian_guess(bytes: &[u8]) -> bool {
-    let zeros = |start: usize| bytes.iter().skip(start).step_by(2).filter(|&&b| b == 0).count();
+    let zeros = |start: usize| {
+        bytes
+            .iter()
+            .skip(start)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
     zeros(0) >= zeros(1)
 }
 
@@ -415,10 +428,16 @@ pub fn decode_path(coded: &str, coding: PathCoding) -> Option<String> {
 
 /// A path as RFC 8493 writes it in a manifest: `%`, LF and CR encoded.
 pub fn encode_path(path: &str) -> String {
+    encode_path_in(path, PathCoding::Percent)
+}
+
+/// A path as a manifest of `coding` writes it: before 1.0, only LF and CR
+/// are encoded, as bagit-python does.
+pub fn encode_path_in(path: &str, coding: PathCoding) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
         match c {
-            '%' => out.push_str("%25"),
+            '%' if coding == PathCoding::Percent => out.push_str("%25"),
             '\n' => out.push_str("%0A"),
             '\r' => out.push_str("%0D"),
             c => out.push(c),

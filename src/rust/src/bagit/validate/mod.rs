@@ -14,6 +14,7 @@ mod tests;
 pub use plan::{Digests, Job};
 pub use report::{BagCheck, Code, Finding, ManifestInfo, Row};
 
+use crate::bagit::make::journal::JOURNAL;
 use crate::bagit::text::{PathCoding, Version};
 use crate::errors::RwError;
 use crate::hash::{digest, digest_bytes, with_buffer, HashFailure};
@@ -68,6 +69,14 @@ pub fn prepare(bag: &Path, fast: bool) -> Result<Pending<'_>, RwError> {
         doubts: Doubts::default(),
         tag_bytes: HashMap::new(),
     };
+    if top.iter().any(|name| name == JOURNAL) {
+        checker.problem(
+            Code::Interrupted,
+            format!(
+                "{JOURNAL} is there: a write_bag() or update_bag() on this directory was interrupted; run it again, which completes or rolls back what the journal names"
+            ),
+        );
+    }
     let encoding = checker.declaration();
     checker.manifest_list(&top);
     let payload = checker.payload_files();

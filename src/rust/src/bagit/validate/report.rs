@@ -25,6 +25,7 @@ pub enum Code {
     Unlisted,
     Unreadable,
     Mismatch,
+    Interrupted,
     // Doubts only: valid, but worth a look.
     DotSlash,
     Star,
@@ -55,6 +56,7 @@ impl Code {
             Code::Unlisted => "unlisted",
             Code::Unreadable => "unreadable",
             Code::Mismatch => "mismatch",
+            Code::Interrupted => "interrupted",
             Code::DotSlash => "dot_slash",
             Code::Star => "star",
             Code::Roundabout => "roundabout",

@@ -5,12 +5,12 @@
 //! touches R.
 
 use super::report::{BagCheck, Code, Doubts, Finding, ManifestInfo};
-use crate::bagit::{bag_algo, bag_names, manifest_kind};
 use crate::bagit::names::{bag_path, in_payload, Outside};
 use crate::bagit::text::{
     is_lws, lines, parse_fetch, parse_manifest, parse_metadata, parse_oxum, strip_bom, tag_line,
     Encoding, LineFault, PathCoding, TagForm, TagLine, Version,
 };
+use crate::bagit::{bag_algo, bag_names, manifest_kind};
 use crate::status::Status;
 use crate::tree::Confined;
 use std::collections::HashMap;
@@ -564,4 +564,3 @@ fn describe_lines(tags: &[(usize, &str, Option<TagLine>)]) -> String {
         .collect();
     format!("{} line(s): {}", tags.len(), labels.join(", "))
 }
-
