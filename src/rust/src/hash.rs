@@ -168,6 +168,38 @@ pub fn digest(
     }
 }
 
+/// The digests of everything `reader` yields (a member of an archive), one
+/// for each of `algos`, in one pass through `buf`; every byte read is added
+/// to `bytes_done`, when given. A read error is `Unreadable`, with `what`
+/// as the path in its message.
+pub fn digest_reader(
+    reader: &mut dyn std::io::Read,
+    what: &std::path::Path,
+    algos: &[Algo],
+    buf: &mut [u8],
+    cancel: &Cancel,
+    bytes_done: Option<&AtomicU64>,
+) -> Result<Vec<String>, HashFailure> {
+    let mut hashers: Vec<Hasher> = algos.iter().map(|&a| Hasher::new(a)).collect();
+    loop {
+        if cancel.check().is_err() {
+            return Err(HashFailure::Cancelled);
+        }
+        let n = match reader.read(buf) {
+            Ok(0) => return Ok(hashers.into_iter().map(Hasher::finish).collect()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(HashFailure::Unreadable(RwError::io("read", what, e))),
+        };
+        for hasher in &mut hashers {
+            hasher.update(&buf[..n]);
+        }
+        if let Some(done) = bytes_done {
+            done.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+}
+
 /// The digests (one per algorithm) of many files, in the order given, run
 /// as the runtime decides; for a file that cannot be read, the reason.
 /// With `progress`, the sizes are found first. Fails only when cancelled.

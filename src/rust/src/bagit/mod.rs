@@ -2,6 +2,7 @@
 //! validating one ([`validate::check_bag`]) and making one in place
 //! ([`make::make_bag`]). Pure Rust: never touches R.
 
+pub mod archive;
 pub mod make;
 pub mod names;
 pub mod text;

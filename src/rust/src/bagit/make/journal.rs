@@ -230,13 +230,15 @@ pub fn recover(dir: &Path) -> Result<Recovered, RwError> {
     let done = match parse(&text) {
         // Killed while writing its first line: nothing had changed yet.
         None if !text.contains('\n') => Recovered::MakeRolledBack,
-        None => return Err(RwError::io_reason(
-            "recover an interrupted bag writer in",
-            dir,
-            format!(
+        None => {
+            return Err(RwError::io_reason(
+                "recover an interrupted bag writer in",
+                dir,
+                format!(
                 "{JOURNAL} is not a journal rwbridge wrote; remove it if you know why it is there"
             ),
-        )),
+            ))
+        }
         Some(Plan::Make {
             temp,
             tags,

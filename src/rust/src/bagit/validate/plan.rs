@@ -4,11 +4,11 @@
 //! rows need, and the rows once the digests are in. Never touches R.
 
 use super::report::{Code, Row};
-use super::tags::{Checker, Fetch, Listed, Target};
+use super::tags::{Checker, Fetch, Listed, Source, Target};
 use crate::bagit::names::{bag_path, folded, is_system_file, nfc};
 use crate::hash::Algo;
 use crate::status::Status;
-use crate::tree::{name_to_path, slash_name};
+use crate::tree::slash_name;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 
@@ -50,6 +50,43 @@ impl Checker<'_> {
     /// Lists data/: every entry that is not a directory is a payload file.
     /// `None` when there is no payload directory.
     pub(super) fn payload_files(&mut self) -> Option<Vec<PayloadFile>> {
+        let files = match &self.source {
+            Source::Dir(_) => self.dir_payload()?,
+            Source::Archive(archive) => match archive.data_dir() {
+                Ok(()) => {
+                    let mut files = Vec::new();
+                    for (name, link, state) in archive.payload() {
+                        if link && state == Err(Status::Refused) {
+                            self.problem(
+                                Code::Outside,
+                                format!("{name} is a symbolic link that leads outside the bag"),
+                            );
+                        }
+                        let bytes = name.as_bytes().to_vec();
+                        files.push(PayloadFile { name, bytes, state });
+                    }
+                    files
+                }
+                Err(what) => {
+                    self.no_payload_dir(what);
+                    return None;
+                }
+            },
+        };
+        self.name_clashes(&files);
+        Some(files)
+    }
+
+    fn no_payload_dir(&mut self, what: Option<&str>) {
+        let message = match what {
+            Some(what) => format!("the payload directory data/ is {what}"),
+            None => "no payload directory data/".into(),
+        };
+        self.problem(Code::Structure, message);
+    }
+
+    /// data/ of a bag directory, listed.
+    fn dir_payload(&mut self) -> Option<Vec<PayloadFile>> {
         let data = self.bag.join("data");
         match fs::symlink_metadata(&data) {
             Ok(m) if m.is_dir() => {}
@@ -59,14 +96,11 @@ impl Checker<'_> {
                 } else {
                     "not a directory"
                 };
-                self.problem(
-                    Code::Structure,
-                    format!("the payload directory data/ is {what}"),
-                );
+                self.no_payload_dir(Some(what));
                 return None;
             }
             Err(_) => {
-                self.problem(Code::Structure, "no payload directory data/".into());
+                self.no_payload_dir(None);
                 return None;
             }
         }
@@ -102,7 +136,10 @@ impl Checker<'_> {
                     .map(|m| m.len())
                     .map_err(|_| Status::Unreadable)
             } else if kind.is_symlink() {
-                let located = self.confined.locate(relative).map(|(_, size)| size);
+                let located = match &self.source {
+                    Source::Dir(confined) => confined.locate(relative).map(|(_, size)| size),
+                    Source::Archive(_) => self.source.locate(&name),
+                };
                 if located == Err(Status::Refused) {
                     self.problem(
                         Code::Outside,
@@ -115,8 +152,13 @@ impl Checker<'_> {
             };
             files.push(PayloadFile { name, bytes, state });
         }
+        Some(files)
+    }
+
+    /// Payload files whose names differ only by case or normalisation.
+    fn name_clashes(&mut self, files: &[PayloadFile]) {
         let mut by_key: HashMap<String, Vec<&str>> = HashMap::new();
-        for f in &files {
+        for f in files {
             if std::str::from_utf8(&f.bytes).is_ok() {
                 by_key.entry(folded(&f.name)).or_default().push(&f.name);
             }
@@ -135,7 +177,6 @@ impl Checker<'_> {
                 None,
             );
         }
-        Some(files)
     }
 
     /// Completeness both ways, fetch.txt against the manifests and the
@@ -200,7 +241,7 @@ impl Checker<'_> {
                 listed_paths[entry.manifest].insert(path.clone());
             }
             if manifests[entry.manifest].tag {
-                entry.target = match self.confined.locate(&name_to_path(path.as_bytes())) {
+                entry.target = match self.source.locate(&path) {
                     Ok(_) => Target::Path(path),
                     Err(status) => Target::Failed(status),
                 };
@@ -238,7 +279,7 @@ impl Checker<'_> {
                 None if fetch.paths.contains_key(&path) => Target::Unfetched,
                 // Not in the listing (beyond a link to a directory, or in a
                 // directory that cannot be listed): found by its path.
-                None => match self.confined.locate(&name_to_path(path.as_bytes())) {
+                None => match self.source.locate(&path) {
                     Ok(_) => Target::Path(path),
                     Err(status) => Target::Failed(status),
                 },

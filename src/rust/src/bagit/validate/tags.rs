@@ -5,6 +5,7 @@
 //! touches R.
 
 use super::report::{BagCheck, Code, Doubts, Finding, ManifestInfo};
+use crate::bagit::archive::Archive;
 use crate::bagit::names::{bag_path, in_payload, Outside};
 use crate::bagit::text::{
     is_lws, lines, parse_fetch, parse_manifest, parse_metadata, parse_oxum, strip_bom, tag_line,
@@ -12,13 +13,32 @@ use crate::bagit::text::{
 };
 use crate::bagit::{bag_algo, bag_names, manifest_kind};
 use crate::status::Status;
-use crate::tree::Confined;
+use crate::tree::{name_to_path, Confined};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// Where a bag's files are: a directory, or a serialized bag.
+pub(super) enum Source<'a> {
+    Dir(Confined<'a>),
+    Archive(Box<Archive>),
+}
+
+impl Source<'_> {
+    /// The size of the regular file `name` leads to, or why it cannot be
+    /// read (`Refused` when it leads outside the bag).
+    pub(super) fn locate(&self, name: &str) -> Result<u64, Status> {
+        match self {
+            Source::Dir(confined) => confined
+                .locate(&name_to_path(name.as_bytes()))
+                .map(|(_, size)| size),
+            Source::Archive(archive) => archive.locate(name).map(|(_, size)| size),
+        }
+    }
+}
+
 pub(super) struct Checker<'a> {
     pub(super) bag: &'a Path,
-    pub(super) confined: Confined<'a>,
+    pub(super) source: Source<'a>,
     /// The rules in force: the declared version's, else 1.0's.
     pub(super) version: Version,
     pub(super) coding: PathCoding,
@@ -65,17 +85,19 @@ impl Checker<'_> {
     /// `Ok(false)` when it is absent, `Err(())` when it is there but cannot
     /// be read (reported as a problem).
     pub(super) fn read_tag(&mut self, name: &str) -> Result<bool, ()> {
-        let failure = match self.confined.open(Path::new(name)) {
-            Ok(file) => match file.read_all() {
-                Ok(bytes) => {
-                    self.tag_bytes.insert(name.to_string(), bytes);
-                    return Ok(true);
-                }
-                Err(e) => (
-                    Code::Unreadable,
-                    format!("cannot read {name}: {}", e.reason()),
-                ),
-            },
+        let opened = match &self.source {
+            Source::Dir(confined) => confined.open(Path::new(name)).map(|file| {
+                file.read_all()
+                    .map_err(|e| format!("cannot read {name}: {}", e.reason()))
+            }),
+            Source::Archive(archive) => archive.read(name).map(Ok),
+        };
+        let failure = match opened {
+            Ok(Ok(bytes)) => {
+                self.tag_bytes.insert(name.to_string(), bytes);
+                return Ok(true);
+            }
+            Ok(Err(message)) => (Code::Unreadable, message),
             Err(Status::Missing) => return Ok(false),
             Err(Status::Refused) => (
                 Code::Outside,
