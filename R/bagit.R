@@ -12,17 +12,19 @@
 #'   tab after the colon, no other blanks), before 1.0 with blanks around
 #'   the colon allowed. Versions 0.93 to 0.97 and 1.0 are known; any other
 #'   is a problem (the bag is then checked by 1.0's rules).
-#' * The tag file encoding: UTF-8, US-ASCII and ISO-8859-1 (by any of
-#'   their IANA names) are read. Any other declared encoding is a problem,
+#' * The tag file encoding: UTF-8, US-ASCII, ISO-8859-1 and UTF-16 (by
+#'   any of their IANA names) are read. Any other declared encoding is a problem,
 #'   and then no other tag file is read. A tag file that is not valid text in
 #'   its encoding is a problem naming the byte offset.
 #' * The payload directory `data/` and at least one payload manifest
 #'   `manifest-<algorithm>.txt`. Every payload manifest and every tag
 #'   manifest `tagmanifest-<algorithm>.txt` in the bag's top directory is
-#'   read and checked. Algorithms are named as bagit-python and the BagIt
-#'   registry name them: `md5`, `sha1`, `sha224`, `sha256`, `sha384`,
-#'   `sha512`, and also `blake2b` (BLAKE2b-512) and `blake3`. A manifest of
-#'   any other algorithm (`sha3_256`, say) is still read for completeness,
+#'   read and checked. Algorithms are named in the file names as
+#'   bagit-python names them (`md5`, `sha1`, `sha224`, `sha256`, `sha384`,
+#'   `sha512`, `blake2b` for BLAKE2b-512, and also `blake3`), or in RFC
+#'   8493's normalised spelling (lowercase, without `-` or `_`), and in the
+#'   `algo` column by [verify()]'s names. A manifest of any other
+#'   algorithm (`sha3_256`, say) is still read for completeness,
 #'   its rows have status `"present"`, and it is a problem (code
 #'   `"algorithm"`): rwbridge cannot vouch for checksums it did not check.
 #' * Manifest lines: `checksum`, one or more spaces or tabs, `filepath`;
@@ -72,12 +74,63 @@
 #' `Bag-Count` given more than once.
 #'
 #' A bag is never changed by checking it: files are only opened for
-#' reading, and never outside the bag.
+#' reading, and never outside the bag. A folder holding the journal that an
+#' interrupted [write_bag()] or [update_bag()] leaves
+#' (`.rwbridge-bag-journal`) has a problem of code `"interrupted"` naming
+#' it: run `write_bag()` (or `update_bag()`) on it again, which completes or
+#' rolls back what the journal names.
+#'
+#' @section The conformance suite's rules:
+#' The Library of Congress BagIt conformance suite (every version, 0.93 to
+#' 1.0) passes: its valid bags are valid without a warning, its invalid
+#' bags are not valid, its warning bags are valid with one warning. Where it
+#' sets rules RFC 8493 does not spell out:
+#' * Before 1.0, a `./` on some lines of a manifest is the drafts' own form
+#'   (the suite's valid bags have it) and is not doubtful; a manifest that
+#'   writes every path with `./` (made relative to somewhere else) is. In
+#'   1.0 every `./` is doubtful.
+#' * Before 1.0, blanks around the colon of a `bag-info.txt` line and
+#'   reserved labels (`Bagging-Date`, `Payload-Oxum`, ...) given twice are
+#'   not doubtful; in 1.0 they are doubtful (blanks before the colon are a
+#'   problem).
+#' * A path listed in a payload manifest that is not in `data/` but matches
+#'   exactly one file there when case is ignored is that file (as on a Mac
+#'   or Windows), and doubtful; likewise for Unicode normalisation.
+#' * Files an operating system makes by itself (`.DS_Store`, `._*`,
+#'   `Thumbs.db`, `ehthumbs.db`, `desktop.ini`, `Icon\r`) in the payload are
+#'   doubtful; listed but gone (copying tools drop them), they are doubtful
+#'   rather than a problem (their rows have status `"missing"`), and a
+#'   `Payload-Oxum` that counts them still matches.
+#' * Tag files in UTF-16 (`Tag-File-Character-Encoding: UTF-16`, `UTF-16BE`
+#'   or `UTF-16LE`) are read: `UTF-16` in the byte order its byte-order mark
+#'   gives, or without one the order its ASCII text makes sense in.
+#'
+#' @section Serialized bags:
+#' `bag` may also be a `.zip`, `.tar`, `.tar.gz` or `.tgz` file (RFC 8493,
+#' section 4) holding one top directory, the bag: it is checked where it is,
+#' never unpacked to disk, and the result is the same as for the unpacked
+#' bag (rows, problems, doubts, `info`), with attribute `bag` the archive's
+#' path. The archive is read once: its index and tag files first, then each
+#' payload member once for all its digests (a zip's and a plain tar's
+#' members in parallel). A `.tar.gz` is one compressed stream, read on one
+#' thread; its payload members are hashed as they pass with the algorithms
+#' of the manifests met so far (SHA-256 and SHA-512 before any), and the
+#' stream is read a second time only for members met before a manifest of
+#' another algorithm. Members whose names are absolute or hold `..` are
+#' not part of the bag: each is a problem (code `"outside"`), never read;
+#' symbolic links are followed inside the archive only (one that leads
+#' outside is a problem, as in a folder). An archive that cannot be read
+#' as its kind (by its name's extension, in any case), that is empty, or
+#' whose members are not all in one top directory (two top folders, or a
+#' file at the top) is an `rwbridge_io_error`: it is not a serialized bag,
+#' so there is no bag to report on. `shards` needs a bag directory.
 #'
 #' Ctrl-C stops the check within a fraction of a second: the worker threads
 #' stop, and the call ends with an `interrupt` condition.
 #'
-#' @param bag A single string: the bag's top directory. `~` is expanded.
+#' @param bag A single string: the bag's top directory, or a serialized
+#'   bag (a `.zip`, `.tar`, `.tar.gz` or `.tgz` file; see "Serialized
+#'   bags"). `~` is expanded.
 #' @param fast If `TRUE`, check only the structure, completeness and
 #'   `Payload-Oxum`, hashing nothing: rows of present files have status
 #'   `"present"`, and `valid` says that those checks passed. A bag without
@@ -132,14 +185,18 @@
 #'   `"structure"` (no `data/`, no payload manifest), `"manifest"` (a line
 #'   that does not parse), `"algorithm"`, `"outside"`, `"duplicate"`,
 #'   `"bag_info"`, `"fetch"`, `"oxum"`, `"missing"`, `"unlisted"`,
-#'   `"unreadable"`, `"mismatch"`. Doubt codes: `"dot_slash"`, `"star"`,
-#'   `"roundabout"`, `"names"`, `"duplicate"`, `"partial"`,
-#'   `"blank_line"`, `"comment"`, `"bom"`, `"bag_info"`.
+#'   `"unreadable"`, `"mismatch"`, `"interrupted"`. Doubt codes:
+#'   `"dot_slash"`, `"star"`, `"roundabout"`, `"names"`, `"duplicate"`,
+#'   `"partial"`, `"blank_line"`, `"comment"`, `"bom"`, `"bag_info"`,
+#'   `"system_file"`.
 #' @section Errors:
 #' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument.
-#' * `rwbridge_io_error`: `bag` is missing, is not a directory, or cannot
-#'   be listed. (A directory that is not a bag is not an error: it is a bag
-#'   that is not valid, and the problems say why.)
+#' * `rwbridge_io_error`: `bag` is missing, is neither a directory nor a
+#'   serialized bag, or cannot be listed; an archive that cannot be read,
+#'   is empty or does not hold exactly one top directory. (A directory that
+#'   is not a bag is not an error: it is a bag that is not valid, and the
+#'   problems say why.)
+#' * `rwbridge_value_error`: `shards` with a serialized bag.
 #' * `rwbridge_verify_error`: with `error = TRUE`, the bag is not valid.
 #' * `rwbridge_value_error`: `shards` without the package \pkg{future}.
 #' * `rwbridge_internal_error`: a part run with `shards` failed.
@@ -169,6 +226,11 @@ verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error
   check_flag(fast, "fast")
   check_flag(error, "error")
   bag <- args$dir
+  if (!is.null(args$shards) && !fast && !dir.exists(bag)) {
+    rw_abort("value", sprintf(
+      "`shards` needs a bag directory; '%s' is not one (a serialized bag is checked here).", bag
+    ), call = sys.call())
+  }
   result <- if (is.null(args$shards) || fast) {
     rw_bag_verification(rw_unwrap(verify_bag_(bag, fast, args$threads, args$progress)), bag)
   } else {
