@@ -9,7 +9,6 @@
 //! inside the archive only. Never touches R or any file but the archive.
 
 use super::{bag_algo, manifest_kind};
-use crate::bagit::validate::{Digests, Job};
 use crate::errors::RwError;
 use crate::hash::{digest_reader, with_buffer, Algo, HashFailure};
 use crate::runtime::{Cancel, Progress, Runtime};
@@ -434,15 +433,17 @@ impl Archive {
         Err(Status::Unreadable)
     }
 
-    /// The digests of `jobs` (payload files; tag files are hashed from
-    /// memory by the caller), each member read once: a zip's or a plain
-    /// tar's members in parallel, a compressed tar's from the stream.
+    /// The digests of the members `jobs` name (payload files, by their
+    /// paths in the bag, each with its algorithms and size; tag files are
+    /// hashed from memory by the caller), each member read once: a zip's
+    /// or a plain tar's members in parallel, a compressed tar's from the
+    /// stream. A member that cannot be read gives the status why.
     pub fn hash(
         &self,
-        jobs: &[&Job],
+        jobs: &[Hashing],
         rt: &Runtime,
         progress: Option<&Progress>,
-    ) -> Result<Vec<Digests>, RwError> {
+    ) -> Result<Vec<Result<Vec<String>, Status>>, RwError> {
         if let Some(progress) = progress {
             progress.start(jobs.len(), jobs.iter().map(|j| j.size).sum());
         }
@@ -452,12 +453,12 @@ impl Archive {
         };
         let mut found = rt.map(jobs, |job, cancel| {
             let bytes_done = progress.map(|p| &p.bytes_done);
-            let name = String::from_utf8_lossy(&job.path);
+            let name = String::from_utf8_lossy(job.path);
             let result = self.locate(&name).and_then(|(key, size)| {
                 let what = self.path.join(&key);
                 let digest = |reader: &mut dyn Read| {
                     with_buffer(|buf| {
-                        digest_reader(reader, &what, &job.algos, buf, cancel, bytes_done)
+                        digest_reader(reader, &what, job.algos, buf, cancel, bytes_done)
                     })
                     .map_err(|_: HashFailure| Status::Unreadable)
                 };
@@ -499,7 +500,7 @@ impl Archive {
             let wanted: HashMap<String, usize> = again
                 .iter()
                 .filter_map(|&j| {
-                    let name = String::from_utf8_lossy(&jobs[j].path);
+                    let name = String::from_utf8_lossy(jobs[j].path);
                     self.locate(&name).ok().map(|(key, _)| (key, j))
                 })
                 .collect();
@@ -519,7 +520,7 @@ impl Archive {
                     continue;
                 };
                 if let Some(&j) = wanted.get(&key) {
-                    let algos = &jobs[j].algos;
+                    let algos = jobs[j].algos;
                     found[j] = with_buffer(|buf| {
                         digest_reader(&mut entry, &name, algos, buf, rt.cancel(), None)
                     })
@@ -530,6 +531,13 @@ impl Archive {
         }
         Ok(found)
     }
+}
+
+/// A member to hash: its path in the bag, its size, its algorithms.
+pub struct Hashing<'j> {
+    pub path: &'j [u8],
+    pub size: u64,
+    pub algos: &'j [Algo],
 }
 
 fn in_payload(key: &str) -> bool {

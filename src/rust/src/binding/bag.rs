@@ -5,7 +5,7 @@ use super::call::{guarded, named_list, unchecked, with_runtime};
 use super::convert::{algo_named, code, column};
 use crate::bagit::make::copy::make_bag_at;
 use crate::bagit::make::update::update_bag;
-use crate::bagit::make::{make_bag, Hooks, MadeBag};
+use crate::bagit::make::{make_bag, Hooks, MadeBag, Request};
 use crate::bagit::validate::{check_bag, hash_part, prepare, BagCheck, Finding, Job};
 use crate::errors::RwError;
 use crate::hash::Algo;
@@ -239,22 +239,19 @@ fn write_bag_(
             return Err(unchecked("algo"));
         }
         let hooks = test_hooks(&hooks, pause_file)?;
-        let made = with_runtime(
-            threads,
-            progress.then_some("write_bag"),
-            |rt, counters| match dest {
-                Nullable::NotNull(dest) => make_bag_at(
-                    Path::new(dir),
-                    Path::new(dest),
-                    &algos,
-                    &info,
-                    rt,
-                    counters,
-                    &hooks,
-                ),
-                Nullable::Null => make_bag(Path::new(dir), &algos, &info, rt, counters, &hooks),
-            },
-        )?;
+        let made = with_runtime(threads, progress.then_some("write_bag"), |rt, counters| {
+            let req = Request {
+                algos: &algos,
+                info: &info,
+                rt,
+                progress: counters,
+                hooks: &hooks,
+            };
+            match dest {
+                Nullable::NotNull(dest) => make_bag_at(Path::new(dir), Path::new(dest), &req),
+                Nullable::Null => make_bag(Path::new(dir), &req),
+            }
+        })?;
         made_columns(&made)
     })
 }

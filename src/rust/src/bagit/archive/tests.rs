@@ -1,5 +1,5 @@
 use super::*;
-use crate::bagit::make::{make_bag, Hooks};
+use crate::bagit::make::{make_bag, Hooks, Request};
 use crate::bagit::validate::{check_bag, BagCheck};
 use crate::test_support::{assert_says, tree};
 use std::fs;
@@ -15,11 +15,13 @@ fn a_bag(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
     let info = [("Contact-Name".to_string(), "Ada".to_string())];
     make_bag(
         &bag,
-        &[Algo::Sha256, Algo::Md5],
-        &info,
-        &rt,
-        None,
-        &Hooks::default(),
+        &Request {
+            algos: &[Algo::Sha256, Algo::Md5],
+            info: &info,
+            rt: &rt,
+            progress: None,
+            hooks: &Hooks::default(),
+        },
     )
     .unwrap();
     (holder, bag)

@@ -4,10 +4,8 @@
 //! exist or holds the complete bag. Never touches R.
 
 use super::journal::{sync_dir, Lock, JOURNAL};
-use super::{changed_error, digests_of, directory, payload_of, tag_files, Hooks, MadeBag, Steps};
+use super::{changed_error, digests_of, directory, payload_of, tag_files, MadeBag, Request, Steps};
 use crate::errors::RwError;
-use crate::hash::Algo;
-use crate::runtime::{Progress, Runtime};
 use crate::tree::name_to_path;
 use std::fs;
 use std::io;
@@ -17,15 +15,7 @@ use std::path::Path;
 /// copy of `dir`, which is not changed. Steps for the hooks: 1, the folder
 /// beside `dest` made and the payload copied; 2, hashed; then each tag
 /// file written; last, the rename into place.
-pub fn make_bag_at(
-    dir: &Path,
-    dest: &Path,
-    algos: &[Algo],
-    info: &[(String, String)],
-    rt: &Runtime,
-    progress: Option<&Progress>,
-    hooks: &Hooks,
-) -> Result<MadeBag, RwError> {
+pub fn make_bag_at(dir: &Path, dest: &Path, req: &Request) -> Result<MadeBag, RwError> {
     let op = "make a bag at";
     let meta = directory(dir, "make a bag of")?;
     if dest.symlink_metadata().is_ok() {
@@ -80,8 +70,8 @@ pub fn make_bag_at(
     partial_name.push(".rwbridge-partial");
     let partial = parent.join(partial_name);
     let _claimed = claim(&partial)?;
-    let built = build(dir, &partial, &meta, algos, info, rt, progress, hooks)
-        .and_then(|made| rename_new(&partial, dest).map(|()| made));
+    let built =
+        build(dir, &partial, &meta, req).and_then(|made| rename_new(&partial, dest).map(|()| made));
     match built {
         Ok(made) => {
             sync_dir(parent);
@@ -95,16 +85,11 @@ pub fn make_bag_at(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn build(
     dir: &Path,
     partial: &Path,
     meta: &fs::Metadata,
-    algos: &[Algo],
-    info: &[(String, String)],
-    rt: &Runtime,
-    progress: Option<&Progress>,
-    hooks: &Hooks,
+    req: &Request,
 ) -> Result<MadeBag, RwError> {
     let payload = payload_of(dir)?;
     let data = partial.join("data");
@@ -113,7 +98,7 @@ fn build(
     for (name, _) in &payload.dirs {
         made_dir(&data.join(name_to_path(name.as_bytes())))?;
     }
-    let copied = rt.map(&payload.names, |name, cancel| {
+    let copied = req.rt.map(&payload.names, |name, cancel| {
         cancel.check()?;
         let relative = name_to_path(name.as_bytes());
         let (from, to) = (dir.join(&relative), data.join(&relative));
@@ -124,10 +109,10 @@ fn build(
             .map_err(|e| RwError::io("sync", &to, e))
     })?;
     copied.into_iter().collect::<Result<Vec<()>, RwError>>()?;
-    let mut steps = Steps::new(hooks, dir);
+    let mut steps = Steps::new(req.hooks, dir);
     steps.next()?;
     // The copies are hashed: the manifests describe what the bag holds.
-    let digests = digests_of(&data, &payload.names, algos, rt, progress)?;
+    let digests = digests_of(&data, &payload.names, req)?;
     steps.next()?;
     if let Some(name) = payload.changed(dir) {
         return Err(changed_error(
@@ -136,7 +121,7 @@ fn build(
             "nothing was written: run write_bag() again",
         ));
     }
-    for (name, bytes) in tag_files(algos, info, &payload, &digests)? {
+    for (name, bytes) in tag_files(req, &payload, &digests)? {
         steps.next()?;
         let path = partial.join(&name);
         fs::write(&path, &bytes)

@@ -32,6 +32,17 @@ pub struct MadeBag {
     pub octets: u64,
 }
 
+/// What to make a bag with: the algorithms, the bag-info.txt fields
+/// (besides Payload-Oxum, which is computed and replaces any given), and
+/// how to run.
+pub struct Request<'a, 'r> {
+    pub algos: &'a [Algo],
+    pub info: &'a [(String, String)],
+    pub rt: &'a Runtime<'r>,
+    pub progress: Option<&'a Progress>,
+    pub hooks: &'a Hooks,
+}
+
 /// Test hooks (all off by default): fail step `fail_at`; at step
 /// `pause_at`, create `pause_file` and wait until it is removed (so a test
 /// can kill the process, or change a file, at a known point); make the
@@ -185,18 +196,12 @@ fn payload_of(dir: &Path) -> Result<Payload, RwError> {
 
 /// The digests of `names` under `root`, one per algorithm: an unreadable
 /// file (or Ctrl-C) is an error.
-fn digests_of(
-    root: &Path,
-    names: &[String],
-    algos: &[Algo],
-    rt: &Runtime,
-    progress: Option<&Progress>,
-) -> Result<Vec<Vec<String>>, RwError> {
+fn digests_of(root: &Path, names: &[String], req: &Request) -> Result<Vec<Vec<String>>, RwError> {
     let paths: Vec<PathBuf> = names
         .iter()
         .map(|n| root.join(name_to_path(n.as_bytes())))
         .collect();
-    hash_files(algos, &paths, rt, progress)?
+    hash_files(req.algos, &paths, req.rt, req.progress)?
         .into_iter()
         .collect()
 }
@@ -254,11 +259,11 @@ fn tag_manifest(algo: Algo, files: &[(String, Vec<u8>)], coding: PathCoding) -> 
 /// bagit.txt, bag-info.txt, tag manifests (which list the others, hashed
 /// from memory).
 fn tag_files(
-    algos: &[Algo],
-    info: &[(String, String)],
+    req: &Request,
     payload: &Payload,
     digests: &[Vec<String>],
 ) -> Result<Vec<(String, Vec<u8>)>, RwError> {
+    let (algos, info) = (req.algos, req.info);
     let coding = PathCoding::Percent;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for (k, name) in manifest_names(algos, false)?.into_iter().enumerate() {
@@ -310,34 +315,26 @@ fn directory(dir: &Path, op: &'static str) -> Result<fs::Metadata, RwError> {
     Ok(meta)
 }
 
-/// Turns `dir` into a bag in place. `info` holds the bag-info.txt fields
-/// besides Payload-Oxum, which is computed (and replaces any given); lines
-/// are sorted by label, as bagit-python writes them.
+/// Turns `dir` into a bag in place; bag-info.txt lines are sorted by
+/// label, as bagit-python writes them.
 ///
 /// The steps the hooks count: 1, every file hashed (nothing changed yet);
 /// 2, the journal and the temporary folder made; then each entry moved
 /// into it; its rename to data/; each tag file written; and last, every
 /// payload file found as it was when hashed. A journal left by a killed
 /// call is rolled back first.
-pub fn make_bag(
-    dir: &Path,
-    algos: &[Algo],
-    info: &[(String, String)],
-    rt: &Runtime,
-    progress: Option<&Progress>,
-    hooks: &Hooks,
-) -> Result<MadeBag, RwError> {
+pub fn make_bag(dir: &Path, req: &Request) -> Result<MadeBag, RwError> {
     let meta = directory(dir, "make a bag of")?;
     let _lock = Lock::take(dir, false, "make a bag of")?;
     journal::recover(dir)?;
     let payload = payload_of(dir)?;
     // Every file is read before anything changes: an unreadable file (or
     // Ctrl-C) leaves the directory untouched.
-    let digests = digests_of(dir, &payload.names, algos, rt, progress)?;
-    let tag_files = tag_files(algos, info, &payload, &digests)?;
-    let mut steps = Steps::new(hooks, dir);
+    let digests = digests_of(dir, &payload.names, req)?;
+    let tag_files = tag_files(req, &payload, &digests)?;
+    let mut steps = Steps::new(req.hooks, dir);
     steps.next()?;
-    let mut moves = Moves::start(dir, &tag_files, hooks.fail_undo)?;
+    let mut moves = Moves::start(dir, &tag_files, req.hooks.fail_undo)?;
     let made = moves.run(&tag_files, &meta, &mut steps).and_then(|()| {
         match payload.changed(&dir.join("data")) {
             Some(name) => Err(changed_error(

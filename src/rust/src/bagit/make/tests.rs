@@ -27,7 +27,27 @@ fn make(dir: &Path, algos: &[Algo], fail_at: usize) -> Result<MadeBag, RwError> 
         fail_at,
         ..Hooks::default()
     };
-    make_bag(dir, algos, &info, &Runtime::new(2, None), None, &hooks)
+    make_bag(
+        dir,
+        &Request {
+            algos,
+            info: &info,
+            rt: &Runtime::new(2, None),
+            progress: None,
+            hooks: &hooks,
+        },
+    )
+}
+
+/// A request for `algos`, without bag-info fields or progress.
+fn req<'a, 'r>(algos: &'a [Algo], rt: &'a Runtime<'r>, hooks: &'a Hooks) -> Request<'a, 'r> {
+    Request {
+        algos,
+        info: &[],
+        rt,
+        progress: None,
+        hooks,
+    }
 }
 
 fn read(dir: &Path, name: &str) -> String {
@@ -185,15 +205,7 @@ fn not_a_directory_and_cancelled() {
     let dir = tree(&[("a", "A")]);
     let rt = Runtime::new(2, None);
     rt.cancel().set();
-    let err = make_bag(
-        dir.path(),
-        &[Algo::Sha256],
-        &[],
-        &rt,
-        None,
-        &Hooks::default(),
-    )
-    .unwrap_err();
+    let err = make_bag(dir.path(), &req(&[Algo::Sha256], &rt, &Hooks::default())).unwrap_err();
     assert_eq!(err.kind(), "interrupt");
     assert!(dir.path().join("a").exists() && !dir.path().join("data").exists());
 }
@@ -230,7 +242,7 @@ fn a_file_that_changes_after_it_was_hashed_fails_the_call_and_restores() {
     // Step 4: the journal written, one entry moved.
     let result = paused(
         4,
-        |hooks| make_bag(dir.path(), &[Algo::Md5], &[], &rt, None, hooks),
+        |hooks| make_bag(dir.path(), &req(&[Algo::Md5], &rt, hooks)),
         || {
             let moved = fs::read_dir(dir.path())
                 .unwrap()
@@ -256,7 +268,7 @@ fn a_journal_left_by_a_failed_restore_is_rolled_back_by_the_next_call() {
         ..Hooks::default()
     };
     let rt = Runtime::new(1, None);
-    let err = make_bag(dir.path(), &[Algo::Md5], &[], &rt, None, &hooks).unwrap_err();
+    let err = make_bag(dir.path(), &req(&[Algo::Md5], &rt, &hooks)).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("failure injected at step 7"), "{text}");
     assert!(
@@ -296,19 +308,15 @@ fn a_second_writer_fails_at_once_while_the_first_holds_the_lock() {
     let mut others = Vec::new();
     let first = paused(
         3,
-        |hooks| make_bag(dir.path(), &[Algo::Md5], &[], &rt, None, hooks),
+        |hooks| make_bag(dir.path(), &req(&[Algo::Md5], &rt, hooks)),
         || {
             let none = Hooks::default();
             let started = std::time::Instant::now();
-            others.push(make_bag(dir.path(), &[Algo::Md5], &[], &rt, None, &none));
+            others.push(make_bag(dir.path(), &req(&[Algo::Md5], &rt, &none)));
             others.push(copy::make_bag_at(
                 dir.path(),
                 &dest,
-                &[Algo::Md5],
-                &[],
-                &rt,
-                None,
-                &none,
+                &req(&[Algo::Md5], &rt, &none),
             ));
             assert!(started.elapsed().as_secs() < 2, "failed at once");
         },
@@ -331,8 +339,7 @@ fn a_bag_made_elsewhere_leaves_its_source_as_it_was() {
     let dest = out.path().join("bag");
     let rt = Runtime::new(2, None);
     let none = Hooks::default();
-    let made =
-        copy::make_bag_at(dir.path(), &dest, &[Algo::Sha256], &[], &rt, None, &none).unwrap();
+    let made = copy::make_bag_at(dir.path(), &dest, &req(&[Algo::Sha256], &rt, &none)).unwrap();
     assert_eq!(
         made,
         MadeBag {
@@ -350,21 +357,16 @@ fn a_bag_made_elsewhere_leaves_its_source_as_it_was() {
     let listed: Vec<_> = fs::read_dir(out.path()).unwrap().collect();
     assert_eq!(listed.len(), 1, "nothing left beside the bag");
     // A destination that exists: an error, nothing written.
-    let err =
-        copy::make_bag_at(dir.path(), &dest, &[Algo::Sha256], &[], &rt, None, &none).unwrap_err();
+    let err = copy::make_bag_at(dir.path(), &dest, &req(&[Algo::Sha256], &rt, &none)).unwrap_err();
     assert_says(&err, "it exists");
     let inside = dir.path().join("bag");
     let err =
-        copy::make_bag_at(dir.path(), &inside, &[Algo::Sha256], &[], &rt, None, &none).unwrap_err();
+        copy::make_bag_at(dir.path(), &inside, &req(&[Algo::Sha256], &rt, &none)).unwrap_err();
     assert_eq!(err.kind(), "value");
     let err = copy::make_bag_at(
         dir.path(),
         &out.path().join("no/bag"),
-        &[Algo::Sha256],
-        &[],
-        &rt,
-        None,
-        &none,
+        &req(&[Algo::Sha256], &rt, &none),
     )
     .unwrap_err();
     assert_says(&err, "parent directory does not exist");
@@ -377,7 +379,7 @@ fn a_bag_made_elsewhere_leaves_its_source_as_it_was() {
             ..Hooks::default()
         };
         let err =
-            copy::make_bag_at(dir.path(), &dest, &[Algo::Md5], &[], &rt, None, &hooks).unwrap_err();
+            copy::make_bag_at(dir.path(), &dest, &req(&[Algo::Md5], &rt, &hooks)).unwrap_err();
         assert_says(&err, &format!("step {fail_at}"));
         assert_eq!(
             fs::read_dir(out.path()).unwrap().count(),
@@ -399,11 +401,13 @@ fn an_update_rewrites_the_manifests_and_oxum_and_keeps_the_rest() {
     let none = Hooks::default();
     make_bag(
         dir.path(),
-        &[Algo::Sha256, Algo::Md5],
-        &info,
-        &rt,
-        None,
-        &none,
+        &Request {
+            algos: &[Algo::Sha256, Algo::Md5],
+            info: &info,
+            rt: &rt,
+            progress: None,
+            hooks: &none,
+        },
     )
     .unwrap();
     fs::write(dir.path().join("extra-tag.txt"), "a tag file of my own\n").unwrap();
@@ -452,7 +456,7 @@ fn an_update_killed_after_its_commit_is_completed_by_the_next() {
     let dir = tree(&[("a", "A")]);
     let rt = Runtime::new(1, None);
     let none = Hooks::default();
-    make_bag(dir.path(), &[Algo::Md5], &[], &rt, None, &none).unwrap();
+    make_bag(dir.path(), &req(&[Algo::Md5], &rt, &none)).unwrap();
     fs::write(dir.path().join("data/b"), "B").unwrap();
     // A failure after the commit (step 5: a rename) leaves the journal, as
     // a kill would; the next call completes the update.

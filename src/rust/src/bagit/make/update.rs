@@ -9,7 +9,7 @@
 
 use super::journal::{self, sync_dir, update_name, Journal, Lock, Plan, UPDATE_SUFFIX};
 use super::{
-    changed_error, digests_of, directory, payload_of, tag_manifest, Hooks, MadeBag, Steps,
+    changed_error, digests_of, directory, payload_of, tag_manifest, Hooks, MadeBag, Request, Steps,
 };
 use crate::bagit::names::bag_path;
 use crate::bagit::text::{
@@ -44,7 +44,14 @@ pub fn update_bag(
     let data = bag.join("data");
     directory(&data, OP)?;
     let payload = payload_of(&data)?;
-    let digests = digests_of(&data, &payload.names, &form.payload, rt, progress)?;
+    let req = Request {
+        algos: &form.payload,
+        info: &[],
+        rt,
+        progress,
+        hooks,
+    };
+    let digests = digests_of(&data, &payload.names, &req)?;
     let fetched = form.unfetched(bag, &payload.names)?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for (k, &algo) in form.payload.iter().enumerate() {

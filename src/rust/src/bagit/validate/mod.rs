@@ -14,7 +14,7 @@ mod tests;
 pub use plan::{Digests, Job};
 pub use report::{BagCheck, Code, Finding, ManifestInfo, Row};
 
-use crate::bagit::archive::{Archive, Kind};
+use crate::bagit::archive::{Archive, Hashing, Kind};
 use crate::bagit::make::journal::JOURNAL;
 use crate::bagit::text::{PathCoding, Version};
 use crate::errors::RwError;
@@ -170,7 +170,15 @@ impl Pending<'_> {
                 // Tag files from memory, the payload from the archive.
                 let (tags, payload): (Vec<&Job>, Vec<&Job>) =
                     jobs.partition(|j| tag_file(&checker.tag_bytes, j).is_some());
-                let mut from_archive = archive.hash(&payload, rt, progress)?.into_iter();
+                let hashing: Vec<Hashing> = payload
+                    .iter()
+                    .map(|j| Hashing {
+                        path: &j.path,
+                        size: j.size,
+                        algos: &j.algos,
+                    })
+                    .collect();
+                let mut from_archive = archive.hash(&hashing, rt, progress)?.into_iter();
                 let mut from_memory = tags
                     .iter()
                     .map(|j| tag_file(&checker.tag_bytes, j).map(|b| digest_bytes(&j.algos, b)));

@@ -2,7 +2,7 @@
 //! drafts before it) or made by `make_bag` and then damaged.
 
 use super::*;
-use crate::bagit::make::make_bag;
+use crate::bagit::make::{make_bag, Request};
 use crate::hash::{hash_bytes, Algo};
 use crate::test_support::tree;
 use std::sync::atomic::Ordering;
@@ -94,11 +94,13 @@ fn made(files: &[(&str, &str)], algos: &[Algo]) -> tempfile::TempDir {
     let info = [("Contact-Name".to_string(), "Tester".to_string())];
     make_bag(
         dir.path(),
-        algos,
-        &info,
-        &Runtime::new(2, None),
-        None,
-        &Default::default(),
+        &Request {
+            algos,
+            info: &info,
+            rt: &Runtime::new(2, None),
+            progress: None,
+            hooks: &Default::default(),
+        },
     )
     .unwrap();
     dir
