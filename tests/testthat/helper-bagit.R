@@ -85,15 +85,17 @@ bagit_python_validate <- function(dir, fast = FALSE) {
 
 # The bags of a BagIt conformance suite under `root`: the suite's own layout
 # (`v0.97/valid/<bag>`, ...) or the fixtures' (`valid/<bag>`), with the
-# category each must fall in ("linux-only" bags are invalid ones).
+# category each must fall in ("linux-only" and "windows-only" bags are
+# invalid ones; the Windows paths of the latter are invalid here too).
 suite_bags <- function(root) {
   dirs <- list.dirs(root, recursive = TRUE)
   category <- basename(dirname(dirs))
-  keep <- category %in% c("valid", "invalid", "warning", "linux-only") &
-    grepl("^(v[0-9.]+/)?(valid|invalid|warning|linux-only)/[^/]+$",
+  kinds <- c("valid", "invalid", "warning", "linux-only", "windows-only")
+  keep <- category %in% kinds &
+    grepl("^(v[0-9.]+/)?(valid|invalid|warning|linux-only|windows-only)/[^/]+$",
           substring(dirs, nchar(root) + 2))
-  data.frame(bag = dirs[keep],
-             want = ifelse(category[keep] == "linux-only", "invalid", category[keep]))
+  want <- category[keep]
+  data.frame(bag = dirs[keep], want = ifelse(grepl("-only$", want), "invalid", want))
 }
 
 # What verify_bag() makes of each bag: valid or not, and how many
