@@ -264,7 +264,8 @@ impl Archive {
         };
         let mut algos: Vec<Algo> = Vec::new();
         for entry in entries.map_err(|e| e.to_string())? {
-            if cancel.is_set() {
+            // Polls for Ctrl-C; the caller sees the flag.
+            if cancel.check().is_err() {
                 return Ok(());
             }
             let mut entry = entry.map_err(|e| e.to_string())?;
