@@ -122,10 +122,11 @@ fn split_name(name: &Path) -> Name {
 }
 
 impl Archive {
-    /// Reads the index of the archive at `path` and its tag files: an I/O
+    /// Reads the index of the archive at `path` and its tag files (and,
+    /// unless `fast`, hashes a compressed tar's payload on the way): an I/O
     /// error when it cannot be read or is not an archive of its kind, or
     /// when it does not hold exactly one top directory.
-    pub fn open(path: &Path, kind: Kind, rt: &Runtime) -> Result<Archive, RwError> {
+    pub fn open(path: &Path, kind: Kind, rt: &Runtime, fast: bool) -> Result<Archive, RwError> {
         let file = File::open(path).map_err(|e| RwError::io("open bag", path, e))?;
         let mut archive = Archive {
             path: path.to_path_buf(),
@@ -149,13 +150,13 @@ impl Archive {
             Kind::Tar => {
                 let reader = Shared::new(&archive.file);
                 archive
-                    .read_tar(reader, &mut tops, true, rt.cancel())
+                    .read_tar(reader, &mut tops, true, fast, rt.cancel())
                     .map_err(|e| not_one(&e))?
             }
             Kind::TarGz => {
                 let reader = NoSeek(flate2::read::GzDecoder::new(Shared::new(&archive.file)));
                 archive
-                    .read_tar(reader, &mut tops, false, rt.cancel())
+                    .read_tar(reader, &mut tops, false, fast, rt.cancel())
                     .map_err(|e| not_one(&e))?
             }
         }
@@ -247,13 +248,14 @@ impl Archive {
 
     /// Reads a tar's headers and tag files; `seek` (a plain tar) skips the
     /// payload's data, else (a compressed stream) the payload is hashed as
-    /// it passes, with the algorithms of the manifests met so far
-    /// (bagit-python's default, SHA-256 and SHA-512, before any).
+    /// it passes (but with `fast`), with the algorithms of the manifests
+    /// met so far (bagit-python's default, SHA-256 and SHA-512, before any).
     fn read_tar<R: Read + Seek>(
         &mut self,
         reader: R,
         tops: &mut Vec<String>,
         seek: bool,
+        fast: bool,
         cancel: &Cancel,
     ) -> Result<(), String> {
         let mut tar = tar::Archive::new(reader);
@@ -312,7 +314,7 @@ impl Archive {
                 let mut bytes = Vec::new();
                 entry.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
                 self.tags.insert(key, bytes);
-            } else if !seek {
+            } else if !seek && !fast {
                 let algos = if algos.is_empty() {
                     vec![Algo::Sha256, Algo::Sha512]
                 } else {

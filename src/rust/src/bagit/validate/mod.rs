@@ -53,7 +53,7 @@ pub fn check_bag(
                 "neither a directory nor a serialized bag (.zip, .tar, .tar.gz, .tgz)",
             )
         })?;
-        let archive = Archive::open(bag, kind, rt)?;
+        let archive = Archive::open(bag, kind, rt, fast)?;
         let mut outside = Vec::new();
         for name in &archive.outside {
             outside.push(Finding {
