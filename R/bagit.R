@@ -12,17 +12,19 @@
 #'   tab after the colon, no other blanks), before 1.0 with blanks around
 #'   the colon allowed. Versions 0.93 to 0.97 and 1.0 are known; any other
 #'   is a problem (the bag is then checked by 1.0's rules).
-#' * The tag file encoding: UTF-8, US-ASCII and ISO-8859-1 (by any of
-#'   their IANA names) are read. Any other declared encoding is a problem,
+#' * The tag file encoding: UTF-8, US-ASCII, ISO-8859-1 and UTF-16 (by
+#'   any of their IANA names) are read. Any other declared encoding is a problem,
 #'   and then no other tag file is read. A tag file that is not valid text in
 #'   its encoding is a problem naming the byte offset.
 #' * The payload directory `data/` and at least one payload manifest
 #'   `manifest-<algorithm>.txt`. Every payload manifest and every tag
 #'   manifest `tagmanifest-<algorithm>.txt` in the bag's top directory is
-#'   read and checked. Algorithms are named as bagit-python and the BagIt
-#'   registry name them: `md5`, `sha1`, `sha224`, `sha256`, `sha384`,
-#'   `sha512`, and also `blake2b` (BLAKE2b-512) and `blake3`. A manifest of
-#'   any other algorithm (`sha3_256`, say) is still read for completeness,
+#'   read and checked. Algorithms are named in the file names as
+#'   bagit-python names them (`md5`, `sha1`, `sha224`, `sha256`, `sha384`,
+#'   `sha512`, `blake2b` for BLAKE2b-512, and also `blake3`), or in RFC
+#'   8493's normalised spelling (lowercase, without `-` or `_`), and in the
+#'   `algo` column by [verify()]'s names. A manifest of any other
+#'   algorithm (`sha3_256`, say) is still read for completeness,
 #'   its rows have status `"present"`, and it is a problem (code
 #'   `"algorithm"`): rwbridge cannot vouch for checksums it did not check.
 #' * Manifest lines: `checksum`, one or more spaces or tabs, `filepath`;
@@ -72,12 +74,63 @@
 #' `Bag-Count` given more than once.
 #'
 #' A bag is never changed by checking it: files are only opened for
-#' reading, and never outside the bag.
+#' reading, and never outside the bag. A folder holding the journal that an
+#' interrupted [write_bag()] or [update_bag()] leaves
+#' (`.rwbridge-bag-journal`) has a problem of code `"interrupted"` naming
+#' it: run `write_bag()` (or `update_bag()`) on it again, which completes or
+#' rolls back what the journal names.
+#'
+#' @section The conformance suite's rules:
+#' The Library of Congress BagIt conformance suite (every version, 0.93 to
+#' 1.0) passes: its valid bags are valid without a warning, its invalid
+#' bags are not valid, its warning bags are valid with one warning. Where it
+#' sets rules RFC 8493 does not spell out:
+#' * Before 1.0, a `./` on some lines of a manifest is the drafts' own form
+#'   (the suite's valid bags have it) and is not doubtful; a manifest that
+#'   writes every path with `./` (made relative to somewhere else) is. In
+#'   1.0 every `./` is doubtful.
+#' * Before 1.0, blanks around the colon of a `bag-info.txt` line and
+#'   reserved labels (`Bagging-Date`, `Payload-Oxum`, ...) given twice are
+#'   not doubtful; in 1.0 they are doubtful (blanks before the colon are a
+#'   problem).
+#' * A path listed in a payload manifest that is not in `data/` but matches
+#'   exactly one file there when case is ignored is that file (as on a Mac
+#'   or Windows), and doubtful; likewise for Unicode normalisation.
+#' * Files an operating system makes by itself (`.DS_Store`, `._*`,
+#'   `Thumbs.db`, `ehthumbs.db`, `desktop.ini`, `Icon\r`) in the payload are
+#'   doubtful; listed but gone (copying tools drop them), they are doubtful
+#'   rather than a problem (their rows have status `"missing"`), and a
+#'   `Payload-Oxum` that counts them still matches.
+#' * Tag files in UTF-16 (`Tag-File-Character-Encoding: UTF-16`, `UTF-16BE`
+#'   or `UTF-16LE`) are read: `UTF-16` in the byte order its byte-order mark
+#'   gives, or without one the order its ASCII text makes sense in.
+#'
+#' @section Serialized bags:
+#' `bag` may also be a `.zip`, `.tar`, `.tar.gz` or `.tgz` file (RFC 8493,
+#' section 4) holding one top directory, the bag: it is checked where it is,
+#' never unpacked to disk, and the result is the same as for the unpacked
+#' bag (rows, problems, doubts, `info`), with attribute `bag` the archive's
+#' path. The archive is read once: its index and tag files first, then each
+#' payload member once for all its digests (a zip's and a plain tar's
+#' members in parallel). A `.tar.gz` is one compressed stream, read on one
+#' thread; its payload members are hashed as they pass with the algorithms
+#' of the manifests met so far (SHA-256 and SHA-512 before any), and the
+#' stream is read a second time only for members met before a manifest of
+#' another algorithm. Members whose names are absolute or hold `..` are
+#' not part of the bag: each is a problem (code `"outside"`), never read;
+#' symbolic links are followed inside the archive only (one that leads
+#' outside is a problem, as in a folder). An archive that cannot be read
+#' as its kind (by its name's extension, in any case), that is empty, or
+#' whose members are not all in one top directory (two top folders, or a
+#' file at the top) is an `rwbridge_io_error`: it is not a serialized bag,
+#' so there is no bag to report on. `shards` needs a bag directory.
 #'
 #' Ctrl-C stops the check within a fraction of a second: the worker threads
 #' stop, and the call ends with an `interrupt` condition.
 #'
-#' @param bag A single string: the bag's top directory. `~` is expanded.
+#' @param bag A single string: the bag's top directory, or a serialized
+#'   bag (a `.zip`, `.tar`, `.tar.gz` or `.tgz` file; see "Serialized
+#'   bags"). `~` is expanded.
 #' @param fast If `TRUE`, check only the structure, completeness and
 #'   `Payload-Oxum`, hashing nothing: rows of present files have status
 #'   `"present"`, and `valid` says that those checks passed. A bag without
@@ -132,14 +185,18 @@
 #'   `"structure"` (no `data/`, no payload manifest), `"manifest"` (a line
 #'   that does not parse), `"algorithm"`, `"outside"`, `"duplicate"`,
 #'   `"bag_info"`, `"fetch"`, `"oxum"`, `"missing"`, `"unlisted"`,
-#'   `"unreadable"`, `"mismatch"`. Doubt codes: `"dot_slash"`, `"star"`,
-#'   `"roundabout"`, `"names"`, `"duplicate"`, `"partial"`,
-#'   `"blank_line"`, `"comment"`, `"bom"`, `"bag_info"`.
+#'   `"unreadable"`, `"mismatch"`, `"interrupted"`. Doubt codes:
+#'   `"dot_slash"`, `"star"`, `"roundabout"`, `"names"`, `"duplicate"`,
+#'   `"partial"`, `"blank_line"`, `"comment"`, `"bom"`, `"bag_info"`,
+#'   `"system_file"`.
 #' @section Errors:
 #' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument.
-#' * `rwbridge_io_error`: `bag` is missing, is not a directory, or cannot
-#'   be listed. (A directory that is not a bag is not an error: it is a bag
-#'   that is not valid, and the problems say why.)
+#' * `rwbridge_io_error`: `bag` is missing, is neither a directory nor a
+#'   serialized bag, or cannot be listed; an archive that cannot be read,
+#'   is empty or does not hold exactly one top directory. (A directory that
+#'   is not a bag is not an error: it is a bag that is not valid, and the
+#'   problems say why.)
+#' * `rwbridge_value_error`: `shards` with a serialized bag.
 #' * `rwbridge_verify_error`: with `error = TRUE`, the bag is not valid.
 #' * `rwbridge_value_error`: `shards` without the package \pkg{future}.
 #' * `rwbridge_internal_error`: a part run with `shards` failed.
@@ -169,6 +226,11 @@ verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error
   check_flag(fast, "fast")
   check_flag(error, "error")
   bag <- args$dir
+  if (!is.null(args$shards) && !fast && !dir.exists(bag)) {
+    rw_abort("value", sprintf(
+      "`shards` needs a bag directory; '%s' is not one (a serialized bag is checked here).", bag
+    ), call = sys.call())
+  }
   result <- if (is.null(args$shards) || fast) {
     rw_bag_verification(rw_unwrap(verify_bag_(bag, fast, args$threads, args$progress)), bag)
   } else {
@@ -246,26 +308,75 @@ print.rwbridge_bag_verification <- function(x, ...) {
   invisible(x)
 }
 
-#' Make a BagIt bag in place
+#' Make a BagIt bag, in place or at a new place
 #'
 #' Turns `dir` into a BagIt 1.0 bag (RFC 8493), as bagit-python's
 #' `bagit.make_bag()` does: everything in `dir` moves under `dir/data/`,
 #' and `bagit.txt`, `bag-info.txt`, one payload manifest
 #' `manifest-<algo>.txt` and one tag manifest `tagmanifest-<algo>.txt` per
-#' algorithm are written beside it. [verify_bag()] and bagit-python both
-#' validate the result.
+#' algorithm are written beside it. With `dest`, the bag is made at `dest`
+#' instead, from a copy of `dir`, which is not changed. [verify_bag()] and
+#' bagit-python both validate the result (but see "Interoperability").
 #'
-#' Unlike bagit-python, it is all or nothing. Every file is read (and
-#' hashed, once for all the algorithms) before anything moves, so an
+#' Unlike bagit-python, it is all or nothing. In place, every file is read
+#' (and hashed, once for all the algorithms) before anything moves, so an
 #' unreadable file, a symbolic link or Ctrl-C leaves `dir` untouched; if a
 #' move or a write fails after that, every step is undone, so `dir` is as it
-#' was before, with nothing left behind.
+#' was before, with nothing left behind. With `dest`, the bag is built in a
+#' folder beside `dest` (`.<name>.rwbridge-partial`) and renamed to `dest`
+#' only when whole; on failure that folder is removed and nothing else was
+#' written.
 #'
-#' Decisions where bagit-python and RFC 8493 leave room:
+#' @section Killed, concurrent, changing:
+#' * **Killed.** In place, before the first move `write_bag()` writes a
+#'   journal, `dir/.rwbridge-bag-journal`, naming the temporary folder
+#'   (`.rwbridge-bag-<pid>-<n>`) the entries move into and the tag files it
+#'   will write; the journal is removed last. If R is killed (even with
+#'   SIGKILL) anywhere in between, no file is lost (each is in `dir` or in
+#'   that folder), and the next `write_bag()` or [update_bag()] on `dir`
+#'   finds the journal and rolls the interrupted call back (tag files
+#'   removed, every entry moved back where it was) before doing its own
+#'   work, so it never bags the leftover folder or nests `data/data/`.
+#'   [verify_bag()] on such a folder reports a problem of code
+#'   `"interrupted"` naming the journal. With `dest`, a killed call leaves
+#'   only the `.rwbridge-partial` folder beside `dest` (never `dest`), which
+#'   the next `write_bag()` to the same `dest` removes.
+#' * **Concurrent.** `write_bag()` in place locks `dir` (with `flock()`; the
+#'   lock goes when the process does): a second `write_bag()` or
+#'   `update_bag()` on it fails at once with an `rwbridge_io_error` saying
+#'   that it is locked, and so does a `write_bag(dir, dest = )` copying it
+#'   (copies of one `dir` can run together). Two calls with the same `dest`:
+#'   one fails at once, the other makes the bag.
+#' * **Changing.** A payload file whose size or modification time is not,
+#'   once the bag is made, what it was when it was hashed (it changed or was
+#'   truncated meanwhile) makes the call fail, with `dir` restored (or, with
+#'   `dest`, nothing written) and a message naming the file: a bag that
+#'   `write_bag()` returns always validates.
+#' * **When restoring fails too** (a disk that fails mid-way), the error
+#'   says so and names the temporary folder that holds what was moved; the
+#'   journal stays, and the next `write_bag()` on `dir` completes the
+#'   restore.
+#'
+#' @section Interoperability with bagit-python:
+#' Bags made here validate with bagit-python (1.9), and bagit-python's bags
+#' validate with [verify_bag()], for every algorithm both compute (`"md5"`,
+#' `"sha1"`, `"sha224"`, `"sha256"`, `"sha384"`, `"sha512"`, `"blake2b"`),
+#' with one exception where rwbridge follows RFC 8493 and bagit-python does
+#' not: a file name holding `%`. RFC 8493 (BagIt 1.0) writes `%` in a
+#' manifest path as `%25`, and rwbridge does; bagit-python decodes `%0A`
+#' and `%0D` but not `%25`, so it reports such a file as missing from a
+#' bag made here. (bagit-python writes 0.97 bags, where `%` is written as
+#' is, and [verify_bag()] reads them so: its bags validate here.) A
+#' `"blake3"` manifest is ignored by bagit-python, whose `hashlib` lacks
+#' BLAKE3. Manifest file names are bagit-python's: `manifest-sha256.txt`;
+#' for an algorithm whose R name has a hyphen (`"sha3-256"`, once rwbridge
+#' computes it) the file is `manifest-sha3_256.txt`, as bagit-python names
+#' it, and [verify_bag()] reads RFC 8493's `manifest-sha3256.txt` too.
+#'
+#' @section Decisions where bagit-python and RFC 8493 leave room:
 #' * Version 1.0 is declared (bagit-python 1.9 still writes 0.97), so in
 #'   the manifests a path's `%`, LF and CR are written `%25`, `%0A` and
-#'   `%0D`. (bagit-python decodes `%0A` and `%0D` but not `%25`: it does
-#'   not find a file whose name holds a `%` in a 1.0 bag.)
+#'   `%0D`.
 #' * Payload manifest lines are `checksum  data/path` (two spaces, as
 #'   bagit-python writes them), sorted bytewise; the tag manifests list
 #'   `bagit.txt`, `bag-info.txt` and the payload manifests, hashed from
@@ -282,16 +393,19 @@ print.rwbridge_bag_verification <- function(x, ...) {
 #'   which [verify_bag()] reads back as the same value (bagit-python drops
 #'   the line breaks instead).
 #' * As bagit-python, `data/` gets the permissions of `dir`, and a
-#'   directory that holds R's working directory cannot be bagged (that
-#'   directory would move).
+#'   directory that holds R's working directory cannot be bagged in place
+#'   (that directory would move).
+#' * With `dest`: `dest` must not exist (not even as an empty directory)
+#'   and its parent must; it must not lie inside `dir`. Files are copied
+#'   with their permissions (not their times), directories too; `dest` and
+#'   `dest/data` get the permissions of `dir`. The copies are what is
+#'   hashed, so the manifests describe exactly what the bag holds.
 #'
 #' @param dir A single string: the directory to bag. `~` is expanded.
 #' @param algo The algorithms of the manifests: a character vector of one
 #'   or more of `"md5"`, `"sha1"`, `"sha224"`, `"sha256"`, `"sha384"`,
-#'   `"sha512"`, `"blake2b"` and `"blake3"`. The default,
-#'   `c("sha256", "sha512")`, is bagit-python's. bagit-python checks every
-#'   one but `"blake3"`, which Python's `hashlib` lacks (it ignores that
-#'   manifest).
+#'   `"sha512"`, `"blake2b"` and `"blake3"` (the names [verify()] uses).
+#'   The default, `c("sha256", "sha512")`, is bagit-python's.
 #' @param info The `bag-info.txt` fields: a named list (or named character
 #'   vector; `NULL` is `list()`) whose names are the labels and whose
 #'   elements are atomic vectors, one line per value, e.g. `list("Source-Organization" = "Lab",
@@ -302,38 +416,57 @@ print.rwbridge_bag_verification <- function(x, ...) {
 #'   option `rwbridge.threads`, or else every core.
 #' @param progress Show a progress line on stderr while hashing? `NULL` (the
 #'   default) means [interactive()].
-#' @return `dir` (with `~` expanded), invisibly.
+#' @param dest `NULL` (the default) to make the bag in place, or a single
+#'   string: where to make it, from a copy of `dir` (`~` is expanded).
+#' @return The bag's path, invisibly: `dir` (with `~` expanded), or `dest`.
 #' @section Errors:
-#' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument, or
-#'   `dir` holds the working directory.
-#' * `rwbridge_io_error`: `dir` is missing or not a directory; a file
-#'   cannot be read; a symbolic link or special file; a move or write
-#'   failed (then `dir` has been restored).
-#' @seealso [verify_bag()]
+#' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument;
+#'   `dir` holds the working directory (in place); `dest` lies inside
+#'   `dir`.
+#' * `rwbridge_io_error`: `dir` is missing or not a directory; `dest`
+#'   exists or its parent does not; a file cannot be read; a symbolic link
+#'   or special file; `dir` (or `dest`) is locked by another writer; a file
+#'   changed while it was bagged; a move, copy or write failed (then `dir`
+#'   has been restored, and nothing is at `dest`).
+#' @seealso [verify_bag()] to check a bag, [update_bag()] after its payload
+#'   changed.
 #' @export
 #' @examples
 #' dir <- file.path(tempdir(), "to-bag")
 #' dir.create(file.path(dir, "raw"), recursive = TRUE)
 #' writeit("ACGT\n", file.path(dir, "raw", "sample.fastq"))
+#'
+#' # A bag elsewhere, from a copy: `dir` stays as it is.
+#' bag <- write_bag(dir, dest = file.path(tempdir(), "delivery-bag"), threads = 2)
+#' list.files(bag, recursive = TRUE)
+#'
+#' # In place: the files move under data/.
 #' write_bag(dir, info = list("Contact-Name" = "Ada"), threads = 2)
 #' list.files(dir, recursive = TRUE)
 #' cat(readit(file.path(dir, "bag-info.txt"), as = "text"))
-#' unlink(dir, recursive = TRUE)
+#' unlink(c(dir, bag), recursive = TRUE)
 write_bag <- function(dir, algo = c("sha256", "sha512"), info = list(), threads = NULL,
-                      progress = NULL) {
-  rw_write_bag(dir, algo, info, threads, progress, call = sys.call())
+                      progress = NULL, dest = NULL) {
+  rw_write_bag(dir, algo, info, threads, progress, dest = dest, call = sys.call())
 }
 
-# `fail_at` makes that step of the moves and writes fail (tests only).
-rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L,
+# The test hooks (tests only): `fail_at` makes that step fail, `pause_at`
+# makes it wait (having written `pause_file`) until `pause_file` is
+# removed, and `fail_undo` makes the restore after a failure fail too.
+rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L, dest = NULL,
+                         pause_at = 0L, pause_file = "", fail_undo = FALSE,
                          call = sys.call(-1)) {
   check_string(dir, "dir", call = call)
   algo <- rw_algos(algo, call = call)
   fields <- rw_bag_info(info, call = call)
   threads <- rw_threads(threads, call = call)
   progress <- rw_progress(progress, call = call)
+  if (!is.null(dest)) {
+    check_string(dest, "dest", call = call)
+    dest <- rw_path(dest)
+  }
   dir <- rw_path(dir)
-  if (dir.exists(dir)) {
+  if (is.null(dest) && dir.exists(dir)) {
     here <- normalizePath(getwd(), winslash = "/")
     bag <- normalizePath(dir, winslash = "/")
     if (startsWith(here, paste0(sub("/$", "", bag), "/"))) {
@@ -352,9 +485,81 @@ rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L,
     fields$label <- c(fields$label, "Bag-Software-Agent")
     fields$value <- c(fields$value, paste("rwbridge", getNamespaceVersion("rwbridge")))
   }
-  rw_unwrap(write_bag_(dir, algo, enc2utf8(fields$label), enc2utf8(fields$value), threads,
-                       progress, as.integer(fail_at)), call = call)
-  invisible(dir)
+  hooks <- as.integer(c(fail_at, pause_at, fail_undo))
+  rw_unwrap(write_bag_(dir, dest, algo, enc2utf8(fields$label), enc2utf8(fields$value),
+                       threads, progress, hooks, pause_file), call = call)
+  invisible(if (is.null(dest)) dir else dest)
+}
+
+#' Update a bag after its payload changed
+#'
+#' After files under a bag's `data/` were added, removed or edited,
+#' rewrites its payload manifests, the `Payload-Oxum` of `bag-info.txt` and
+#' its tag manifests, as bagit-python's `Bag.save(manifests = True)` does,
+#' so that the bag is valid again with its new payload.
+#'
+#' What is kept: the bag's version and `bagit.txt`; its algorithms (one
+#' payload manifest per algorithm it has; a tag manifest for each of them,
+#' as bagit-python writes, and every tag manifest it already has, kept up to
+#' date); every other line of `bag-info.txt` exactly as it was, in its
+#' order (`Bagging-Date` too: bagit-python keeps it as well, since the bag
+#' was made then); the tag file encoding (UTF-8, US-ASCII, ISO-8859-1 or
+#' UTF-16); before BagIt 1.0, paths as bagit-python writes them (only line
+#' breaks encoded), in 1.0 RFC 8493's percent-encoding. Files listed in
+#' `fetch.txt` that are not (yet) in `data/` keep their manifest lines and
+#' are counted in `Payload-Oxum` with the length `fetch.txt` gives.
+#'
+#' The tag manifests list every file outside `data/` but the tag manifests
+#' themselves, as bagit-python's do, so a tag file you added (say
+#' `mets.xml`) is listed too.
+#'
+#' All or nothing: every payload file is hashed first, then the new files
+#' are written beside the old ones; only when all are written (and the
+#' payload is found as it was hashed) are they renamed over the old ones,
+#' under a journal (`.rwbridge-bag-journal`). If the call is killed after
+#' that point, the next `update_bag()` (or `write_bag()`) on the bag
+#' completes the renames; killed before it, the next one removes the new
+#' files: the bag is either as it was or fully updated. A second
+#' `update_bag()` or `write_bag()` on the same bag at the same time fails at
+#' once (the bag's directory is locked). A payload file that changes while
+#' it is hashed makes the call fail, leaving the bag as it was.
+#'
+#' @param bag A single string: the bag's top directory. `~` is expanded.
+#' @inheritParams write_bag
+#' @return `bag` (with `~` expanded), invisibly.
+#' @section Errors:
+#' * `rwbridge_type_error`: a bad argument.
+#' * `rwbridge_io_error`: `bag` is missing, is not a bag (no `bagit.txt`,
+#'   no payload manifest), has a manifest of an algorithm rwbridge does not
+#'   compute or tag files in an encoding it does not write; a file cannot
+#'   be read; a payload file changed while it was hashed; the bag is locked
+#'   by another writer; a write failed (the bag is then as it was).
+#' @seealso [write_bag()] to make a bag, [verify_bag()] to check one.
+#' @export
+#' @examples
+#' dir <- file.path(tempdir(), "growing")
+#' dir.create(dir)
+#' writeit("first\n", file.path(dir, "a.txt"))
+#' write_bag(dir, threads = 2)
+#' writeit("second\n", file.path(dir, "data", "b.txt"))
+#' attr(verify_bag(dir, threads = 2), "valid")
+#' update_bag(dir, threads = 2)
+#' attr(verify_bag(dir, threads = 2), "valid")
+#' attr(verify_bag(dir, threads = 2), "info")$`Payload-Oxum`
+#' unlink(dir, recursive = TRUE)
+update_bag <- function(bag, threads = NULL, progress = NULL) {
+  rw_update_bag(bag, threads, progress, call = sys.call())
+}
+
+rw_update_bag <- function(bag, threads, progress, fail_at = 0L, pause_at = 0L,
+                          pause_file = "", call = sys.call(-1)) {
+  check_string(bag, "bag", call = call)
+  threads <- rw_threads(threads, call = call)
+  progress <- rw_progress(progress, call = call)
+  bag <- rw_path(bag)
+  hooks <- as.integer(c(fail_at, pause_at, 0L))
+  rw_unwrap(update_bag_(bag, threads, progress, hooks, pause_file), call = call)
+  invisible(bag)
 }
 
 # The bag-info fields as two parallel character vectors.

@@ -73,10 +73,17 @@ bag_hash_part_ <- function(bag, paths, algos, threads) .Call(wrap__bag_hash_part
 #' @noRd
 verify_bag_merge_ <- function(bag, threads, paths, algos, status, digest) .Call(wrap__verify_bag_merge_, bag, threads, paths, algos, status, digest)
 
-#' Turns a directory into a BagIt 1.0 bag in place, all or nothing.
-#' `fail_at` (0 but in tests) fails that step of the moves and writes.
+#' Makes a BagIt 1.0 bag of a directory, in place or, with `dest` (not
+#' `NA`), at a new place from a copy; all or nothing. `hooks` (all 0 but
+#' in tests): the step to fail, the step at which to pause until
+#' `pause_file` is removed, and whether the restore fails too.
 #' @noRd
-write_bag_ <- function(dir, algos, labels, values, threads, progress, fail_at) .Call(wrap__write_bag_, dir, algos, labels, values, threads, progress, fail_at)
+write_bag_ <- function(dir, dest, algos, labels, values, threads, progress, hooks, pause_file) .Call(wrap__write_bag_, dir, dest, algos, labels, values, threads, progress, hooks, pause_file)
+
+#' Rewrites a bag's manifests, Payload-Oxum and tag manifests for the
+#' payload it holds now; `hooks` and `pause_file` as for `write_bag_()`.
+#' @noRd
+update_bag_ <- function(bag, threads, progress, hooks, pause_file) .Call(wrap__update_bag_, bag, threads, progress, hooks, pause_file)
 
 #' Outlier indices (1-based) with attributes `center`, `scale`, `lower`,
 #' `upper`, `threshold` and `method`, for the whole of `x` (for "hampel",

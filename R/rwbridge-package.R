@@ -5,8 +5,8 @@
 #' * [verify()], [write_signatures()] and [hash_files()]: parallel checksums
 #'   (MD5, SHA-1, SHA-2, BLAKE2b, BLAKE3), manifests checked and audited,
 #'   on this machine or in shards on others.
-#' * [verify_bag()] and [write_bag()]: BagIt bags (RFC 8493) validated and
-#'   made.
+#' * [verify_bag()], [write_bag()] and [update_bag()]: BagIt bags (RFC
+#'   8493), folders or `.zip`/`.tar` files, validated, made and updated.
 #' * [detect_outliers()], [plot_outliers()] and [outlier_stats()]: outliers
 #'   by the z-score, the MAD, Tukey's fences (`"iqr"`) or the Hampel filter
 #'   (`"hampel"`), whole or by group, and statistics that merge across
@@ -44,6 +44,9 @@
 #'   much as hashing ten small files, so a short list of small files never
 #'   wakes one.
 #' * [readit()]: files of 64 MiB or more are read by several threads.
+#' * [verify_bag()] of a `.zip` or `.tar`: its members are hashed as a
+#'   folder's files are; a `.tar.gz` is one compressed stream, read on the
+#'   R thread.
 #'
 #' The results never depend on where the work ran. The workers survive
 #' `fork()`: a forked child (`parallel::mclapply()`, `future`'s multicore

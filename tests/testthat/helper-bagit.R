@@ -82,3 +82,117 @@ bagit_python_validate <- function(dir, fast = FALSE) {
   if (length(result) != 1) stop("bagit-python failed: ", paste(out$output, collapse = "\n"))
   result
 }
+
+# The bags of a BagIt conformance suite under `root`: the suite's own layout
+# (`v0.97/valid/<bag>`, ...) or the fixtures' (`valid/<bag>`), with the
+# category each must fall in ("linux-only" and "windows-only" bags are
+# invalid ones; the Windows paths of the latter are invalid here too).
+suite_bags <- function(root) {
+  dirs <- list.dirs(root, recursive = TRUE)
+  category <- basename(dirname(dirs))
+  kinds <- c("valid", "invalid", "warning", "linux-only", "windows-only")
+  keep <- category %in% kinds &
+    grepl("^(v[0-9.]+/)?(valid|invalid|warning|linux-only|windows-only)/[^/]+$",
+          substring(dirs, nchar(root) + 2))
+  want <- category[keep]
+  data.frame(bag = dirs[keep], want = ifelse(grepl("-only$", want), "invalid", want))
+}
+
+# What verify_bag() makes of each bag: valid or not, and how many
+# rwbridge_bag_warning conditions it signalled.
+suite_check <- function(bags) {
+  got <- lapply(bags$bag, function(bag) {
+    warnings <- 0L
+    result <- withCallingHandlers(
+      verify_bag(bag, threads = 2),
+      rwbridge_bag_warning = function(w) {
+        warnings <<- warnings + 1L
+        invokeRestart("muffleWarning")
+      }
+    )
+    list(valid = attr(result, "valid"), warnings = warnings,
+         problems = paste(attr(result, "problems")$message, collapse = "; "))
+  })
+  bags$valid <- vapply(got, `[[`, NA, "valid")
+  bags$warnings <- vapply(got, `[[`, 0L, "warnings")
+  bags$problems <- vapply(got, `[[`, "", "problems")
+  bags$ok <- ifelse(bags$want == "valid", bags$valid & bags$warnings == 0L,
+                    ifelse(bags$want == "invalid", !bags$valid,
+                           bags$valid & bags$warnings == 1L))
+  bags
+}
+
+# The suite itself, when a copy is found: RWB_BAGIT_SUITE, or
+# shared/bagit-conformance-suite beside the package's folder.
+suite_root <- function() {
+  candidates <- c(Sys.getenv("RWB_BAGIT_SUITE"),
+                  test_path("..", "..", "..", "shared", "bagit-conformance-suite"))
+  found <- candidates[nzchar(candidates) & dir.exists(file.path(candidates, "v1.0"))]
+  if (length(found) == 0) NULL else normalizePath(found[[1]])
+}
+
+# Serializes the bag `bag` into `file` (.tar, .tar.gz, .tgz or .zip) with
+# the system's tar or zip, its top directory the bag's name.
+serialize_bag <- function(bag, file) {
+  parent <- dirname(bag)
+  name <- basename(bag)
+  status <- if (grepl("\\.zip$", file)) {
+    withr::with_dir(parent, system2("zip", c("-q", "-r", "-y", shQuote(file), shQuote(name))))
+  } else {
+    flags <- if (grepl("gz$", file)) "-czf" else "-cf"
+    system2("tar", c(flags, shQuote(file), "-C", shQuote(parent), shQuote(name)))
+  }
+  if (status != 0) stop("could not serialize ", bag)
+  file
+}
+
+# Every regular file under `dir` but what write_bag() itself writes (its
+# tag files at the top, its journal, the temporary files of its writes),
+# as the sorted MD5s of their contents: equal to the MD5s of the original
+# files means every file is there exactly once.
+payload_sums <- function(dir) {
+  files <- list.files(dir, recursive = TRUE, all.files = TRUE, full.names = FALSE)
+  top <- !grepl("/", files)
+  ours <- top & (files %in% c("bagit.txt", "bag-info.txt", ".rwbridge-bag-journal") |
+                   grepl("^(tag)?manifest-.*\\.txt$", files)) |
+    grepl("\\.rwbridge-tmp$", files)
+  sort(unname(tools::md5sum(file.path(dir, files[!ours]))))
+}
+
+# A child R process running `call` (R code, a string) with rwbridge loaded
+# from this library path; `pause_file`, when given, is where the call's
+# test hook says it has paused.
+start_child <- function(call) {
+  script <- tempfile(fileext = ".R")
+  writeLines(c(
+    sprintf(".libPaths(%s)", paste(deparse(.libPaths()), collapse = "")),
+    "library(rwbridge)",
+    sprintf("res <- tryCatch({%s; 'finished'}, error = function(e) paste(class(e)[1], conditionMessage(e)))", call),
+    "cat(res, '\\n')"
+  ), script)
+  processx::process$new(file.path(R.home("bin"), "Rscript"), script,
+                        stdout = "|", stderr = "2>&1", cleanup = TRUE)
+}
+
+# Waits until `file` exists (the child paused there), up to 60 seconds.
+wait_for <- function(file, child) {
+  deadline <- Sys.time() + 60
+  while (!file.exists(file) && child$is_alive() && Sys.time() < deadline) Sys.sleep(0.02)
+  if (!file.exists(file)) {
+    stop("the child did not pause: ", paste(child$read_all_output(), collapse = ""))
+  }
+  invisible(file)
+}
+
+# What the child printed once it has ended.
+child_result <- function(child) {
+  child$wait(60000)
+  trimws(paste(child$read_all_output(), collapse = ""))
+}
+
+# The call of a paused write_bag() (in place, or to `dest`).
+paused_write <- function(dir, step, pause_file, dest = NULL, algo = c("sha256", "sha512")) {
+  sprintf("rwbridge:::rw_write_bag(%s, %s, list(), 1L, FALSE, dest = %s, pause_at = %dL, pause_file = %s)",
+          deparse(dir), paste(deparse(algo), collapse = ""),
+          if (is.null(dest)) "NULL" else deparse(dest), step, deparse(pause_file))
+}

@@ -10,7 +10,7 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum RwError {
     /// The file system said no; `source` says why.
-    #[error("cannot {op} '{path}': {}", os_reason(source))]
+    #[error("cannot {op} '{path}': {}", os_text(source))]
     Io {
         op: &'static str,
         path: String,
@@ -57,7 +57,7 @@ impl RwError {
     pub fn reason(&self) -> String {
         match self {
             Self::Io { source, .. } => {
-                let reason = os_reason(source);
+                let reason = os_text(source);
                 let mut chars = reason.chars();
                 match chars.next() {
                     Some(first) => first.to_lowercase().chain(chars).collect(),
@@ -98,12 +98,14 @@ pub fn try_vec<T>(len: u64, on_failure: impl FnOnce() -> RwError) -> Result<Vec<
     }
 }
 
-/// The OS's own words for an I/O error, as `strerror()` gives them.
-fn os_reason(err: &io::Error) -> String {
+/// The OS's own words for an I/O error, as `strerror()` gives them: Rust's
+/// " (os error N)" suffix dropped, and only that (a reason that quotes
+/// another error goes on to its end).
+pub fn os_text(err: &io::Error) -> String {
     let text = err.to_string();
-    match text.find(" (os error ") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
+    match text.rfind(" (os error ") {
+        Some(cut) if text.ends_with(')') && err.raw_os_error().is_some() => text[..cut].to_string(),
+        _ => text,
     }
 }
 
@@ -124,6 +126,14 @@ mod tests {
         assert_eq!(e.reason(), "no such file or directory");
         let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<io::Error>());
         assert_eq!(source.map(io::Error::kind), Some(io::ErrorKind::NotFound));
+    }
+
+    #[test]
+    fn a_reason_that_quotes_an_os_error_is_kept_whole() {
+        let inner = io::Error::from_raw_os_error(libc::EACCES);
+        let reason = format!("step failed; restoring failed too: {inner}; moved files are in /t/x");
+        let e = RwError::io_reason("make a bag of", Path::new("/d"), reason);
+        assert!(e.to_string().ends_with("moved files are in /t/x"), "{e}");
     }
 
     #[test]

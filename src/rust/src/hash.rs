@@ -150,19 +150,54 @@ pub fn digest(
     cancel: &Cancel,
     bytes_done: Option<&AtomicU64>,
 ) -> Result<Vec<String>, HashFailure> {
+    digest_chunks(algos, buf, cancel, bytes_done, |buf| {
+        let n = file.fill(buf).map_err(HashFailure::Unreadable)?;
+        Ok((n, n < buf.len()))
+    })
+}
+
+/// The digests of everything `reader` yields (a member of an archive), one
+/// for each of `algos`, as [`digest`] gives them; a read error is
+/// `Unreadable`, with `what` as the path in its message.
+pub fn digest_reader(
+    reader: &mut dyn std::io::Read,
+    what: &std::path::Path,
+    algos: &[Algo],
+    buf: &mut [u8],
+    cancel: &Cancel,
+    bytes_done: Option<&AtomicU64>,
+) -> Result<Vec<String>, HashFailure> {
+    digest_chunks(algos, buf, cancel, bytes_done, |buf| loop {
+        match reader.read(buf) {
+            Ok(n) => return Ok((n, n == 0)),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(HashFailure::Unreadable(RwError::io("read", what, e))),
+        }
+    })
+}
+
+/// The digests of the chunks `read` puts in `buf`, each with whether it is
+/// the last, checking the cancel flag between chunks.
+fn digest_chunks(
+    algos: &[Algo],
+    buf: &mut [u8],
+    cancel: &Cancel,
+    bytes_done: Option<&AtomicU64>,
+    mut read: impl FnMut(&mut [u8]) -> Result<(usize, bool), HashFailure>,
+) -> Result<Vec<String>, HashFailure> {
     let mut hashers: Vec<Hasher> = algos.iter().map(|&a| Hasher::new(a)).collect();
     loop {
         if cancel.check().is_err() {
             return Err(HashFailure::Cancelled);
         }
-        let n = file.fill(buf).map_err(HashFailure::Unreadable)?;
+        let (n, last) = read(buf)?;
         for hasher in &mut hashers {
             hasher.update(&buf[..n]);
         }
         if let Some(done) = bytes_done {
             done.fetch_add(n as u64, Ordering::Relaxed);
         }
-        if n < buf.len() {
+        if last {
             return Ok(hashers.into_iter().map(Hasher::finish).collect());
         }
     }

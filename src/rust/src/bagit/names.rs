@@ -71,6 +71,18 @@ pub fn folded(name: &str) -> String {
     name.nfc().collect::<String>().to_lowercase()
 }
 
+/// Whether the last component of `path` names a file that an operating
+/// system makes by itself (Finder's `.DS_Store` and `._*` AppleDouble
+/// files, Explorer's `Thumbs.db` and `desktop.ini`, macOS's `Icon\r`):
+/// files that copying tools drop or add on their own.
+pub fn is_system_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        name,
+        ".DS_Store" | "Thumbs.db" | "ehthumbs.db" | "desktop.ini" | "Icon\r"
+    ) || (name.starts_with("._") && name.len() > 2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +124,25 @@ mod tests {
         assert_eq!(folded("README.TXT"), folded("readme.txt"));
         assert_eq!(folded("CAF\u{c9}"), folded(decomposed));
         assert_ne!(nfc("a"), nfc("A"));
+    }
+
+    #[test]
+    fn system_files() {
+        for name in [
+            "data/.DS_Store",
+            "data/a/Thumbs.db",
+            "desktop.ini",
+            "data/._x.tif",
+        ] {
+            assert!(is_system_file(name), "{name}");
+        }
+        for name in [
+            "data/DS_Store",
+            "data/thumbs.db.txt",
+            "data/._",
+            "data/a._b",
+        ] {
+            assert!(!is_system_file(name), "{name}");
+        }
     }
 }

@@ -72,6 +72,13 @@ pub enum Encoding {
     Utf8,
     Ascii,
     Latin1,
+    /// `UTF-16`: the byte order its byte-order mark gives; without one,
+    /// the order in which the text's ASCII characters make sense (tag
+    /// files are mostly ASCII), big-endian when that does not settle it
+    /// (RFC 2781).
+    Utf16,
+    Utf16Be,
+    Utf16Le,
 }
 
 /// Where decoding stopped: the byte offset of the first byte that is not
@@ -116,8 +123,59 @@ impl Encoding {
             Some(Encoding::Ascii)
         } else if is(&LATIN1) {
             Some(Encoding::Latin1)
+        } else if is(&["utf-16", "csutf16"]) {
+            Some(Encoding::Utf16)
+        } else if is(&["utf-16be", "csutf16be"]) {
+            Some(Encoding::Utf16Be)
+        } else if is(&["utf-16le", "csutf16le"]) {
+            Some(Encoding::Utf16Le)
         } else {
             None
+        }
+    }
+
+    /// The encoding's IANA name, as messages and new tag files give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Ascii => "US-ASCII",
+            Encoding::Latin1 => "ISO-8859-1",
+            Encoding::Utf16 => "UTF-16",
+            Encoding::Utf16Be => "UTF-16BE",
+            Encoding::Utf16Le => "UTF-16LE",
+        }
+    }
+
+    /// Whether a byte-order mark is the usual start of a file in it (not
+    /// worth a doubt).
+    pub fn expects_bom(self) -> bool {
+        matches!(
+            self,
+            Encoding::Utf16 | Encoding::Utf16Be | Encoding::Utf16Le
+        )
+    }
+
+    /// `text` in this encoding (a UTF-16 file big-endian, with a
+    /// byte-order mark, as Python's `utf-16` codec writes it on most
+    /// machines); `None` when a character has no code in it.
+    pub fn encode(self, text: &str) -> Option<Vec<u8>> {
+        match self {
+            Encoding::Utf8 => Some(text.as_bytes().to_vec()),
+            Encoding::Ascii => text.is_ascii().then(|| text.as_bytes().to_vec()),
+            Encoding::Latin1 => text
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)).ok())
+                .collect(),
+            Encoding::Utf16 | Encoding::Utf16Be => {
+                let mut out = if self == Encoding::Utf16 {
+                    vec![0xfe, 0xff]
+                } else {
+                    Vec::new()
+                };
+                out.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+                Some(out)
+            }
+            Encoding::Utf16Le => Some(text.encode_utf16().flat_map(u16::to_le_bytes).collect()),
         }
     }
 
@@ -135,8 +193,61 @@ impl Encoding {
                 None => Ok(bytes.iter().map(|&b| b as char).collect()),
             },
             Encoding::Latin1 => Ok(bytes.iter().map(|&b| b as char).collect()),
+            Encoding::Utf16 => {
+                let big = match bytes {
+                    [0xfe, 0xff, ..] => true,
+                    [0xff, 0xfe, ..] => false,
+                    _ => big_endian_guess(bytes),
+                };
+                decode_utf16(bytes, big)
+            }
+            Encoding::Utf16Be => decode_utf16(bytes, true),
+            Encoding::Utf16Le => decode_utf16(bytes, false),
         }
     }
+}
+
+/// Whether UTF-16 text without a byte-order mark is big-endian: its zero
+/// bytes (the high halves of ASCII characters) fall on even offsets.
+fn big_endian_guess(bytes: &[u8]) -> bool {
+    let zeros = |start: usize| {
+        bytes
+            .iter()
+            .skip(start)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    zeros(0) >= zeros(1)
+}
+
+/// UTF-16 in the byte order given; a byte-order mark is kept, as for UTF-8.
+fn decode_utf16(bytes: &[u8], big: bool) -> Result<String, NotText> {
+    let units = bytes.chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if big {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        }
+    });
+    let mut text = String::with_capacity(bytes.len() / 2);
+    let mut offset = 0;
+    for c in char::decode_utf16(units) {
+        match c {
+            Ok(c) => {
+                text.push(c);
+                offset += c.len_utf16() * 2;
+            }
+            Err(_) => return Err(NotText { offset }),
+        }
+    }
+    if bytes.len() % 2 == 1 {
+        return Err(NotText {
+            offset: bytes.len() - 1,
+        });
+    }
+    Ok(text)
 }
 
 /// `text` without a leading byte-order mark, and whether it had one.
@@ -317,10 +428,16 @@ pub fn decode_path(coded: &str, coding: PathCoding) -> Option<String> {
 
 /// A path as RFC 8493 writes it in a manifest: `%`, LF and CR encoded.
 pub fn encode_path(path: &str) -> String {
+    encode_path_in(path, PathCoding::Percent)
+}
+
+/// A path as a manifest of `coding` writes it: before 1.0, only LF and CR
+/// are encoded, as bagit-python does.
+pub fn encode_path_in(path: &str, coding: PathCoding) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
         match c {
-            '%' => out.push_str("%25"),
+            '%' if coding == PathCoding::Percent => out.push_str("%25"),
             '\n' => out.push_str("%0A"),
             '\r' => out.push_str("%0D"),
             c => out.push(c),
@@ -531,7 +648,9 @@ mod tests {
         assert_eq!(Encoding::from_label("utf-8"), Some(Encoding::Utf8));
         assert_eq!(Encoding::from_label("ISO-8859-1"), Some(Encoding::Latin1));
         assert_eq!(Encoding::from_label("US-ASCII"), Some(Encoding::Ascii));
-        assert_eq!(Encoding::from_label("UTF-16"), None);
+        assert_eq!(Encoding::from_label("UTF-16"), Some(Encoding::Utf16));
+        assert_eq!(Encoding::from_label("utf-16le"), Some(Encoding::Utf16Le));
+        assert_eq!(Encoding::from_label("UTF-32"), None);
         assert_eq!(Encoding::from_label("UTF8 "), None);
         assert_eq!(Encoding::Latin1.decode(b"caf\xe9").unwrap(), "caf\u{e9}");
         assert_eq!(
@@ -541,6 +660,39 @@ mod tests {
         assert_eq!(
             Encoding::Ascii.decode("\u{e9}".as_bytes()),
             Err(NotText { offset: 0 })
+        );
+        // UTF-16 in both byte orders, with and without a byte-order mark.
+        let text = "Label: caf\u{e9} \u{1f600}\n";
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let bom = |mark: [u8; 2], body: &[u8]| [&mark[..], body].concat();
+        for (bytes, encoding) in [
+            (bom([0xfe, 0xff], &be), Encoding::Utf16),
+            (bom([0xff, 0xfe], &le), Encoding::Utf16),
+            (be.clone(), Encoding::Utf16),
+            (le.clone(), Encoding::Utf16),
+            (be.clone(), Encoding::Utf16Be),
+            (le.clone(), Encoding::Utf16Le),
+        ] {
+            let decoded = encoding.decode(&bytes).unwrap();
+            assert_eq!(strip_bom(&decoded).0, text, "{encoding:?} {bytes:?}");
+        }
+        assert_eq!(
+            Encoding::Utf16.encode(text).unwrap(),
+            bom([0xfe, 0xff], &be)
+        );
+        assert_eq!(Encoding::Utf16Le.encode(text).unwrap(), le);
+        assert_eq!(Encoding::Latin1.encode("caf\u{e9}").unwrap(), b"caf\xe9");
+        assert_eq!(Encoding::Latin1.encode("\u{1f600}"), None);
+        assert_eq!(Encoding::Ascii.encode("caf\u{e9}"), None);
+        // A lone surrogate and an odd byte count are not text.
+        assert_eq!(
+            Encoding::Utf16Be.decode(&[0, 0x41, 0xd8, 0x00, 0, 0x41]),
+            Err(NotText { offset: 2 })
+        );
+        assert_eq!(
+            Encoding::Utf16Be.decode(&[0, 0x41, 0]),
+            Err(NotText { offset: 2 })
         );
         assert_eq!(strip_bom("\u{feff}x"), ("x", true));
         assert_eq!(strip_bom("x"), ("x", false));

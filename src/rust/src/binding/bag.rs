@@ -3,7 +3,9 @@
 
 use super::call::{guarded, named_list, unchecked, with_runtime};
 use super::convert::{algo_named, code, column};
-use crate::bagit::make::make_bag;
+use crate::bagit::make::copy::make_bag_at;
+use crate::bagit::make::update::update_bag;
+use crate::bagit::make::{make_bag, Hooks, MadeBag, Request};
 use crate::bagit::validate::{check_bag, hash_part, prepare, BagCheck, Finding, Job};
 use crate::errors::RwError;
 use crate::hash::Algo;
@@ -182,7 +184,8 @@ fn bag_columns(check: &BagCheck) -> Result<Robj, RwError> {
         ),
         (
             "manifest_algos",
-            column(manifests.map(|m| m.algo_name.as_str())),
+            // R's name where rwbridge knows the algorithm.
+            column(manifests.map(|m| m.algo.map_or(m.algo_name.as_str(), |a| a.name()))),
         ),
         ("problem_code", column(problem_code)),
         ("problem_message", column(problem_message)),
@@ -203,18 +206,23 @@ fn codes_and_messages(found: &[Finding]) -> (Vec<&str>, Vec<&str>) {
         .unzip()
 }
 
-/// Turns a directory into a BagIt 1.0 bag in place, all or nothing.
-/// `fail_at` (0 but in tests) fails that step of the moves and writes.
+/// Makes a BagIt 1.0 bag of a directory, in place or, with `dest` (not
+/// `NA`), at a new place from a copy; all or nothing. `hooks` (all 0 but
+/// in tests): the step to fail, the step at which to pause until
+/// `pause_file` is removed, and whether the restore fails too.
 /// @noRd
 #[extendr]
+#[allow(clippy::too_many_arguments)]
 fn write_bag_(
     dir: &str,
+    dest: Nullable<&str>,
     algos: Strings,
     labels: Strings,
     values: Strings,
     threads: i32,
     progress: bool,
-    fail_at: i32,
+    hooks: Integers,
+    pause_file: &str,
 ) -> Robj {
     guarded(|| {
         let algos = algos
@@ -230,15 +238,59 @@ fn write_bag_(
         if algos.is_empty() || labels.len() != values.len() {
             return Err(unchecked("algo"));
         }
-        let fail_at = usize::try_from(fail_at).map_err(|_| unchecked("fail_at"))?;
+        let hooks = test_hooks(&hooks, pause_file)?;
         let made = with_runtime(threads, progress.then_some("write_bag"), |rt, counters| {
-            make_bag(Path::new(dir), &algos, &info, rt, counters, fail_at)
+            let req = Request {
+                algos: &algos,
+                info: &info,
+                rt,
+                progress: counters,
+                hooks: &hooks,
+            };
+            match dest {
+                Nullable::NotNull(dest) => make_bag_at(Path::new(dir), Path::new(dest), &req),
+                Nullable::Null => make_bag(Path::new(dir), &req),
+            }
         })?;
-        named_list([
-            ("files", Robj::from(made.files as f64)),
-            ("octets", Robj::from(made.octets as f64)),
-        ])
+        made_columns(&made)
     })
+}
+
+/// Rewrites a bag's manifests, Payload-Oxum and tag manifests for the
+/// payload it holds now; `hooks` and `pause_file` as for `write_bag_()`.
+/// @noRd
+#[extendr]
+fn update_bag_(bag: &str, threads: i32, progress: bool, hooks: Integers, pause_file: &str) -> Robj {
+    guarded(|| {
+        let hooks = test_hooks(&hooks, pause_file)?;
+        let made = with_runtime(threads, progress.then_some("update_bag"), |rt, counters| {
+            update_bag(Path::new(bag), rt, counters, &hooks)
+        })?;
+        made_columns(&made)
+    })
+}
+
+/// The test hooks R passed: `c(fail_at, pause_at, fail_undo)`.
+fn test_hooks(hooks: &Integers, pause_file: &str) -> Result<Hooks, RwError> {
+    let values: Vec<usize> = hooks
+        .iter()
+        .map(|h| Option::<i32>::from(h).and_then(|h| usize::try_from(h).ok()))
+        .collect::<Option<_>>()
+        .filter(|v: &Vec<usize>| v.len() == 3)
+        .ok_or_else(|| unchecked("hooks"))?;
+    Ok(Hooks {
+        fail_at: values[0],
+        pause_at: values[1],
+        pause_file: (!pause_file.is_empty()).then(|| pause_file.into()),
+        fail_undo: values[2] != 0,
+    })
+}
+
+fn made_columns(made: &MadeBag) -> Result<Robj, RwError> {
+    named_list([
+        ("files", Robj::from(made.files as f64)),
+        ("octets", Robj::from(made.octets as f64)),
+    ])
 }
 
 extendr_module! {
@@ -248,4 +300,5 @@ extendr_module! {
     fn bag_hash_part_;
     fn verify_bag_merge_;
     fn write_bag_;
+    fn update_bag_;
 }

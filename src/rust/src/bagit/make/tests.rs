@@ -23,7 +23,31 @@ fn make(dir: &Path, algos: &[Algo], fail_at: usize) -> Result<MadeBag, RwError> 
         ("External-Description".to_string(), "two\nlines".to_string()),
         ("Payload-Oxum".to_string(), "1.1".to_string()),
     ];
-    make_bag(dir, algos, &info, &Runtime::new(2, None), None, fail_at)
+    let hooks = Hooks {
+        fail_at,
+        ..Hooks::default()
+    };
+    make_bag(
+        dir,
+        &Request {
+            algos,
+            info: &info,
+            rt: &Runtime::new(2, None),
+            progress: None,
+            hooks: &hooks,
+        },
+    )
+}
+
+/// A request for `algos`, without bag-info fields or progress.
+fn req<'a, 'r>(algos: &'a [Algo], rt: &'a Runtime<'r>, hooks: &'a Hooks) -> Request<'a, 'r> {
+    Request {
+        algos,
+        info: &[],
+        rt,
+        progress: None,
+        hooks,
+    }
 }
 
 fn read(dir: &Path, name: &str) -> String {
@@ -146,13 +170,14 @@ fn a_failure_at_any_step_leaves_the_directory_as_it_was() {
     let dir = tree(&files);
     fs::create_dir(dir.path().join("empty")).unwrap();
     let before = snapshot(dir.path());
-    // Steps: 4 moves, the rename to data/, then 2 + 2 + 2 tag files.
-    for fail_at in 1..=11 {
+    // Steps: hashed, the journal, 4 moves, the rename to data/, 2 + 2 + 2
+    // tag files, the final check.
+    for fail_at in 1..=14 {
         let err = make(dir.path(), &[Algo::Sha256, Algo::Md5], fail_at).unwrap_err();
         assert_says(&err, &format!("failure injected at step {fail_at}"));
         assert_eq!(snapshot(dir.path()), before, "step {fail_at}");
     }
-    make(dir.path(), &[Algo::Sha256, Algo::Md5], 12).unwrap();
+    make(dir.path(), &[Algo::Sha256, Algo::Md5], 15).unwrap();
     assert_ne!(snapshot(dir.path()), before);
 }
 
@@ -180,7 +205,271 @@ fn not_a_directory_and_cancelled() {
     let dir = tree(&[("a", "A")]);
     let rt = Runtime::new(2, None);
     rt.cancel().set();
-    let err = make_bag(dir.path(), &[Algo::Sha256], &[], &rt, None, 0).unwrap_err();
+    let err = make_bag(dir.path(), &req(&[Algo::Sha256], &rt, &Hooks::default())).unwrap_err();
     assert_eq!(err.kind(), "interrupt");
     assert!(dir.path().join("a").exists() && !dir.path().join("data").exists());
+}
+
+/// Runs `make` with a pause at `step`, doing `meanwhile` while it waits.
+fn paused<T: Send>(
+    step: usize,
+    make: impl FnOnce(&Hooks) -> T + Send,
+    meanwhile: impl FnOnce(),
+) -> T {
+    let flag = tempfile::tempdir().unwrap();
+    let pause_file = flag.path().join("paused");
+    let hooks = Hooks {
+        pause_at: step,
+        pause_file: Some(pause_file.clone()),
+        ..Hooks::default()
+    };
+    std::thread::scope(|s| {
+        let worker = s.spawn(|| make(&hooks));
+        while !pause_file.exists() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        meanwhile();
+        fs::remove_file(&pause_file).unwrap();
+        worker.join().unwrap()
+    })
+}
+
+#[test]
+fn a_file_that_changes_after_it_was_hashed_fails_the_call_and_restores() {
+    let dir = tree(&[("a", "AAAA"), ("b", "B")]);
+    let before = snapshot(dir.path());
+    let rt = Runtime::new(1, None);
+    // Step 4: the journal written, one entry moved.
+    let result = paused(
+        4,
+        |hooks| make_bag(dir.path(), &req(&[Algo::Md5], &rt, hooks)),
+        || {
+            let moved = fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.is_dir())
+                .unwrap();
+            fs::write(moved.join("a"), "AA").unwrap();
+        },
+    );
+    assert_says(&result.unwrap_err(), "'a' changed while it was bagged");
+    let mut want = before;
+    want.insert("a".into(), Some(b"AA".to_vec()));
+    assert_eq!(snapshot(dir.path()), want);
+}
+
+#[test]
+fn a_journal_left_by_a_failed_restore_is_rolled_back_by_the_next_call() {
+    let dir = tree(&[("a", "A"), ("sub/b", "B"), ("data", "D")]);
+    let before = snapshot(dir.path());
+    let hooks = Hooks {
+        fail_at: 7,
+        fail_undo: true,
+        ..Hooks::default()
+    };
+    let rt = Runtime::new(1, None);
+    let err = make_bag(dir.path(), &req(&[Algo::Md5], &rt, &hooks)).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("failure injected at step 7"), "{text}");
+    assert!(
+        text.contains("restoring the directory failed too"),
+        "{text}"
+    );
+    assert!(
+        text.contains(".rwbridge-bag-"),
+        "names where the files are: {text}"
+    );
+    assert!(text.ends_with("completes the restore"), "{text}");
+    assert!(dir.path().join(journal::JOURNAL).exists());
+    // The check names the journal.
+    let check = check_bag(dir.path(), true, &rt, None).unwrap();
+    assert!(
+        check
+            .problems
+            .iter()
+            .any(|p| p.message.contains(journal::JOURNAL)),
+        "{:?}",
+        check.problems
+    );
+    make(dir.path(), &[Algo::Md5], 0).unwrap();
+    let check = check_bag(dir.path(), false, &rt, None).unwrap();
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+    let payload: Vec<_> = snapshot(&dir.path().join("data")).into_iter().collect();
+    let original: Vec<_> = before.into_iter().collect();
+    assert_eq!(payload, original, "the payload is the directory as it was");
+}
+
+#[test]
+fn a_second_writer_fails_at_once_while_the_first_holds_the_lock() {
+    let dir = tree(&[("a", "A")]);
+    let rt = Runtime::new(1, None);
+    let other = tempfile::tempdir().unwrap();
+    let dest = other.path().join("bag");
+    let mut others = Vec::new();
+    let first = paused(
+        3,
+        |hooks| make_bag(dir.path(), &req(&[Algo::Md5], &rt, hooks)),
+        || {
+            let none = Hooks::default();
+            let started = std::time::Instant::now();
+            others.push(make_bag(dir.path(), &req(&[Algo::Md5], &rt, &none)));
+            others.push(copy::make_bag_at(
+                dir.path(),
+                &dest,
+                &req(&[Algo::Md5], &rt, &none),
+            ));
+            assert!(started.elapsed().as_secs() < 2, "failed at once");
+        },
+    );
+    first.unwrap();
+    for other in others {
+        assert_says(&other.unwrap_err(), "it is locked");
+    }
+    assert!(!dest.exists());
+    let check = check_bag(dir.path(), false, &rt, None).unwrap();
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+}
+
+#[test]
+fn a_bag_made_elsewhere_leaves_its_source_as_it_was() {
+    let dir = tree(&[("a.txt", "alpha"), ("sub/b", "beta"), ("50% off", "x")]);
+    fs::create_dir(dir.path().join("empty")).unwrap();
+    let before = snapshot(dir.path());
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("bag");
+    let rt = Runtime::new(2, None);
+    let none = Hooks::default();
+    let made = copy::make_bag_at(dir.path(), &dest, &req(&[Algo::Sha256], &rt, &none)).unwrap();
+    assert_eq!(
+        made,
+        MadeBag {
+            files: 3,
+            octets: 10
+        }
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    assert!(dest.join("data/empty").is_dir());
+    let check = check_bag(&dest, false, &rt, None).unwrap();
+    assert!(
+        check.problems.is_empty() && check.doubts.is_empty(),
+        "{check:?}"
+    );
+    let listed: Vec<_> = fs::read_dir(out.path()).unwrap().collect();
+    assert_eq!(listed.len(), 1, "nothing left beside the bag");
+    // A destination that exists: an error, nothing written.
+    let err = copy::make_bag_at(dir.path(), &dest, &req(&[Algo::Sha256], &rt, &none)).unwrap_err();
+    assert_says(&err, "it exists");
+    let inside = dir.path().join("bag");
+    let err =
+        copy::make_bag_at(dir.path(), &inside, &req(&[Algo::Sha256], &rt, &none)).unwrap_err();
+    assert_eq!(err.kind(), "value");
+    let err = copy::make_bag_at(
+        dir.path(),
+        &out.path().join("no/bag"),
+        &req(&[Algo::Sha256], &rt, &none),
+    )
+    .unwrap_err();
+    assert_says(&err, "parent directory does not exist");
+    assert_eq!(snapshot(dir.path()), before);
+    // Every step failing leaves nothing at or beside the destination.
+    for fail_at in 1..=6 {
+        let dest = out.path().join(format!("failed{fail_at}"));
+        let hooks = Hooks {
+            fail_at,
+            ..Hooks::default()
+        };
+        let err =
+            copy::make_bag_at(dir.path(), &dest, &req(&[Algo::Md5], &rt, &hooks)).unwrap_err();
+        assert_says(&err, &format!("step {fail_at}"));
+        assert_eq!(
+            fs::read_dir(out.path()).unwrap().count(),
+            1,
+            "step {fail_at}"
+        );
+    }
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn an_update_rewrites_the_manifests_and_oxum_and_keeps_the_rest() {
+    let dir = tree(&[("a", "A"), ("b", "BB")]);
+    let info = [
+        ("Bagging-Date".to_string(), "2001-02-03".to_string()),
+        ("Contact-Name".to_string(), "Ada".to_string()),
+    ];
+    let rt = Runtime::new(2, None);
+    let none = Hooks::default();
+    make_bag(
+        dir.path(),
+        &Request {
+            algos: &[Algo::Sha256, Algo::Md5],
+            info: &info,
+            rt: &rt,
+            progress: None,
+            hooks: &none,
+        },
+    )
+    .unwrap();
+    fs::write(dir.path().join("extra-tag.txt"), "a tag file of my own\n").unwrap();
+    fs::remove_file(dir.path().join("data/a")).unwrap();
+    fs::write(dir.path().join("data/b"), "changed").unwrap();
+    fs::write(dir.path().join("data/new"), "new file").unwrap();
+    assert!(!check_bag(dir.path(), false, &rt, None)
+        .unwrap()
+        .problems
+        .is_empty());
+    let made = update::update_bag(dir.path(), &rt, None, &none).unwrap();
+    assert_eq!(
+        made,
+        MadeBag {
+            files: 2,
+            octets: 15
+        }
+    );
+    let check = check_bag(dir.path(), false, &rt, None).unwrap();
+    assert!(
+        check.problems.is_empty() && check.doubts.is_empty(),
+        "{check:?}"
+    );
+    assert_eq!(
+        read(dir.path(), "bag-info.txt"),
+        "Bagging-Date: 2001-02-03\nContact-Name: Ada\nPayload-Oxum: 15.2\n"
+    );
+    assert!(read(dir.path(), "tagmanifest-md5.txt").contains("  extra-tag.txt\n"));
+    // Each step failing leaves the bag as it was.
+    fs::write(dir.path().join("data/c"), "C").unwrap();
+    let before = snapshot(dir.path());
+    // Steps: hashed, 2 + 1 + 2 files written, then 5 renames.
+    for fail_at in 1..=6 {
+        let hooks = Hooks {
+            fail_at,
+            ..Hooks::default()
+        };
+        let err = update::update_bag(dir.path(), &rt, None, &hooks).unwrap_err();
+        assert_says(&err, &format!("step {fail_at}"));
+        assert_eq!(snapshot(dir.path()), before, "step {fail_at}");
+    }
+}
+
+#[test]
+fn an_update_killed_after_its_commit_is_completed_by_the_next() {
+    let dir = tree(&[("a", "A")]);
+    let rt = Runtime::new(1, None);
+    let none = Hooks::default();
+    make_bag(dir.path(), &req(&[Algo::Md5], &rt, &none)).unwrap();
+    fs::write(dir.path().join("data/b"), "B").unwrap();
+    // A failure after the commit (step 5: a rename) leaves the journal, as
+    // a kill would; the next call completes the update.
+    let hooks = Hooks {
+        fail_at: 5,
+        ..Hooks::default()
+    };
+    update::update_bag(dir.path(), &rt, None, &hooks).unwrap_err();
+    assert!(dir.path().join(journal::JOURNAL).exists());
+    assert_eq!(
+        journal::recover(dir.path()).unwrap(),
+        journal::Recovered::UpdateCompleted
+    );
+    let check = check_bag(dir.path(), false, &rt, None).unwrap();
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
 }

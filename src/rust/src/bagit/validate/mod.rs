@@ -14,6 +14,8 @@ mod tests;
 pub use plan::{Digests, Job};
 pub use report::{BagCheck, Code, Finding, ManifestInfo, Row};
 
+use crate::bagit::archive::{Archive, Hashing, Kind};
+use crate::bagit::make::journal::JOURNAL;
 use crate::bagit::text::{PathCoding, Version};
 use crate::errors::RwError;
 use crate::hash::{digest, digest_bytes, with_buffer, HashFailure};
@@ -26,18 +28,44 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use tags::Checker;
+use tags::{Checker, Source};
 
-/// Checks the bag at `bag`: everything with `fast = false`; structure,
-/// completeness and Payload-Oxum only, hashing nothing, with `fast`. Fails
-/// only when `bag` is not a directory that can be listed, or when cancelled.
+/// Checks the bag at `bag`, a directory or a serialized bag (a `.zip`,
+/// `.tar`, `.tar.gz` or `.tgz` file): everything with `fast = false`;
+/// structure, completeness and Payload-Oxum only, hashing nothing, with
+/// `fast`. Fails only when `bag` is not a directory that can be listed
+/// (nor an archive that can be read, holding one top directory), or when
+/// cancelled.
 pub fn check_bag(
     bag: &Path,
     fast: bool,
     rt: &Runtime,
     progress: Option<&Progress>,
 ) -> Result<BagCheck, RwError> {
-    let pending = prepare(bag, fast)?;
+    let meta = fs::metadata(bag).map_err(|e| RwError::io("open bag", bag, e))?;
+    let pending = if meta.is_dir() {
+        prepare(bag, fast)?
+    } else {
+        let kind = Kind::of(bag).ok_or_else(|| {
+            RwError::io_reason(
+                "open bag",
+                bag,
+                "neither a directory nor a serialized bag (.zip, .tar, .tar.gz, .tgz)",
+            )
+        })?;
+        let archive = Archive::open(bag, kind, rt, fast)?;
+        let mut outside = Vec::new();
+        for name in &archive.outside {
+            outside.push(Finding {
+                code: Code::Outside,
+                message: format!("archive member '{name}' leads outside the bag: not read"),
+            });
+        }
+        let top = archive.top();
+        let mut pending = prepare_from(bag, Source::Archive(Box::new(archive)), top, fast);
+        pending.checker.out.problems.splice(0..0, outside);
+        pending
+    };
     let digests = pending.hash_here(rt, progress, |_| true)?;
     Ok(pending.finish(digests))
 }
@@ -45,7 +73,7 @@ pub fn check_bag(
 /// Everything a check finds before hashing: the bag read, listed and
 /// matched against its manifests, with the files to hash as [`Job`]s.
 /// [`Pending::finish`] turns their digests, computed here or on other
-/// machines, into the result [`check_bag`] gives.
+/// machines, into the result [`check_bag`] gives. `bag` is a directory.
 pub fn prepare(bag: &Path, fast: bool) -> Result<Pending<'_>, RwError> {
     let meta = fs::metadata(bag).map_err(|e| RwError::io("open bag", bag, e))?;
     if !meta.is_dir() {
@@ -59,8 +87,19 @@ pub fn prepare(bag: &Path, fast: bool) -> Result<Pending<'_>, RwError> {
         }
     }
     top.sort();
+    let source = Source::Dir(Confined::resolved(bag)?);
+    Ok(prepare_from(bag, source, top, fast))
+}
+
+/// [`prepare`] of a bag whose top directory holds `top` (sorted).
+fn prepare_from<'a>(
+    bag: &'a Path,
+    source: Source<'a>,
+    top: Vec<String>,
+    fast: bool,
+) -> Pending<'a> {
     let mut checker = Checker {
-        confined: Confined::resolved(bag)?,
+        source,
         bag,
         version: Version::V1_0,
         coding: PathCoding::Percent,
@@ -68,6 +107,14 @@ pub fn prepare(bag: &Path, fast: bool) -> Result<Pending<'_>, RwError> {
         doubts: Doubts::default(),
         tag_bytes: HashMap::new(),
     };
+    if top.iter().any(|name| name == JOURNAL) {
+        checker.problem(
+            Code::Interrupted,
+            format!(
+                "{JOURNAL} is there: a write_bag() or update_bag() on this directory was interrupted; run it again, which completes or rolls back what the journal names"
+            ),
+        );
+    }
     let encoding = checker.declaration();
     checker.manifest_list(&top);
     let payload = checker.payload_files();
@@ -81,7 +128,7 @@ pub fn prepare(bag: &Path, fast: bool) -> Result<Pending<'_>, RwError> {
         // No tag file other than bagit.txt can be read: no rows.
         None => None,
     };
-    Ok(Pending { checker, rows })
+    Pending { checker, rows }
 }
 
 /// See [`prepare`].
@@ -117,7 +164,32 @@ impl Pending<'_> {
         let mut digests = vec![None; self.jobs().len()];
         let checker = &self.checker;
         let jobs = todo.iter().map(|t| t.1);
-        let found = hash_jobs(&checker.confined, &checker.tag_bytes, jobs, rt, progress)?;
+        let found = match &checker.source {
+            Source::Dir(confined) => hash_jobs(confined, &checker.tag_bytes, jobs, rt, progress)?,
+            Source::Archive(archive) => {
+                // Tag files from memory, the payload from the archive.
+                let (tags, payload): (Vec<&Job>, Vec<&Job>) =
+                    jobs.partition(|j| tag_file(&checker.tag_bytes, j).is_some());
+                let hashing: Vec<Hashing> = payload
+                    .iter()
+                    .map(|j| Hashing {
+                        path: &j.path,
+                        size: j.size,
+                        algos: &j.algos,
+                    })
+                    .collect();
+                let mut from_archive = archive.hash(&hashing, rt, progress)?.into_iter();
+                let mut from_memory = tags
+                    .iter()
+                    .map(|j| tag_file(&checker.tag_bytes, j).map(|b| digest_bytes(&j.algos, b)));
+                todo.iter()
+                    .map(|(_, j)| match tag_file(&checker.tag_bytes, j) {
+                        Some(_) => from_memory.next().flatten().ok_or(Status::Unreadable),
+                        None => from_archive.next().unwrap_or(Err(Status::Unreadable)),
+                    })
+                    .collect()
+            }
+        };
         for ((j, _), found) in todo.iter().zip(found) {
             digests[*j] = Some(found);
         }

@@ -25,6 +25,7 @@ pub enum Code {
     Unlisted,
     Unreadable,
     Mismatch,
+    Interrupted,
     // Doubts only: valid, but worth a look.
     DotSlash,
     Star,
@@ -34,6 +35,7 @@ pub enum Code {
     Comment,
     Bom,
     Partial,
+    System,
 }
 
 impl Code {
@@ -54,6 +56,7 @@ impl Code {
             Code::Unlisted => "unlisted",
             Code::Unreadable => "unreadable",
             Code::Mismatch => "mismatch",
+            Code::Interrupted => "interrupted",
             Code::DotSlash => "dot_slash",
             Code::Star => "star",
             Code::Roundabout => "roundabout",
@@ -62,6 +65,7 @@ impl Code {
             Code::Comment => "comment",
             Code::Bom => "bom",
             Code::Partial => "partial",
+            Code::System => "system_file",
         }
     }
 }

@@ -2,7 +2,7 @@
 //! drafts before it) or made by `make_bag` and then damaged.
 
 use super::*;
-use crate::bagit::make::make_bag;
+use crate::bagit::make::{make_bag, Request};
 use crate::hash::{hash_bytes, Algo};
 use crate::test_support::tree;
 use std::sync::atomic::Ordering;
@@ -92,7 +92,17 @@ fn valid(check: &BagCheck) {
 fn made(files: &[(&str, &str)], algos: &[Algo]) -> tempfile::TempDir {
     let dir = tree(files);
     let info = [("Contact-Name".to_string(), "Tester".to_string())];
-    make_bag(dir.path(), algos, &info, &Runtime::new(2, None), None, 0).unwrap();
+    make_bag(
+        dir.path(),
+        &Request {
+            algos,
+            info: &info,
+            rt: &Runtime::new(2, None),
+            progress: None,
+            hooks: &Default::default(),
+        },
+    )
+    .unwrap();
     dir
 }
 
@@ -248,10 +258,10 @@ fn tag_file_encodings() {
     // An encoding not read here: said once, and no other tag file is read.
     bag.write(
         "bagit.txt",
-        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-16\n",
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-32\n",
     );
     let got = bag.check();
-    only_problem(&got, "encoding", "'UTF-16' is not one rwbridge reads");
+    only_problem(&got, "encoding", "'UTF-32' is not one rwbridge reads");
     assert!(got.rows.is_empty());
     // A byte-order mark in another tag file is doubtful, not invalid.
     bag.write(
@@ -597,13 +607,80 @@ fn doubtful_but_valid() {
     valid(&got);
     assert_eq!(
         codes(&got.doubts),
-        ["blank_line", "comment", "dot_slash", "star", "roundabout"]
+        ["blank_line", "comment", "star", "roundabout", "dot_slash"]
     );
     assert_eq!(got.rows[1].file, "data/y");
     assert_eq!(
-        got.doubts[2].message,
+        got.doubts[4].message,
         "manifest-sha256.txt: paths starting with './' (line 1)"
     );
+}
+
+#[test]
+fn before_1_0_the_forms_the_suites_valid_bags_have_are_not_doubtful() {
+    let bag = Bag::new("0.97", &[("x", "X"), ("y", "Y")]);
+    // A `./` on some lines: the drafts' own form.
+    bag.write(
+        "manifest-sha256.txt",
+        &[line("X", "data/x"), line("Y", "./data/y")].concat(),
+    );
+    // Blanks around the colon, and reserved labels given twice.
+    bag.write(
+        "bag-info.txt",
+        "Bagging-Date: 2001-01-01\nBagging-Date: 2002-02-02\nTag : 1\nTag:   2\n",
+    );
+    let got = bag.check();
+    valid(&got);
+    assert!(got.doubts.is_empty(), "{:?}", got.doubts);
+    // Every path with `./`: made relative to somewhere else, doubtful.
+    bag.write(
+        "manifest-sha256.txt",
+        &[line("X", "./data/x"), line("Y", "./data/y")].concat(),
+    );
+    assert_eq!(codes(&bag.check().doubts), ["dot_slash"]);
+    // In 1.0 each of them is doubtful (or a problem).
+    bag.write(
+        "bagit.txt",
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+    );
+    bag.write(
+        "manifest-sha256.txt",
+        &[line("X", "data/x"), line("Y", "./data/y")].concat(),
+    );
+    bag.write(
+        "bag-info.txt",
+        "Bagging-Date: 2001-01-01\nBagging-Date: 2002-02-02\nTag:   2\n",
+    );
+    assert_eq!(
+        codes(&bag.check().doubts),
+        ["bag_info", "bag_info", "dot_slash"]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn names_found_only_without_case_and_system_files_gone_are_doubts() {
+    let bag = Bag::new("0.97", &[("hello.txt", "hi"), ("Thumbs.db", "")]);
+    bag.write(
+        "manifest-sha256.txt",
+        &[
+            line("hi", "data/hello.txt"),
+            line("hi", "data/HELLO.txt"),
+            line("", "data/.DS_Store"),
+            line("", "data/Thumbs.db"),
+        ]
+        .concat(),
+    );
+    bag.write("bag-info.txt", "Payload-Oxum: 2.3\n");
+    let got = bag.check();
+    valid(&got);
+    assert_eq!(statuses(&got), ["ok", "ok", "missing", "ok"]);
+    assert_eq!(codes(&got.doubts), ["system_file", "names", "system_file"]);
+    // A file of the user's that is gone is still a problem, and so is an
+    // Oxum that counts more than the system files gone.
+    fs::remove_file(bag.path().join("data/hello.txt")).unwrap();
+    let codes_now = codes(&bag.check().problems);
+    assert_eq!(codes_now, ["oxum", "missing", "missing"]);
 }
 
 #[cfg(unix)]
@@ -655,7 +732,11 @@ fn a_missing_bag_is_an_io_error() {
     assert_eq!(err.kind(), "io");
     let (_d, file) = crate::test_support::one_file("f", "x");
     let err = check_bag(&file, false, &rt, None).unwrap_err();
-    assert!(err.to_string().contains("not a directory"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("neither a directory nor a serialized bag"),
+        "{err}"
+    );
 }
 
 #[test]
