@@ -5,8 +5,9 @@
 
 use extendr_api::prelude::*;
 use extendr_ffi::{
-    cetype_t, R_NaReal, R_NilValue, Rf_allocVector, Rf_install, Rf_mkCharLenCE, Rf_protect,
-    Rf_setAttrib, Rf_unprotect, SEXP, SEXPTYPE,
+    cetype_t, R_CHAR, R_NaReal, R_NaString, R_NilValue, Rf_allocVector, Rf_install,
+    Rf_mkCharLenCE, Rf_protect, Rf_setAttrib, Rf_unprotect, LENGTH, SEXP, SEXPTYPE,
+    STRING_PTR_RO,
 };
 use std::ffi::{c_char, c_void, CStr};
 
@@ -17,6 +18,7 @@ extern "C" {
     fn R_ToplevelExec(fun: Option<unsafe extern "C" fn(*mut c_void)>, data: *mut c_void) -> i32;
     fn R_CheckUserInterrupt();
     fn Rf_ScalarReal(x: f64) -> SEXP;
+    fn Rf_ScalarInteger(x: i32) -> SEXP;
     fn Rf_ScalarString(x: SEXP) -> SEXP;
     fn R_tryCatchError(
         body: Option<unsafe extern "C" fn(*mut c_void) -> SEXP>,
@@ -50,6 +52,8 @@ pub fn print_stderr(text: &str) {
 pub enum Scalar {
     /// A double; NaN becomes R's `NA`.
     Real(f64),
+    /// An integer.
+    Integer(i32),
     /// One of the crate's own names (no NUL byte, ASCII).
     Name(&'static str),
 }
@@ -68,6 +72,7 @@ pub fn set_attributes(target: &mut Robj, attributes: &[(&CStr, Scalar)]) {
             let value = Rf_protect(match value {
                 Scalar::Real(v) if v.is_nan() => Rf_ScalarReal(R_NaReal),
                 Scalar::Real(v) => Rf_ScalarReal(*v),
+                Scalar::Integer(v) => Rf_ScalarInteger(*v),
                 Scalar::Name(text) => Rf_ScalarString(Rf_mkCharLenCE(
                     text.as_ptr() as *const c_char,
                     text.len() as i32,
@@ -135,5 +140,39 @@ pub fn alloc_vector(sexptype: SEXPTYPE, length: usize) -> Option<Robj> {
         } else {
             Some(Robj::from_sexp(sexp))
         }
+    }
+}
+
+/// The elements of a character vector as R holds them: pointers to its
+/// interned strings (R's CHARSXP cache gives equal strings of one encoding
+/// one address), read in place; `None` for anything else.
+pub fn string_elements(x: &Robj) -> Option<&[SEXP]> {
+    if x.rtype() != Rtype::Strings {
+        return None;
+    }
+    // SAFETY: on the R thread; `x` is a character vector kept alive by its
+    // `Robj` for the borrow's lifetime, and nothing here allocates.
+    unsafe {
+        let len = x.len();
+        if len == 0 {
+            return Some(&[]);
+        }
+        Some(std::slice::from_raw_parts(STRING_PTR_RO(x.get()), len))
+    }
+}
+
+/// R's `NA_character_`, the one string that is `NA`.
+pub fn na_string() -> SEXP {
+    // SAFETY: reading R's constant on the R thread.
+    unsafe { R_NaString }
+}
+
+/// The bytes of one of R's strings (an element of [`string_elements`]).
+pub fn string_bytes<'a>(s: SEXP) -> &'a [u8] {
+    // SAFETY: on the R thread; `s` is a CHARSXP of a live character
+    // vector, whose bytes R keeps for as long as the vector lives.
+    unsafe {
+        let len = LENGTH(s) as usize;
+        std::slice::from_raw_parts(R_CHAR(s) as *const u8, len)
     }
 }

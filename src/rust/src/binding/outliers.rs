@@ -4,20 +4,23 @@
 
 use super::call::{guarded, internal, named_list, unchecked, with_runtime};
 use super::convert::{column, grouping, index_vector, na_if_nan, numeric, positions, window_size};
-use super::ffi::{alloc_vector, set_attributes, Scalar};
+use super::ffi::{alloc_vector, na_string, set_attributes, string_bytes, string_elements, Scalar};
 use crate::errors::RwError;
 use crate::outliers::hampel::Hampel;
-use crate::outliers::{self, groups, Grouping, Method, Request, Stats};
+use crate::outliers::{self, groups, Gesd, Grouping, Method, Request, Stats};
 use extendr_api::prelude::*;
 use extendr_ffi::SEXPTYPE;
 
-/// Outlier indices (1-based) with attributes `center`, `scale`, `lower`,
-/// `upper`, `threshold` and `method`, for the whole of `x` (for "hampel",
-/// with the default window, 3).
+/// Outlier indices (1-based) of class `rwbridge_outliers`, with attributes
+/// `center`, `scale`, `lower`, `upper`, `threshold`, `method` and `n`, for
+/// the whole of `x` by the rules that need no more arguments.
 /// @noRd
 #[extendr]
 fn detect_outliers_(x: Robj, threshold: f64, method: &str, threads: i32) -> Robj {
-    guarded(|| detect_outliers(&x, threshold, method, threads, None, 3, None))
+    guarded(|| {
+        let method = Method::from_name(method).ok_or_else(|| unchecked("method"))?;
+        detect_outliers(&x, &Request::new(method, threshold), threads, None)
+    })
 }
 
 /// As `detect_outliers_()`, with the centre and scale given (a baseline,
@@ -33,18 +36,25 @@ fn detect_outliers_given_(
     scale: f64,
 ) -> Robj {
     guarded(|| {
-        let given = Some((center, scale));
-        detect_outliers(&x, threshold, method, threads, None, 3, given)
+        let method = Method::from_name(method).ok_or_else(|| unchecked("method"))?;
+        let request = Request {
+            given: Some((center, scale)),
+            ..Request::new(method, threshold)
+        };
+        detect_outliers(&x, &request, threads, None)
     })
 }
 
 /// As `detect_outliers_()`, within groups when `codes` (1-based, as long as
-/// `x`) and their names `groups` are given, and with a `window` for
-/// "hampel" (then also an attribute); with groups, `center`, `scale`,
-/// `lower` and `upper` are named by group. A separate entry point keeps
-/// the common call free of arguments it does not use.
+/// `x`) and their names `groups` are given, with a `window` for "hampel"
+/// and the test's parameters for "gesd" (then also attributes); with
+/// groups, `center`, `scale`, `lower` and `upper` are named by group. A
+/// separate entry point keeps the common call free of arguments it does
+/// not use. `strict`: a `max_outliers` beyond what the finite values allow
+/// is an error rather than lowered to fit.
 /// @noRd
 #[extendr]
+#[allow(clippy::too_many_arguments)]
 fn detect_outliers_by_(
     x: Robj,
     threshold: f64,
@@ -53,36 +63,49 @@ fn detect_outliers_by_(
     codes: Robj,
     groups: Robj,
     window: i32,
+    max_outliers: f64,
+    alpha: f64,
+    strict: bool,
 ) -> Robj {
     guarded(|| {
+        let method = Method::from_name(method).ok_or_else(|| unchecked("method"))?;
         let window = window_size(window)?;
         let grouping = grouping(&codes, &groups)?.map(|g| (g, &groups));
-        detect_outliers(&x, threshold, method, threads, grouping, window, None)
+        let max_outliers = whole_count(max_outliers).ok_or_else(|| unchecked("max_outliers"))?;
+        if !(alpha > 0.0 && alpha < 1.0) {
+            return Err(unchecked("alpha"));
+        }
+        let request = Request {
+            window,
+            gesd: Gesd {
+                max_outliers,
+                alpha,
+                strict,
+            },
+            ..Request::new(method, threshold)
+        };
+        detect_outliers(&x, &request, threads, grouping)
     })
+}
+
+/// A count R checked (a whole number >= 1).
+fn whole_count(v: f64) -> Option<usize> {
+    (v >= 1.0 && v == v.trunc() && v < 2f64.powi(53)).then_some(v as usize)
 }
 
 fn detect_outliers(
     x: &Robj,
-    threshold: f64,
-    method: &str,
+    request: &Request,
     threads: i32,
     grouping: Option<(Grouping, &Robj)>,
-    window: usize,
-    given: Option<(f64, f64)>,
 ) -> Result<Robj, RwError> {
-    let method_kind = Method::from_name(method).ok_or_else(|| unchecked("method"))?;
-    let request = Request {
-        method: method_kind,
-        threshold,
-        window,
-        given,
-    };
     let groups = grouping.map(|(g, _)| g);
     let found = with_runtime(threads, None, |rt, _| {
         numeric!(rt, x, |values, par, cancel| outliers::detect(
-            values, groups, &request, par, cancel
+            values, groups, request, par, cancel
         ))
     })?;
+    let method = request.method;
     let mut out = index_vector(&found.indices)?;
     match (grouping, found.stats.as_slice()) {
         (None, [one]) => set_attributes(
@@ -92,8 +115,6 @@ fn detect_outliers(
                 (c"scale", Scalar::Real(one.scale)),
                 (c"lower", Scalar::Real(one.lower)),
                 (c"upper", Scalar::Real(one.upper)),
-                (c"threshold", Scalar::Real(threshold)),
-                (c"method", Scalar::Name(method_kind.name())),
             ],
         ),
         (Some((_, names)), per_group) => {
@@ -114,21 +135,52 @@ fn detect_outliers(
                 values.set_attrib("names", names).map_err(internal)?;
                 out.set_attrib(name, values).map_err(internal)?;
             }
-            out.set_attrib("threshold", threshold).map_err(internal)?;
-            out.set_attrib("method", method_kind.name())
-                .map_err(internal)?;
         }
         (None, _) => return Err(RwError::Internal("one set of statistics expected".into())),
     }
-    if method_kind == Method::Hampel {
-        out.set_attrib("window", window as i32).map_err(internal)?;
+    // The threshold is the test's business for "gesd": NA.
+    let threshold = if method == Method::Gesd {
+        f64::NAN
+    } else {
+        request.threshold
+    };
+    set_attributes(
+        &mut out,
+        &[
+            (c"threshold", Scalar::Real(threshold)),
+            (c"method", Scalar::Name(method.name())),
+        ],
+    );
+    match method {
+        Method::Hampel => set_attributes(
+            &mut out,
+            &[(c"window", Scalar::Integer(request.window as i32))],
+        ),
+        Method::Gesd => set_attributes(
+            &mut out,
+            &[
+                (c"max_outliers", Scalar::Real(request.gesd.max_outliers as f64)),
+                (c"alpha", Scalar::Real(request.gesd.alpha)),
+            ],
+        ),
+        _ => {}
     }
+    set_attributes(
+        &mut out,
+        &[
+            (c"n", Scalar::Real(x.len() as f64)),
+            (c"class", Scalar::Name("rwbridge_outliers")),
+        ],
+    );
     Ok(out)
 }
 
-/// Group codes of `by` (an integer or double vector): `list(codes, first)`,
-/// `codes` numbering the distinct values from 1 in ascending order (NA for
+/// Group codes of `by` (an integer, double or character vector):
+/// `list(codes, first)`, `codes` numbering the distinct values from 1 in
+/// ascending order (strings: bytewise, as `sort(method = "radix")`; NA for
 /// NA and NaN), `first` the 1-based index of each group's first element.
+/// Strings are told apart by address: R interns them, so equal strings
+/// share one; they are coded on this thread, as their bytes are R's.
 /// @noRd
 #[extendr]
 fn group_codes_(by: Robj, threads: i32) -> Robj {
@@ -136,6 +188,7 @@ fn group_codes_(by: Robj, threads: i32) -> Robj {
         let n = by.len();
         let ints = by.as_integer_slice();
         let reals = by.as_real_slice();
+        let strings = string_elements(&by);
         let mut codes = alloc_vector(SEXPTYPE::INTSXP, n).ok_or_else(|| RwError::Value {
             arg: "by",
             reason: "is too long: not enough memory for its group codes".into(),
@@ -144,6 +197,16 @@ fn group_codes_(by: Robj, threads: i32) -> Robj {
             .as_integer_slice_mut()
             .ok_or_else(|| RwError::Internal("an integer vector has no values".into()))?;
         let first = with_runtime(threads, None, |rt, _| {
+            if let Some(strings) = strings {
+                let na = na_string();
+                return groups::code_by_hash(
+                    n,
+                    |i| (strings[i] != na).then_some(strings[i] as usize as u64),
+                    |a, b| string_bytes(a as usize as _).cmp(string_bytes(b as usize as _)),
+                    out,
+                    rt.cancel(),
+                );
+            }
             rt.run_on_values(n, |_, cancel| match (ints, reals) {
                 (Some(by), _) => groups::code_integers(by, out, cancel),
                 (_, Some(by)) => groups::code_doubles(by, out, cancel),
@@ -154,8 +217,9 @@ fn group_codes_(by: Robj, threads: i32) -> Robj {
     })
 }
 
-/// The Hampel band of every element, for plots: `list(center, lower,
-/// upper)`, NA where a window has no finite value or an element no group.
+/// The Hampel band of every element, for plots, scores and cleaning:
+/// `list(center, scale, lower, upper)`, NA where a window has no finite
+/// value or an element no group.
 /// @noRd
 #[extendr]
 fn hampel_band_(
@@ -182,15 +246,18 @@ fn hampel_band_(
         })?;
         named_list([
             ("center", column(band.center.into_iter().map(na_if_nan))),
+            ("scale", column(band.scale.into_iter().map(na_if_nan))),
             ("lower", column(band.lower.into_iter().map(na_if_nan))),
             ("upper", column(band.upper.into_iter().map(na_if_nan))),
         ])
     })
 }
 
-/// Count, shift (the first finite value), mean relative to the shift and
-/// sum of squared deviations from the mean of the finite values of `x`, as
-/// `c(n, shift, shifted_mean, m2)`: what `outlier_stats()` keeps and merges.
+/// Count, shift (the first finite value), mean relative to the shift, sum
+/// of squared deviations from the mean of the finite values of `x`, and
+/// the unit of the last two (1, or 2^560 for huge values), as
+/// `c(n, shift, shifted_mean, m2, unit)`: what `outlier_stats()` keeps and
+/// merges.
 /// @noRd
 #[extendr]
 fn outlier_stats_(x: Robj, threads: i32) -> Robj {
@@ -200,7 +267,13 @@ fn outlier_stats_(x: Robj, threads: i32) -> Robj {
                 values, par, cancel
             ))
         })?;
-        let fields = [moments.n, moments.shift, moments.shifted_mean, moments.m2];
+        let fields = [
+            moments.n,
+            moments.shift,
+            moments.shifted_mean,
+            moments.m2,
+            moments.unit,
+        ];
         Ok(Robj::from(&fields[..]))
     })
 }

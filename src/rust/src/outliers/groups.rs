@@ -310,7 +310,9 @@ fn code_by_table(
 
 /// Codes by a hash table of 64-bit keys (`None`: no group): ids in order of
 /// first appearance, then renumbered in the order `cmp` gives the keys.
-fn code_by_hash(
+/// Keys may be any identity of a value, such as the address of an interned
+/// string; `cmp` then orders them by what they stand for.
+pub fn code_by_hash(
     n: usize,
     key: impl Fn(usize) -> Option<u64>,
     cmp: impl Fn(u64, u64) -> Ordering,
