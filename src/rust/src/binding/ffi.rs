@@ -61,14 +61,14 @@ pub enum Scalar {
 /// Sets scalar attributes straight through R's C API: extendr's
 /// `set_attrib()` allocates a string for each name and sets up R's unwind
 /// protection, which costs more than a small call's whole work.
-pub fn set_attributes(target: &mut Robj, attributes: &[(&CStr, Scalar)]) {
+pub fn set_attributes(target: &mut Robj, attributes: &[(&'static CStr, Scalar)]) {
     for (name, value) in attributes {
         // SAFETY: on the R thread. `target` is protected by its `Robj`;
         // symbols are never collected; each value is protected from its
         // allocation until it is attached. No call here can raise an R
         // error: the names are short constants and the strings hold no NUL.
         unsafe {
-            let symbol = Rf_install(name.as_ptr());
+            let symbol = symbol(name);
             let value = Rf_protect(match value {
                 Scalar::Real(v) if v.is_nan() => Rf_ScalarReal(R_NaReal),
                 Scalar::Real(v) => Rf_ScalarReal(*v),
@@ -83,6 +83,31 @@ pub fn set_attributes(target: &mut Robj, attributes: &[(&CStr, Scalar)]) {
             Rf_unprotect(1);
         }
     }
+}
+
+thread_local! {
+    /// Symbols already looked up, by the address of their constant name:
+    /// `Rf_install()` hashes the name and searches R's symbol table at each
+    /// call, which a small call's attributes would pay several times.
+    static SYMBOLS: std::cell::RefCell<Vec<(usize, usize)>> = const {
+        std::cell::RefCell::new(Vec::new())
+    };
+}
+
+/// R's symbol for a constant name.
+fn symbol(name: &'static CStr) -> SEXP {
+    let key = name.as_ptr() as usize;
+    SYMBOLS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(&(_, sexp)) = cache.iter().find(|(k, _)| *k == key) {
+            return sexp as SEXP;
+        }
+        // SAFETY: on the R thread; symbols are never collected, so the
+        // address stays valid for the session.
+        let sexp = unsafe { Rf_install(name.as_ptr()) };
+        cache.push((key, sexp as usize));
+        sexp
+    })
 }
 
 /// A new R vector of `len` elements holding `values`, written in place.

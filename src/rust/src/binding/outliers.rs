@@ -7,7 +7,8 @@ use super::convert::{column, grouping, index_vector, na_if_nan, numeric, positio
 use super::ffi::{alloc_vector, na_string, set_attributes, string_bytes, string_elements, Scalar};
 use crate::errors::RwError;
 use crate::outliers::hampel::Hampel;
-use crate::outliers::{self, groups, Gesd, Grouping, Method, Request, Stats};
+use crate::outliers::{self, groups, medcouple, Gesd, Grouping, Method, Request, Stats};
+use crate::runtime::{Cancel, Par};
 use extendr_api::prelude::*;
 use extendr_ffi::SEXPTYPE;
 
@@ -278,8 +279,23 @@ fn outlier_stats_(x: Robj, threads: i32) -> Robj {
     })
 }
 
+/// The medcouple of the finite values of `x` (a double vector), as the
+/// "adjbox" rule scales its fences by: for tests against robustbase's
+/// `mc(doReflect = FALSE)`.
+/// @noRd
+#[extendr]
+fn medcouple_(x: &[f64]) -> Robj {
+    guarded(|| {
+        let mut finite: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+        medcouple::sort_descending(&mut finite, Par::Inline);
+        let mc = medcouple::medcouple(&finite, &Cancel::default())?;
+        Ok(Robj::from(mc))
+    })
+}
+
 extendr_module! {
     mod outliers;
+    fn medcouple_;
     fn detect_outliers_;
     fn detect_outliers_given_;
     fn outlier_stats_;
