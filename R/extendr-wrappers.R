@@ -86,9 +86,12 @@ medcouple_ <- function(x) .Call(wrap__medcouple_, x)
 
 #' Outlier indices (1-based) of class `rwbridge_outliers`, with attributes
 #' `center`, `scale`, `lower`, `upper`, `threshold`, `method` and `n`, for
-#' the whole of `x` by the rules that need no more arguments.
+#' the whole of `x` by the rules that need no more arguments. `spec` is
+#' `c(threshold, method, threads)`, the method as its 1-based position in
+#' the names `code_names_()` gives: two arguments, not four, since each
+#' costs the call a conversion, and this call runs 10,000 times in a loop.
 #' @noRd
-detect_outliers_ <- function(x, threshold, method, threads) .Call(wrap__detect_outliers_, x, threshold, method, threads)
+detect_outliers_ <- function(x, spec) .Call(wrap__detect_outliers_, x, spec)
 
 #' As `detect_outliers_()`, with the centre and scale given (a baseline,
 #' or `outlier_stats()` merged from chunks) for "zscore" and "mad".

@@ -255,7 +255,8 @@ detect_outliers <- function(x, threshold = NULL,
     # one that runs 10,000 times in a loop. detect_outliers_() is called
     # without its generated R wrapper: on ten values that wrapper's own
     # call is a tenth of the time.
-    result <- .Call(wrap__detect_outliers_, x, 2, "zscore", threads)
+    result <- .Call(wrap__detect_outliers_, x,
+                    if (threads == 0L) rw_seed_spec else c(2, 1, threads))
     return(if (is.list(result)) rw_unwrap(result) else result)
   }
   if (missing(method)) {
@@ -285,7 +286,8 @@ detect_outliers <- function(x, threshold = NULL,
     given <- rw_given_stats(center, scale, method, by)
     result <- detect_outliers_given_(x, threshold, method, threads, given[[1L]], given[[2L]])
   } else if (is.null(by) && method != "hampel" && method != "gesd") {
-    result <- .Call(wrap__detect_outliers_, x, threshold, method, threads)
+    result <- .Call(wrap__detect_outliers_, x,
+                    c(threshold, rw_method_codes[[method]], threads))
   } else {
     codes <- NULL
     groups <- NULL
@@ -309,6 +311,11 @@ detect_outliers <- function(x, threshold = NULL,
 # of `method`'s default, as a test checks. "gesd" uses none (its test
 # decides; the result's `threshold` is NA): 0 only marks the name as known.
 rw_outlier_thresholds <- c(zscore = 2, mad = 3, iqr = 1.5, hampel = 3, adjbox = 1.5, gesd = 0)
+
+# Each method's 1-based position in Rust's enum, as detect_outliers_()
+# takes it, and the spec (threshold, method, threads) of the seed's call.
+rw_method_codes <- stats::setNames(seq_along(rw_outlier_thresholds), names(rw_outlier_thresholds))
+rw_seed_spec <- c(2, 1, 0)
 
 # `max_outliers` given: a whole number from 1 to `n`, the length of `x`.
 rw_max_outliers <- function(max_outliers, n, call = sys.call(-1)) {

@@ -5,7 +5,7 @@
 
 use extendr_api::prelude::*;
 use extendr_ffi::{
-    cetype_t, R_CHAR, R_NaReal, R_NaString, R_NilValue, Rf_allocVector, Rf_install,
+    cetype_t, R_CHAR, R_NaReal, R_PreserveObject, MARK_NOT_MUTABLE, R_NaString, R_NilValue, Rf_allocVector, Rf_install,
     Rf_mkCharLenCE, Rf_protect, Rf_setAttrib, Rf_unprotect, LENGTH, SEXP, SEXPTYPE,
     STRING_PTR_RO,
 };
@@ -73,11 +73,7 @@ pub fn set_attributes(target: &mut Robj, attributes: &[(&'static CStr, Scalar)])
                 Scalar::Real(v) if v.is_nan() => Rf_ScalarReal(R_NaReal),
                 Scalar::Real(v) => Rf_ScalarReal(*v),
                 Scalar::Integer(v) => Rf_ScalarInteger(*v),
-                Scalar::Name(text) => Rf_ScalarString(Rf_mkCharLenCE(
-                    text.as_ptr() as *const c_char,
-                    text.len() as i32,
-                    cetype_t::CE_UTF8,
-                )),
+                Scalar::Name(text) => name_value(text),
             });
             Rf_setAttrib(target.get_mut(), symbol, value);
             Rf_unprotect(1);
@@ -92,6 +88,44 @@ thread_local! {
     static SYMBOLS: std::cell::RefCell<Vec<(usize, usize)>> = const {
         std::cell::RefCell::new(Vec::new())
     };
+}
+
+thread_local! {
+    /// The character vectors of constant names already made, by the
+    /// address of their text: preserved for the session and never
+    /// modified (R duplicates a shared attribute value before changing it).
+    static NAMES: std::cell::RefCell<Vec<(usize, usize)>> = const {
+        std::cell::RefCell::new(Vec::new())
+    };
+}
+
+/// A character vector holding one constant name, made once.
+///
+/// # Safety
+/// On the R thread; `text` holds no NUL byte.
+unsafe fn name_value(text: &'static str) -> SEXP {
+    let key = text.as_ptr() as usize;
+    NAMES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(&(_, sexp)) = cache.iter().find(|(k, _)| *k == key) {
+            return sexp as SEXP;
+        }
+        // SAFETY: on the R thread (the caller's contract); the new vector
+        // is preserved before anything else can allocate, and marked so
+        // that no in-place change can reach it.
+        let sexp = unsafe {
+            let value = Rf_ScalarString(Rf_mkCharLenCE(
+                text.as_ptr() as *const c_char,
+                text.len() as i32,
+                cetype_t::CE_UTF8,
+            ));
+            R_PreserveObject(value);
+            MARK_NOT_MUTABLE(value);
+            value
+        };
+        cache.push((key, sexp as usize));
+        sexp
+    })
 }
 
 /// R's symbol for a constant name.

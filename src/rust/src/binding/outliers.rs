@@ -14,13 +14,23 @@ use extendr_ffi::SEXPTYPE;
 
 /// Outlier indices (1-based) of class `rwbridge_outliers`, with attributes
 /// `center`, `scale`, `lower`, `upper`, `threshold`, `method` and `n`, for
-/// the whole of `x` by the rules that need no more arguments.
+/// the whole of `x` by the rules that need no more arguments. `spec` is
+/// `c(threshold, method, threads)`, the method as its 1-based position in
+/// the names `code_names_()` gives: two arguments, not four, since each
+/// costs the call a conversion, and this call runs 10,000 times in a loop.
 /// @noRd
 #[extendr]
-fn detect_outliers_(x: Robj, threshold: f64, method: &str, threads: i32) -> Robj {
+fn detect_outliers_(x: Robj, spec: Robj) -> Robj {
     guarded(|| {
-        let method = Method::from_name(method).ok_or_else(|| unchecked("method"))?;
-        detect_outliers(&x, &Request::new(method, threshold), threads, None)
+        let Some(&[threshold, method, threads]) = spec.as_real_slice() else {
+            return Err(unchecked("spec"));
+        };
+        let method = (method as usize)
+            .checked_sub(1)
+            .and_then(|m| Method::ALL.get(m))
+            .ok_or_else(|| unchecked("method"))?;
+        let request = Request::new(*method, threshold);
+        detect_outliers(&x, &request, threads as i32, None)
     })
 }
 

@@ -33,35 +33,57 @@ pub fn sort_descending(values: &mut [f64], par: Par) {
 /// The medcouple of `sorted`, finite values in descending order (see
 /// [`sort_descending`]); 0 for fewer than 3 values.
 pub fn medcouple(sorted: &[f64], cancel: &Cancel) -> Result<f64, RwError> {
-    let n = sorted.len();
-    if n < 3 {
-        return Ok(0.0);
+    match Deviations::of(sorted) {
+        Ok(d) => d.kernel().select(sorted.len(), cancel),
+        Err(settled) => Ok(settled),
     }
-    let median = if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        mid(sorted[n / 2 - 1], sorted[n / 2])
-    };
-    let x_eps = EPS1 * median.abs();
-    if (sorted[0] - median).abs() <= x_eps {
-        return Ok(-1.0);
+}
+
+/// Deviations from the median, descending, and where the kernel's two
+/// sides end in them: `a` (the upper values) are those >= x_eps and the
+/// block within x_eps of the median, `b` (the lower values) that block
+/// and those below it. With a median of 0, x_eps is 0 and the block is
+/// empty: values equal to it are a's only, as in robustbase.
+struct Deviations {
+    d: Vec<f64>,
+    above: usize,
+    h1: usize,
+}
+
+impl Deviations {
+    /// The deviations of `sorted` (descending), or the medcouple itself
+    /// when it is settled without them: 0 for fewer than 3 values, -1 or
+    /// 1 when the median is the largest or the smallest value.
+    fn of(sorted: &[f64]) -> Result<Deviations, f64> {
+        let n = sorted.len();
+        if n < 3 {
+            return Err(0.0);
+        }
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            mid(sorted[n / 2 - 1], sorted[n / 2])
+        };
+        let x_eps = EPS1 * median.abs();
+        if (sorted[0] - median).abs() <= x_eps {
+            return Err(-1.0);
+        }
+        if (sorted[n - 1] - median).abs() <= x_eps {
+            return Err(1.0);
+        }
+        let d: Vec<f64> = sorted.iter().map(|v| v - median).collect();
+        let above = d.partition_point(|&v| v >= x_eps);
+        let h1 = d.partition_point(|&v| v >= -x_eps);
+        Ok(Deviations { d, above, h1 })
     }
-    if (sorted[n - 1] - median).abs() <= x_eps {
-        return Ok(1.0);
+
+    fn kernel(&self) -> Kernel<'_> {
+        Kernel {
+            a: &self.d[..self.h1],
+            b: &self.d[self.above..],
+            h1: self.h1,
+        }
     }
-    // Deviations from the median, descending. `upper` (the a's): those >=
-    // x_eps and the block within x_eps of the median; `lower` (the b's):
-    // that block and those below it. With a median of 0, x_eps is 0 and the
-    // block is empty: values equal to it are a's only, as in robustbase.
-    let d: Vec<f64> = sorted.iter().map(|v| v - median).collect();
-    let above = d.partition_point(|&v| v >= x_eps);
-    let h1 = d.partition_point(|&v| v >= -x_eps);
-    let matrix = Kernel {
-        a: &d[..h1],
-        b: &d[above..],
-        h1,
-    };
-    matrix.select(n, cancel)
 }
 
 /// The kernel matrix: row `i` (a value `b`) and column `j` (a value `a`),
@@ -209,33 +231,14 @@ mod tests {
     fn brute_force(values: &[f64]) -> f64 {
         let mut sorted = values.to_vec();
         sort_descending(&mut sorted, Par::Inline);
-        let n = sorted.len();
-        if n < 3 {
-            return 0.0;
-        }
-        let median = if n % 2 == 1 {
-            sorted[n / 2]
-        } else {
-            mid(sorted[n / 2 - 1], sorted[n / 2])
+        let deviations = match Deviations::of(&sorted) {
+            Ok(d) => d,
+            Err(settled) => return settled,
         };
-        let x_eps = EPS1 * median.abs();
-        if (sorted[0] - median).abs() <= x_eps {
-            return -1.0;
-        }
-        if (sorted[n - 1] - median).abs() <= x_eps {
-            return 1.0;
-        }
-        let d: Vec<f64> = sorted.iter().map(|v| v - median).collect();
-        let above = d.partition_point(|&v| v >= x_eps);
-        let h1 = d.partition_point(|&v| v >= -x_eps);
-        let k = Kernel {
-            a: &d[..h1],
-            b: &d[above..],
-            h1,
-        };
+        let k = deviations.kernel();
         let mut all = Vec::new();
         for i in 0..k.b.len() {
-            for j in 0..h1 {
+            for j in 0..k.h1 {
                 all.push(k.h(j, i));
             }
         }
