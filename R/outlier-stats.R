@@ -79,15 +79,27 @@ rw_merge_stats <- function(a, b) {
   if (a$n == 0) return(b)
   n <- a$n + b$n
   for (unit in c(max(a$unit, b$unit), rw_big_unit)) {
-    fa <- a$unit / unit
-    fb <- b$unit / unit
-    shifts <- if (a$shift == b$shift) 0 else b$shift / unit - a$shift / unit
-    delta <- shifts + (b$shifted_mean * fb - a$shifted_mean * fa)
-    shifted_mean <- a$shifted_mean * fa + delta * (b$n / n)
-    m2 <- a$m2 * fa * fa + b$m2 * fb * fb + delta * delta * (a$n * b$n / n)
+    a1 <- rw_in_unit(a, unit)
+    b1 <- rw_in_unit(b, unit)
+    shifts <- if (a1$shift == b1$shift) 0 else b1$shift / unit - a1$shift / unit
+    delta <- shifts + (b1$shifted_mean - a1$shifted_mean)
+    shifted_mean <- if (unit == 1) a1$shifted_mean + delta * (b$n / n)
+                    else a1$shifted_mean * (a$n / n) + b1$shifted_mean * (b$n / n)
+    m2 <- a1$m2 + b1$m2 + delta * delta * (a$n * b$n / n)
     if (is.finite(shifted_mean) && is.finite(m2)) break
   }
-  rw_outlier_stats(n, a$shift, shifted_mean, m2, unit)
+  rw_outlier_stats(n, a1$shift, shifted_mean, m2, unit)
+}
+
+# The same statistics in a larger `unit`: in the big unit, with no shift,
+# so that huge values of both signs cancel exactly (as Rust's
+# Moments::in_unit()).
+rw_in_unit <- function(s, unit) {
+  if (unit == s$unit) {
+    return(s)
+  }
+  f <- s$unit / unit
+  list(shift = 0, shifted_mean = s$shift / unit + s$shifted_mean * f, m2 = s$m2 * f * f)
 }
 
 #' @export

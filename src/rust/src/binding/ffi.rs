@@ -5,9 +5,9 @@
 
 use extendr_api::prelude::*;
 use extendr_ffi::{
-    cetype_t, R_CHAR, R_NaReal, R_PreserveObject, MARK_NOT_MUTABLE, R_NaString, R_NilValue, Rf_allocVector, Rf_install,
-    Rf_mkCharLenCE, Rf_protect, Rf_setAttrib, Rf_unprotect, LENGTH, SEXP, SEXPTYPE,
-    STRING_PTR_RO,
+    cetype_t, R_NaReal, R_NaString, R_NilValue, R_PreserveObject, Rf_allocVector, Rf_install,
+    Rf_mkCharLenCE, Rf_protect, Rf_setAttrib, Rf_unprotect, LENGTH, MARK_NOT_MUTABLE, R_CHAR, SEXP,
+    SEXPTYPE, STRING_PTR_RO,
 };
 use std::ffi::{c_char, c_void, CStr};
 

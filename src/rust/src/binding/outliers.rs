@@ -170,7 +170,10 @@ fn detect_outliers(
         Method::Gesd => set_attributes(
             &mut out,
             &[
-                (c"max_outliers", Scalar::Real(request.gesd.max_outliers as f64)),
+                (
+                    c"max_outliers",
+                    Scalar::Real(request.gesd.max_outliers as f64),
+                ),
                 (c"alpha", Scalar::Real(request.gesd.alpha)),
             ],
         ),

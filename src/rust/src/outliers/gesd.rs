@@ -176,7 +176,7 @@ impl Gesd {
     /// most of them.
     fn plainly(&self, items: &mut Vec<Item>, k: usize) -> Tested {
         let n = items.len();
-        items.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+        items.sort_unstable_by_key(|a| a.1);
         let moments_of = |items: &[Item]| {
             items
                 .iter()
@@ -251,11 +251,7 @@ impl Gesd {
         }
         if n <= 4 * k {
             // Few values: a copy of the finite ones.
-            let mut items: Vec<Item> = x
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.value(), i))
-                .collect();
+            let mut items: Vec<Item> = x.iter().enumerate().map(|(i, t)| (t.value(), i)).collect();
             return Ok((self.test_items(&mut items)?, all.infinite));
         }
         let (low, high) = (&all.low[..], &all.high[..]);
@@ -375,17 +371,14 @@ mod tests {
             let m = left.len() as f64;
             let mean = left.iter().map(|p| p.0).sum::<f64>() / m;
             let sd = (left.iter().map(|p| (p.0 - mean).powi(2)).sum::<f64>() / (m - 1.0)).sqrt();
-            let (at, _) = left
-                .iter()
-                .enumerate()
-                .fold((0, -1.0), |(ba, bd), (a, p)| {
-                    let d = (p.0 - mean).abs();
-                    if d > bd {
-                        (a, d)
-                    } else {
-                        (ba, bd)
-                    }
-                });
+            let (at, _) = left.iter().enumerate().fold((0, -1.0), |(ba, bd), (a, p)| {
+                let d = (p.0 - mean).abs();
+                if d > bd {
+                    (a, d)
+                } else {
+                    (ba, bd)
+                }
+            });
             let (v, j) = left.remove(at);
             taken.push(j);
             if (v - mean).abs() / sd > critical_value(n, i, alpha) {
@@ -415,7 +408,11 @@ mod tests {
         // NIST's e-Handbook example: n = 54, alpha = 0.05.
         let want = [3.159, 3.151, 3.144, 3.136, 3.128];
         for (i, w) in want.iter().enumerate() {
-            assert!((critical_value(54, i + 1, 0.05) - w).abs() < 5e-4, "step {}", i + 1);
+            assert!(
+                (critical_value(54, i + 1, 0.05) - w).abs() < 5e-4,
+                "step {}",
+                i + 1
+            );
         }
         assert!(critical_value(3, 2, 0.05).is_nan());
     }

@@ -42,8 +42,7 @@ pub fn medcouple(sorted: &[f64], cancel: &Cancel) -> Result<f64, RwError> {
 /// Deviations from the median, descending, and where the kernel's two
 /// sides end in them: `a` (the upper values) are those >= x_eps and the
 /// block within x_eps of the median, `b` (the lower values) that block
-/// and those below it. With a median of 0, x_eps is 0 and the block is
-/// empty: values equal to it are a's only, as in robustbase.
+/// and those below it; values equal to the median are both.
 struct Deviations {
     d: Vec<f64>,
     above: usize,
@@ -64,7 +63,8 @@ impl Deviations {
         } else {
             mid(sorted[n / 2 - 1], sorted[n / 2])
         };
-        let x_eps = EPS1 * median.abs();
+        // As robustbase 0.95 computes it, so a median of 0 has a block too.
+        let x_eps = EPS1 * (EPS1 + median.abs());
         if (sorted[0] - median).abs() <= x_eps {
             return Err(-1.0);
         }
@@ -141,18 +141,18 @@ impl Kernel<'_> {
             // above[i]: columns with h > trial (a prefix of the row); the
             // prefixes shrink as i grows, so one walk finds them all.
             let mut j = 0;
-            for i in (0..h2).rev() {
+            for (i, count) in above.iter_mut().enumerate().rev() {
                 while j < h1 && self.h(j, i) > trial {
                     j += 1;
                 }
-                above[i] = j;
+                *count = j;
             }
             let mut j = h1;
-            for i in 0..h2 {
+            for (i, count) in at_or_above.iter_mut().enumerate() {
                 while j > 0 && self.h(j - 1, i) < trial {
                     j -= 1;
                 }
-                at_or_above[i] = j;
+                *count = j;
             }
             let sum_above: u64 = above.iter().map(|&p| p as u64).sum();
             let sum_at: u64 = at_or_above.iter().map(|&q| q as u64).sum();
@@ -205,9 +205,8 @@ fn weighted_median(items: &mut [(f64, u64)]) -> f64 {
                 i += 1;
             }
         }
-        let weight = |range: std::ops::Range<usize>| -> u64 {
-            items[range].iter().map(|&(_, w)| w).sum()
-        };
+        let weight =
+            |range: std::ops::Range<usize>| -> u64 { items[range].iter().map(|&(_, w)| w).sum() };
         let less = weight(lo..lt);
         let equal = weight(lt..gt);
         if before + less >= half {

@@ -249,9 +249,7 @@ impl Request {
     /// the centre: [`Request::whole`] then compares at half scale.
     fn bounds(&self, stats: &Stats) -> (f64, f64) {
         match self.method {
-            Method::Iqr | Method::Adjbox => {
-                (stats.lower.max(-f64::MAX), stats.upper.min(f64::MAX))
-            }
+            Method::Iqr | Method::Adjbox => (stats.lower.max(-f64::MAX), stats.upper.min(f64::MAX)),
             _ => {
                 let Stats { center, scale, .. } = *stats;
                 if center.is_finite() && scale.is_finite() && scale > 0.0 {
@@ -343,7 +341,8 @@ fn gesd_detect<T: Sample>(
             .filter(|(_, v)| v.is_infinite())
             .map(|(&i, _)| i)
             .collect();
-        let mut items: Vec<(f64, usize)> = values.iter().copied().zip(index.iter().copied()).collect();
+        let mut items: Vec<(f64, usize)> =
+            values.iter().copied().zip(index.iter().copied()).collect();
         Ok((rule.test_items(&mut items)?, infinite))
     });
     let mut found = Vec::new();

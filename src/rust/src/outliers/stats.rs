@@ -85,7 +85,15 @@ pub struct Moments {
 /// values stay finite; values below 2^-462, which lose bits in it, are
 /// nothing beside the deviations that make it necessary. A power of two,
 /// so scaling by it is exact.
-pub const BIG_UNIT: f64 = f64::from_bits((1023 + 560) << 52);
+pub const BIG_UNIT: f64 = {
+    let mut unit = 1.0;
+    let mut k = 0;
+    while k < 560 {
+        unit *= 2.0;
+        k += 1;
+    }
+    unit
+};
 
 impl Moments {
     fn empty(shift: f64) -> Moments {
@@ -140,13 +148,17 @@ impl Moments {
 
     /// The same moments in `unit` (at least theirs): exact but for values
     /// too small to matter beside the ones that made the unit necessary.
+    /// In the big unit the shift is 0: huge values of both signs cancel
+    /// exactly in a plain sum, where a shift far from the mean would cost
+    /// the mean its low bits.
     fn in_unit(self, unit: f64) -> Moments {
         if unit == self.unit {
             return self;
         }
         let factor = self.unit / unit;
         Moments {
-            shifted_mean: self.shifted_mean * factor,
+            shift: 0.0,
+            shifted_mean: self.shift / unit + self.shifted_mean * factor,
             m2: self.m2 * factor * factor,
             unit,
             ..self
@@ -180,10 +192,18 @@ impl Moments {
             b.shift / unit - a.shift / unit
         };
         let delta = shifts + (b.shifted_mean - a.shifted_mean);
+        // In the big unit (no shift), the means of parts can be huge and of
+        // opposite signs: the weighted sum keeps the low bits that
+        // `a + delta * (b.n / n)` would cancel away.
+        let shifted_mean = if unit == 1.0 {
+            a.shifted_mean + delta * (b.n / n)
+        } else {
+            a.shifted_mean * (a.n / n) + b.shifted_mean * (b.n / n)
+        };
         Moments {
             n,
             shift: a.shift,
-            shifted_mean: a.shifted_mean + delta * (b.n / n),
+            shifted_mean,
             m2: a.m2 + b.m2 + delta * delta * (a.n * b.n / n),
             unit,
         }
@@ -266,12 +286,10 @@ pub fn moments_where<T: Sample>(
 
 /// The moments of the finite values of a chunk that `keep` selects, with a
 /// test per element: in unit 1, then, if the sums overflow, in the big one.
-fn chunk_moments_where<T: Sample>(
-    chunk: &[T],
-    shift: f64,
-    keep: &impl Fn(f64) -> bool,
-) -> Moments {
+fn chunk_moments_where<T: Sample>(chunk: &[T], shift: f64, keep: &impl Fn(f64) -> bool) -> Moments {
     let in_unit = |unit: f64| {
+        // In the big unit, no shift (see Moments::in_unit).
+        let shift = if unit == 1.0 { shift } else { 0.0 };
         let (inverse, base) = (1.0 / unit, shift / unit);
         let kept = |v: f64| v.is_finite() && keep(v);
         let n = lane_sum(chunk, |v| if kept(v) { 1.0 } else { 0.0 });
