@@ -292,16 +292,14 @@ detect_outliers <- function(x, threshold = NULL,
     codes <- NULL
     groups <- NULL
     if (!is.null(by)) {
-      grouped <- rw_groups(by, length(x), threads)
+      # Strings go to Rust as they are, coded there (see rw_groups()).
+      grouped <- rw_groups(by, length(x), threads, strings = TRUE)
       codes <- grouped$codes
       groups <- grouped$names
     }
     result <- detect_outliers_by_(x, threshold, method, threads, codes, groups, window,
                                   as.double(max_outliers), as.double(alpha),
                                   strict && is.null(by))
-    if (!is.null(codes) && !is.list(result)) {
-      attr(result, "group") <- .subset(codes, result)
-    }
   }
   if (is.list(result)) rw_unwrap(result) else result
 }
@@ -381,7 +379,12 @@ rw_window <- function(window, call = sys.call(-1)) {
 # numbers and logicals coded in Rust (strings by the address of R's
 # interned string, sorted bytewise), named by the first element of each
 # group, so that classes such as Date name their groups as they print.
-rw_groups <- function(by, n, threads, call = sys.call(-1)) {
+#
+# With `strings`, a character `by` is returned as its own codes, without
+# names: detect_outliers_by_() codes it itself, so that the codes never
+# become an R vector (1e6 of them, a few calls apart, set R's garbage
+# collector going).
+rw_groups <- function(by, n, threads, strings = FALSE, call = sys.call(-1)) {
   if (!is.factor(by) && (!is.atomic(by) ||
                          !(typeof(by) %in% c("logical", "integer", "double", "character")))) {
     rw_abort("type", sprintf(
@@ -395,6 +398,9 @@ rw_groups <- function(by, n, threads, call = sys.call(-1)) {
   }
   if (is.factor(by)) {
     return(list(codes = by, names = levels(by)))
+  }
+  if (strings && is.character(by)) {
+    return(list(codes = by, names = NULL))
   }
   coded <- group_codes_(if (is.logical(by)) as.integer(by) else by, threads)
   if (inherits(coded, "rwbridge_failure")) {

@@ -6,8 +6,8 @@
 use extendr_api::prelude::*;
 use extendr_ffi::{
     cetype_t, R_NaReal, R_NaString, R_NilValue, R_PreserveObject, Rf_allocVector, Rf_install,
-    Rf_mkCharLenCE, Rf_protect, Rf_setAttrib, Rf_unprotect, LENGTH, MARK_NOT_MUTABLE, R_CHAR, SEXP,
-    SEXPTYPE, STRING_PTR_RO,
+    Rf_mkCharLenCE, Rf_protect, Rf_setAttrib, Rf_unprotect, LENGTH, MARK_NOT_MUTABLE, R_CHAR,
+    SET_STRING_ELT, SEXP, SEXPTYPE, STRING_PTR_RO,
 };
 use std::ffi::{c_char, c_void, CStr};
 
@@ -234,4 +234,24 @@ pub fn string_bytes<'a>(s: SEXP) -> &'a [u8] {
         let len = LENGTH(s) as usize;
         std::slice::from_raw_parts(R_CHAR(s) as *const u8, len)
     }
+}
+
+/// A character vector of the strings `strings[at[0]]`, `strings[at[1]]`,
+/// ... (R's own, not copied); `None` when R cannot allocate it.
+pub fn strings_at(strings: &[SEXP], at: &[usize]) -> Option<Robj> {
+    let mut out = alloc_vector(SEXPTYPE::STRSXP, at.len())?;
+    for (k, &i) in at.iter().enumerate() {
+        // SAFETY: on the R thread; `out` is a protected character vector of
+        // `at.len()` elements and each element a CHARSXP of a live vector.
+        unsafe { SET_STRING_ELT(out.get_mut(), k as isize, strings[i]) };
+    }
+    Some(out)
+}
+
+/// The addresses of a character vector's strings, as numbers: what may be
+/// read on a worker thread (never the strings themselves, which are R's).
+pub fn addresses(strings: &[SEXP]) -> &[usize] {
+    // SAFETY: a SEXP is a pointer, of the size and alignment of a usize;
+    // the slice is only read, for as long as `strings` is borrowed.
+    unsafe { std::slice::from_raw_parts(strings.as_ptr() as *const usize, strings.len()) }
 }

@@ -4,12 +4,17 @@
 
 use super::call::{guarded, internal, named_list, unchecked, with_runtime};
 use super::convert::{column, grouping, index_vector, na_if_nan, numeric, positions, window_size};
-use super::ffi::{alloc_vector, na_string, set_attributes, string_bytes, string_elements, Scalar};
+use super::ffi::{
+    addresses, alloc_vector, na_string, set_attributes, string_bytes, string_elements, strings_at,
+    Scalar,
+};
+use crate::errors::try_vec;
 use crate::errors::RwError;
 use crate::outliers::hampel::Hampel;
 use crate::outliers::{self, groups, medcouple, Gesd, Grouping, Method, Request, Stats};
-use crate::runtime::{Cancel, Par};
+use crate::runtime::{Cancel, Par, Runtime};
 use extendr_api::prelude::*;
+use extendr_ffi::SEXP;
 use extendr_ffi::SEXPTYPE;
 
 /// Outlier indices (1-based) of class `rwbridge_outliers`, with attributes
@@ -81,7 +86,23 @@ fn detect_outliers_by_(
     guarded(|| {
         let method = Method::from_name(method).ok_or_else(|| unchecked("method"))?;
         let window = window_size(window)?;
-        let grouping = grouping(&codes, &groups)?.map(|g| (g, &groups));
+        // A character `by` comes as it is, and is coded here: its codes
+        // never become an R vector (no garbage for R's collector), and
+        // the group names are its own strings.
+        let coded = match string_elements(&codes) {
+            Some(strings) => Some(code_strings(strings, threads)?),
+            None => None,
+        };
+        let grouping = match &coded {
+            Some((codes, names)) => Some((
+                Grouping {
+                    codes,
+                    count: names.len(),
+                },
+                names,
+            )),
+            None => grouping(&codes, &groups)?.map(|g| (g, &groups)),
+        };
         let max_outliers = whole_count(max_outliers).ok_or_else(|| unchecked("max_outliers"))?;
         if !(alpha > 0.0 && alpha < 1.0) {
             return Err(unchecked("alpha"));
@@ -97,6 +118,44 @@ fn detect_outliers_by_(
         };
         detect_outliers(&x, &request, threads, grouping)
     })
+}
+
+/// The codes of a character `by` (1-based, bytewise order of the strings,
+/// `NA` for `NA`) and the names of its groups, its own strings.
+fn code_strings(strings: &[SEXP], threads: i32) -> Result<(Vec<i32>, Robj), RwError> {
+    let n = strings.len();
+    let mut codes: Vec<i32> = try_vec(n as u64, || RwError::Value {
+        arg: "by",
+        reason: "is too long: not enough memory for its group codes".into(),
+    })?;
+    codes.resize(n, 0);
+    let first = with_runtime(threads, None, |rt, _| string_codes(strings, &mut codes, rt))?;
+    let names = strings_at(strings, &first).ok_or_else(|| RwError::Value {
+        arg: "by",
+        reason: "has more groups than memory can hold names for".into(),
+    })?;
+    Ok((codes, names))
+}
+
+/// Codes `strings` into `out`: by the address of each interned string,
+/// on the workers when they are many (reading the vector's pointers only),
+/// then ordered bytewise on this thread (the strings' bytes are R's);
+/// returns the index of each group's first element.
+fn string_codes(strings: &[SEXP], out: &mut [i32], rt: &Runtime) -> Result<Vec<usize>, RwError> {
+    let na = na_string() as usize;
+    let addresses: &[usize] = addresses(strings);
+    let key = |i: usize| (addresses[i] != na).then_some(addresses[i] as u64);
+    let n = addresses.len();
+    let found = rt.run_on_values(n, |par, cancel| {
+        groups::Distinct::find(n, key, out, par, cancel)
+    })?;
+    let bytes: Vec<&[u8]> = found
+        .keys
+        .iter()
+        .map(|&k| string_bytes(k as usize as SEXP))
+        .collect();
+    let order = groups::bytewise_order(&bytes);
+    rt.run_on_values(n, |par, cancel| found.renumber(&order, out, par, cancel))
 }
 
 /// A count R checked (a whole number >= 1).
@@ -128,7 +187,10 @@ fn detect_outliers(
                 (c"upper", Scalar::Real(one.upper)),
             ],
         ),
-        (Some((_, names)), per_group) => {
+        (Some((grouping, names)), per_group) => {
+            // The group of each outlier, for summary().
+            let group: Vec<i32> = found.indices.iter().map(|i| grouping.codes[i]).collect();
+            out.set_attrib("group", group).map_err(internal)?;
             type Field = fn(&Stats) -> f64;
             let fields: [(&str, Field); 4] = [
                 ("center", |s| s.center),
@@ -212,14 +274,7 @@ fn group_codes_(by: Robj, threads: i32) -> Robj {
             .ok_or_else(|| RwError::Internal("an integer vector has no values".into()))?;
         let first = with_runtime(threads, None, |rt, _| {
             if let Some(strings) = strings {
-                let na = na_string();
-                return groups::code_by_hash(
-                    n,
-                    |i| (strings[i] != na).then_some(strings[i] as usize as u64),
-                    |a, b| string_bytes(a as usize as _).cmp(string_bytes(b as usize as _)),
-                    out,
-                    rt.cancel(),
-                );
+                return string_codes(strings, out, rt);
             }
             rt.run_on_values(n, |_, cancel| match (ints, reals) {
                 (Some(by), _) => groups::code_integers(by, out, cancel),

@@ -11,7 +11,7 @@
 
 use super::indices::{Indices, PIECE};
 use super::sample::Sample;
-use super::stats::{moments_where, Moments, Stats};
+use super::stats::{lane_sum, moments_where, Moments, Stats, CHUNK};
 use crate::errors::RwError;
 use crate::runtime::{Cancel, Par};
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -256,20 +256,20 @@ impl Gesd {
         }
         let (low, high) = (&all.low[..], &all.high[..]);
         let (lo, hi) = (low[low.len() - 1].0, high[high.len() - 1].0);
-        let core = moments_where(x, par, cancel, |v| v > lo && v < hi)?;
+        let core = moments_where(x, par, cancel, |v| (v > lo) & (v < hi))?;
         // Values equal to a threshold but not among the candidates.
-        let equal = |t: f64| -> f64 {
-            par.map_chunks(x, PIECE, |piece| {
-                piece.iter().filter(|v| v.value() == t).count() as f64
-            })
+        let counts = par.map_chunks(x, CHUNK, |chunk| {
+            let count = |t: f64| lane_sum(chunk, |v| if v == t { 1.0 } else { 0.0 });
+            (count(lo), count(hi))
+        });
+        let (equal_lo, equal_hi) = counts
             .iter()
-            .sum()
-        };
+            .fold((0.0, 0.0), |(a, b), &(c, d)| (a + c, b + d));
         let among = |items: &[Item], t: f64| items.iter().filter(|&&(v, _)| v == t).count() as f64;
-        let extra_lo = equal(lo) - among(low, lo) - among(high, lo);
+        let extra_lo = equal_lo - among(low, lo) - among(high, lo);
         let core = core.merge(Moments::constant(lo, extra_lo));
         let core = if hi != lo {
-            core.merge(Moments::constant(hi, equal(hi) - among(high, hi)))
+            core.merge(Moments::constant(hi, equal_hi - among(high, hi)))
         } else {
             core
         };
@@ -292,8 +292,19 @@ struct Scan {
 impl Scan {
     fn of<T: Sample>(piece: &[T], k: usize) -> Scan {
         let mut scan = Scan::default();
+        if k == 0 {
+            return scan;
+        }
+        // Values must beat the k-th kept to enter: strictly, as indices
+        // only grow along a piece and the first in `x` wins a tie. Most
+        // values fail both tests at once.
+        let (mut below, mut above) = (f64::INFINITY, f64::NEG_INFINITY);
         for (i, t) in piece.iter().enumerate() {
             let v = t.value();
+            if !(v < below || v > above) {
+                scan.finite += usize::from(v.is_finite());
+                continue;
+            }
             if !v.is_finite() {
                 if v.is_infinite() {
                     scan.infinite.push(i);
@@ -301,8 +312,18 @@ impl Scan {
                 continue;
             }
             scan.finite += 1;
-            keep(&mut scan.low, (v, i), k, low_first);
-            keep(&mut scan.high, (v, i), k, high_first);
+            if v < below {
+                keep(&mut scan.low, (v, i), k, low_first);
+                if scan.low.len() == k {
+                    below = scan.low[k - 1].0;
+                }
+            }
+            if v > above {
+                keep(&mut scan.high, (v, i), k, high_first);
+                if scan.high.len() == k {
+                    above = scan.high[k - 1].0;
+                }
+            }
         }
         scan
     }

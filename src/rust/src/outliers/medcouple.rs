@@ -111,73 +111,164 @@ impl Kernel<'_> {
         (a + b) / (a - b)
     }
 
-    /// The `k`-th largest kernel value (1-based `k = h1 * h2 / 2 + 1`).
-    /// Each round takes the weighted median of the middle of each row's
-    /// live part as a trial, counts the values above it and those at or
-    /// above it with two staircase walks, and keeps the side the target
-    /// lies on: at least a quarter of the live values go each round, so
-    /// O(log n) rounds of O(n). Once at most `n` are live, they are
-    /// gathered and the target is selected among them.
+    /// The `k`-th largest kernel value (1-based `k = h1 * h2 / 2 + 1`),
+    /// by rounds that each count, for a trial value, the values above it
+    /// and those at or above it with two staircase walks (O(n)), and keep
+    /// the side the target lies on. The trials: a pair bracketing the
+    /// target's rank among a random sample of the live values (a round then
+    /// keeps a few percent of them), or, when a sampled round keeps too
+    /// many, Johnson and Mizoguchi's weighted median of the rows' middles
+    /// (at least a quarter go): O(log n) rounds of O(n) either way. Once at
+    /// most `n` are live, they are gathered and the target selected.
     fn select(&self, n: usize, cancel: &Cancel) -> Result<f64, RwError> {
         let (h1, h2) = (self.h1, self.b.len());
         let target = (h1 as u64 * h2 as u64) / 2 + 1;
-        // Live part of row i: columns left[i]..right[i] (exclusive).
-        let mut left = vec![0usize; h2];
-        let mut right = vec![h1; h2];
-        let (mut below_left, mut upto_right) = (0u64, h1 as u64 * h2 as u64);
-        let mut rows: Vec<(f64, u64)> = Vec::with_capacity(h2);
-        let mut above = vec![0usize; h2];
-        let mut at_or_above = vec![0usize; h2];
-        while upto_right - below_left > n as u64 {
+        let mut live = Live {
+            left: vec![0; h2],
+            right: vec![h1; h2],
+            below_left: 0,
+            upto_right: h1 as u64 * h2 as u64,
+        };
+        let mut scratch = (vec![0usize; h2], vec![0usize; h2]);
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64 ^ n as u64;
+        let mut sampled = true;
+        while live.count() > n as u64 {
             cancel.check()?;
-            rows.clear();
-            for i in 0..h2 {
-                if left[i] < right[i] {
-                    let width = right[i] - left[i];
-                    rows.push((self.h(left[i] + width / 2, i), width as u64));
-                }
-            }
-            let trial = weighted_median(&mut rows);
-            // above[i]: columns with h > trial (a prefix of the row); the
-            // prefixes shrink as i grows, so one walk finds them all.
-            let mut j = 0;
-            for (i, count) in above.iter_mut().enumerate().rev() {
-                while j < h1 && self.h(j, i) > trial {
-                    j += 1;
-                }
-                *count = j;
-            }
-            let mut j = h1;
-            for (i, count) in at_or_above.iter_mut().enumerate() {
-                while j > 0 && self.h(j - 1, i) < trial {
-                    j -= 1;
-                }
-                *count = j;
-            }
-            let sum_above: u64 = above.iter().map(|&p| p as u64).sum();
-            let sum_at: u64 = at_or_above.iter().map(|&q| q as u64).sum();
-            if target <= sum_above {
-                right.copy_from_slice(&above);
-                upto_right = sum_above;
-            } else if target <= sum_at {
-                return Ok(trial);
+            let before = live.count();
+            let trials = if sampled {
+                self.sampled_trials(&live, target, &mut rng)
             } else {
-                left.copy_from_slice(&at_or_above);
-                below_left = sum_at;
+                vec![self.weighted_trial(&live)]
+            };
+            for trial in trials {
+                if let Some(found) = self.narrow(trial, target, &mut live, &mut scratch) {
+                    return Ok(found);
+                }
             }
+            // A sampled round that kept more than a quarter is unlucky:
+            // the next round uses the weighted median.
+            sampled = live.count() < before - before / 4;
         }
-        let mut live: Vec<f64> = Vec::with_capacity((upto_right - below_left) as usize);
+        let mut values: Vec<f64> = Vec::with_capacity(live.count() as usize);
         for i in 0..h2 {
-            for j in left[i]..right[i] {
-                live.push(self.h(j, i));
+            for j in live.left[i]..live.right[i] {
+                values.push(self.h(j, i));
             }
         }
-        let k = (target - below_left - 1) as usize;
-        if k >= live.len() {
+        let k = (target - live.below_left - 1) as usize;
+        if k >= values.len() {
             return Err(RwError::Internal("medcouple: no live kernel value".into()));
         }
-        let found = *live.select_nth_unstable_by(k, |x, y| y.total_cmp(x)).1;
-        Ok(found)
+        Ok(*values.select_nth_unstable_by(k, |x, y| y.total_cmp(x)).1)
+    }
+
+    /// Counts the values above `trial` and at or above it, and narrows
+    /// `live` to the side of the target: `Some(trial)` when it is the target.
+    fn narrow(
+        &self,
+        trial: f64,
+        target: u64,
+        live: &mut Live,
+        (above, at_or_above): &mut (Vec<usize>, Vec<usize>),
+    ) -> Option<f64> {
+        let h1 = self.h1;
+        // above[i]: columns with h > trial (a prefix of the row); the
+        // prefixes shrink as i grows, so one walk finds them all.
+        let mut j = 0;
+        for (i, count) in above.iter_mut().enumerate().rev() {
+            while j < h1 && self.h(j, i) > trial {
+                j += 1;
+            }
+            *count = j;
+        }
+        let mut j = h1;
+        for (i, count) in at_or_above.iter_mut().enumerate() {
+            while j > 0 && self.h(j - 1, i) < trial {
+                j -= 1;
+            }
+            *count = j;
+        }
+        let sum_above: u64 = above.iter().map(|&p| p as u64).sum();
+        let sum_at: u64 = at_or_above.iter().map(|&q| q as u64).sum();
+        if target <= sum_above {
+            // Only narrow: a trial outside the live range changes nothing.
+            if sum_above < live.upto_right {
+                live.right.copy_from_slice(above);
+                live.upto_right = sum_above;
+            }
+            None
+        } else if target <= sum_at {
+            Some(trial)
+        } else {
+            if sum_at > live.below_left {
+                live.left.copy_from_slice(at_or_above);
+                live.below_left = sum_at;
+            }
+            None
+        }
+    }
+
+    /// Johnson and Mizoguchi's trial: the weighted median of the middle
+    /// value of each row's live part, weighted by the part's width.
+    fn weighted_trial(&self, live: &Live) -> f64 {
+        let mut rows: Vec<(f64, u64)> = (0..self.b.len())
+            .filter(|&i| live.left[i] < live.right[i])
+            .map(|i| {
+                let width = live.right[i] - live.left[i];
+                (self.h(live.left[i] + width / 2, i), width as u64)
+            })
+            .collect();
+        weighted_median(&mut rows)
+    }
+
+    /// Two trials that bracket the target's rank among a random sample of
+    /// the live values, three standard deviations of a sample rank apart
+    /// either side: the larger first.
+    fn sampled_trials(&self, live: &Live, target: u64, rng: &mut u64) -> Vec<f64> {
+        let h2 = self.b.len();
+        let mut ends = Vec::with_capacity(h2 + 1);
+        let mut total = 0u64;
+        ends.push(0u64);
+        for i in 0..h2 {
+            total += live.right[i].saturating_sub(live.left[i]) as u64;
+            ends.push(total);
+        }
+        let size = total.min(SAMPLE) as usize;
+        let mut sample: Vec<f64> = (0..size)
+            .map(|_| {
+                // xorshift64: only the speed depends on it, never the result.
+                *rng ^= *rng << 13;
+                *rng ^= *rng >> 7;
+                *rng ^= *rng << 17;
+                let r = *rng % total;
+                let i = ends.partition_point(|&e| e <= r) - 1;
+                self.h(live.left[i] + (r - ends[i]) as usize, i)
+            })
+            .collect();
+        sample.sort_unstable_by(|x, y| y.total_cmp(x));
+        let at = (target - live.below_left) as f64 / total as f64 * size as f64;
+        let spread = 3.0 * (size as f64).sqrt();
+        let index = |p: f64| (p.max(0.0) as usize).min(size - 1);
+        vec![sample[index(at - spread)], sample[index(at + spread)]]
+    }
+}
+
+/// Values sampled to choose a round's trials.
+const SAMPLE: u64 = 8192;
+
+/// The live part of the kernel matrix: row `i`'s columns
+/// `left[i]..right[i]`; `below_left` values lie left of it (larger than
+/// the target), `upto_right` up to its right end.
+struct Live {
+    left: Vec<usize>,
+    right: Vec<usize>,
+    below_left: u64,
+    upto_right: u64,
+}
+
+impl Live {
+    fn count(&self) -> u64 {
+        self.upto_right - self.below_left
     }
 }
 

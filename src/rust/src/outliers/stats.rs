@@ -291,7 +291,8 @@ fn chunk_moments_where<T: Sample>(chunk: &[T], shift: f64, keep: &impl Fn(f64) -
         // In the big unit, no shift (see Moments::in_unit).
         let shift = if unit == 1.0 { shift } else { 0.0 };
         let (inverse, base) = (1.0 / unit, shift / unit);
-        let kept = |v: f64| v.is_finite() && keep(v);
+        // `&`, not `&&`: no branch, so the sums vectorise.
+        let kept = |v: f64| v.is_finite() & keep(v);
         let n = lane_sum(chunk, |v| if kept(v) { 1.0 } else { 0.0 });
         if n == 0.0 {
             return Moments::empty(shift);
@@ -324,7 +325,7 @@ fn chunk_moments_where<T: Sample>(chunk: &[T], shift: f64, keep: &impl Fn(f64) -
 
 /// Sum of `f(value)` over a chunk in eight independent lanes.
 #[inline(always)]
-fn lane_sum<T: Sample>(chunk: &[T], f: impl Fn(f64) -> f64) -> f64 {
+pub(super) fn lane_sum<T: Sample>(chunk: &[T], f: impl Fn(f64) -> f64) -> f64 {
     const LANES: usize = 8;
     let mut acc = [0.0f64; LANES];
     let blocks = chunk.chunks_exact(LANES);
