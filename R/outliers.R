@@ -88,6 +88,14 @@
 #' the hinges. Otherwise the indices are those of `boxplot.stats()$out`.
 #'
 #' @section Groups:
+#' Every method works with `by`; for `"gesd"` each group is tested alone
+#' (the default `max_outliers` lowered to fit each), and for `"hampel"`
+#' windows run along each group. `center` and `scale` do not combine with
+#' `by` (each group has its own) and apply to `"zscore"` and `"mad"` only:
+#' the other rules' statistics are fences, windows or a sequential test,
+#' not one centre and scale. The helpers [is_outlier()],
+#' [outlier_scores()] and [clean_outliers()] take every argument.
+#'
 #' With `by`, the statistics are computed within each group, in one call:
 #' the groups are gathered in Rust (a counting sort), and processed in
 #' parallel on the workers. The indices stay indices into `x`, ascending.

@@ -9,9 +9,9 @@
 //! once, and those of each step merged from them (stable: values are only
 //! ever added, never subtracted). Never touches R.
 
-use super::indices::{Indices, PIECE};
+use super::indices::PIECE;
 use super::sample::Sample;
-use super::stats::{lane_sum, moments_where, Moments, Stats, CHUNK};
+use super::stats::{chunk_moments_where, lane_sum, moments_where, pairwise, Moments, Stats, CHUNK};
 use crate::errors::RwError;
 use crate::runtime::{Cancel, Par};
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -256,15 +256,31 @@ impl Gesd {
         }
         let (low, high) = (&all.low[..], &all.high[..]);
         let (lo, hi) = (low[low.len() - 1].0, high[high.len() - 1].0);
-        let core = moments_where(x, par, cancel, |v| (v > lo) & (v < hi))?;
-        // Values equal to a threshold but not among the candidates.
-        let counts = par.map_chunks(x, CHUNK, |chunk| {
-            let count = |t: f64| lane_sum(chunk, |v| if v == t { 1.0 } else { 0.0 });
-            (count(lo), count(hi))
-        });
-        let (equal_lo, equal_hi) = counts
+        // One pass: the moments of the values between the thresholds, and
+        // the count of those equal to each.
+        let between = |v: f64| (v > lo) & (v < hi);
+        let shift = x
             .iter()
-            .fold((0.0, 0.0), |(a, b), &(c, d)| (a + c, b + d));
+            .map(|t| t.value())
+            .find(|&v| between(v))
+            .unwrap_or(0.0);
+        let parts = par.map_chunks(x, CHUNK, |chunk| {
+            let count = |t: f64| lane_sum(chunk, |v| if v == t { 1.0 } else { 0.0 });
+            (
+                chunk_moments_where(chunk, shift, &between),
+                count(lo),
+                count(hi),
+            )
+        });
+        cancel.check()?;
+        let (equal_lo, equal_hi) = parts
+            .iter()
+            .fold((0.0, 0.0), |(a, b), &(_, c, d)| (a + c, b + d));
+        let core = pairwise(
+            parts.into_iter().map(|(m, _, _)| m).collect(),
+            Moments::merge,
+        )
+        .unwrap_or(Moments::constant(0.0, 0.0));
         let among = |items: &[Item], t: f64| items.iter().filter(|&&(v, _)| v == t).count() as f64;
         let extra_lo = equal_lo - among(low, lo) - among(high, lo);
         let core = core.merge(Moments::constant(lo, extra_lo));
@@ -356,18 +372,6 @@ fn keep(best: &mut Vec<Item>, item: Item, k: usize, order: fn(&Item, &Item) -> O
     }
     let at = best.partition_point(|b| order(b, &item) == Ordering::Less);
     best.insert(at, item);
-}
-
-/// The indices of the outliers of every group and of the infinite values,
-/// in ascending order.
-pub fn indices_of(mut all: Vec<usize>, len: usize, par: Par) -> Indices {
-    all.sort_unstable();
-    all.dedup();
-    let mut bits = vec![0u64; len.div_ceil(64)];
-    for i in all {
-        bits[i / 64] |= 1 << (i % 64);
-    }
-    Indices::from_bits(&bits, par)
 }
 
 #[cfg(test)]

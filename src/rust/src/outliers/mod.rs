@@ -325,7 +325,7 @@ fn gesd_detect<T: Sample>(
         let (tested, mut found) = rule.test_whole(x, par, cancel)?;
         found.extend(tested.outliers);
         return Ok(Detection {
-            indices: gesd::indices_of(found, x.len(), par),
+            indices: Indices::from_unsorted(found),
             stats: vec![tested.stats],
         });
     };
@@ -354,7 +354,7 @@ fn gesd_detect<T: Sample>(
         stats.push(tested.stats);
     }
     Ok(Detection {
-        indices: gesd::indices_of(found, x.len(), par),
+        indices: Indices::from_unsorted(found),
         stats,
     })
 }

@@ -286,7 +286,11 @@ pub fn moments_where<T: Sample>(
 
 /// The moments of the finite values of a chunk that `keep` selects, with a
 /// test per element: in unit 1, then, if the sums overflow, in the big one.
-fn chunk_moments_where<T: Sample>(chunk: &[T], shift: f64, keep: &impl Fn(f64) -> bool) -> Moments {
+pub(super) fn chunk_moments_where<T: Sample>(
+    chunk: &[T],
+    shift: f64,
+    keep: &impl Fn(f64) -> bool,
+) -> Moments {
     let in_unit = |unit: f64| {
         // In the big unit, no shift (see Moments::in_unit).
         let shift = if unit == 1.0 { shift } else { 0.0 };
