@@ -315,9 +315,37 @@ impl Scan {
         // only grow along a piece and the first in `x` wins a tie. Most
         // values fail both tests at once.
         let (mut below, mut above) = (f64::INFINITY, f64::NEG_INFINITY);
-        for (i, t) in piece.iter().enumerate() {
-            let v = t.value();
-            if !(v < below || v > above) {
+        for (b, block) in piece.chunks(64).enumerate() {
+            // Blocks of values within the kept ones' range, all finite, are
+            // counted with one branch-free test of the whole block.
+            let plain = block.iter().fold(true, |all, t| {
+                let v = t.value();
+                all & (v >= below) & (v <= above)
+            });
+            if plain {
+                scan.finite += block.len();
+                continue;
+            }
+            scan.visit(block, b * 64, k, &mut below, &mut above);
+        }
+        scan
+    }
+
+    /// Each value of `block` (whose first index is `start`): counted, kept
+    /// aside when it beats the `k`-th kept (which moves `below` or
+    /// `above`), or recorded as infinite.
+    fn visit<T: Sample>(
+        &mut self,
+        block: &[T],
+        start: usize,
+        k: usize,
+        below: &mut f64,
+        above: &mut f64,
+    ) {
+        let scan = self;
+        for (j, t) in block.iter().enumerate() {
+            let (i, v) = (start + j, t.value());
+            if !(v < *below || v > *above) {
                 scan.finite += usize::from(v.is_finite());
                 continue;
             }
@@ -328,20 +356,19 @@ impl Scan {
                 continue;
             }
             scan.finite += 1;
-            if v < below {
+            if v < *below {
                 keep(&mut scan.low, (v, i), k, low_first);
                 if scan.low.len() == k {
-                    below = scan.low[k - 1].0;
+                    *below = scan.low[k - 1].0;
                 }
             }
-            if v > above {
+            if v > *above {
                 keep(&mut scan.high, (v, i), k, high_first);
                 if scan.high.len() == k {
-                    above = scan.high[k - 1].0;
+                    *above = scan.high[k - 1].0;
                 }
             }
         }
-        scan
     }
 
     /// Adds the scan of a later piece, whose indices start at `offset`.
