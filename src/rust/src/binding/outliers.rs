@@ -35,7 +35,7 @@ fn detect_outliers_(x: Robj, spec: Robj) -> Robj {
             .and_then(|m| Method::ALL.get(m))
             .ok_or_else(|| unchecked("method"))?;
         let request = Request::new(*method, threshold);
-        detect_outliers(&x, &request, threads as i32, None)
+        detect_outliers(&x, &request, threads as i32, None, None)
     })
 }
 
@@ -57,7 +57,7 @@ fn detect_outliers_given_(
             given: Some((center, scale)),
             ..Request::new(method, threshold)
         };
-        detect_outliers(&x, &request, threads, None)
+        detect_outliers(&x, &request, threads, None, None)
     })
 }
 
@@ -94,15 +94,16 @@ fn detect_outliers_by_(
             None => None,
         };
         let grouping = match &coded {
-            Some((codes, names)) => Some((
+            Some(strings) => Some((
                 Grouping {
-                    codes,
-                    count: names.len(),
+                    codes: &strings.codes,
+                    count: strings.order.len(),
                 },
-                names,
+                &strings.names,
             )),
             None => grouping(&codes, &groups)?.map(|g| (g, &groups)),
         };
+        let order = coded.as_ref().map(|strings| &strings.order[..]);
         let max_outliers = whole_count(max_outliers).ok_or_else(|| unchecked("max_outliers"))?;
         if !(alpha > 0.0 && alpha < 1.0) {
             return Err(unchecked("alpha"));
@@ -116,32 +117,51 @@ fn detect_outliers_by_(
             },
             ..Request::new(method, threshold)
         };
-        detect_outliers(&x, &request, threads, grouping)
+        detect_outliers(&x, &request, threads, grouping, order)
     })
 }
 
-/// The codes of a character `by` (1-based, bytewise order of the strings,
-/// `NA` for `NA`) and the names of its groups, its own strings.
-fn code_strings(strings: &[SEXP], threads: i32) -> Result<(Vec<i32>, Robj), RwError> {
+/// A character `by` coded: 1-based codes in order of first appearance,
+/// the groups' names in bytewise order (its own strings), and `order`, the
+/// codes in that order. The codes are not renumbered (a pass over `x`
+/// saved): the statistics are put in order afterwards.
+struct Strings {
+    codes: Vec<i32>,
+    names: Robj,
+    order: Vec<usize>,
+}
+
+fn code_strings(strings: &[SEXP], threads: i32) -> Result<Strings, RwError> {
     let n = strings.len();
     let mut codes: Vec<i32> = try_vec(n as u64, || RwError::Value {
         arg: "by",
         reason: "is too long: not enough memory for its group codes".into(),
     })?;
     codes.resize(n, 0);
-    let first = with_runtime(threads, None, |rt, _| string_codes(strings, &mut codes, rt))?;
+    let (found, order) = with_runtime(threads, None, |rt, _| {
+        distinct_strings(strings, &mut codes, rt)
+    })?;
+    let first: Vec<usize> = order.iter().map(|&id| found.first[id]).collect();
     let names = strings_at(strings, &first).ok_or_else(|| RwError::Value {
         arg: "by",
         reason: "has more groups than memory can hold names for".into(),
     })?;
-    Ok((codes, names))
+    Ok(Strings {
+        codes,
+        names,
+        order,
+    })
 }
 
-/// Codes `strings` into `out`: by the address of each interned string,
-/// on the workers when they are many (reading the vector's pointers only),
-/// then ordered bytewise on this thread (the strings' bytes are R's);
-/// returns the index of each group's first element.
-fn string_codes(strings: &[SEXP], out: &mut [i32], rt: &Runtime) -> Result<Vec<usize>, RwError> {
+/// Codes `strings` into `out` in order of first appearance, by the address
+/// of each interned string, on the workers when they are many (reading the
+/// vector's pointers only); and the distinct strings' bytewise order,
+/// found on this thread (their bytes are R's).
+fn distinct_strings(
+    strings: &[SEXP],
+    out: &mut [i32],
+    rt: &Runtime,
+) -> Result<(groups::Distinct, Vec<usize>), RwError> {
     let na = na_string() as usize;
     let addresses: &[usize] = addresses(strings);
     let key = |i: usize| (addresses[i] != na).then_some(addresses[i] as u64);
@@ -155,6 +175,14 @@ fn string_codes(strings: &[SEXP], out: &mut [i32], rt: &Runtime) -> Result<Vec<u
         .map(|&k| string_bytes(k as usize as SEXP))
         .collect();
     let order = groups::bytewise_order(&bytes);
+    Ok((found, order))
+}
+
+/// Codes `strings` into `out` from 1 in bytewise order; returns the index
+/// of each group's first element.
+fn string_codes(strings: &[SEXP], out: &mut [i32], rt: &Runtime) -> Result<Vec<usize>, RwError> {
+    let (found, order) = distinct_strings(strings, out, rt)?;
+    let n = strings.len();
     rt.run_on_values(n, |par, cancel| found.renumber(&order, out, par, cancel))
 }
 
@@ -163,11 +191,15 @@ fn whole_count(v: f64) -> Option<usize> {
     (v >= 1.0 && v == v.trunc() && v < 2f64.powi(53)).then_some(v as usize)
 }
 
+/// The detection as R gets it. With `order` (the groups' codes in the
+/// order of their names), the statistics are put in that order, and the
+/// outliers' groups numbered by it.
 fn detect_outliers(
     x: &Robj,
     request: &Request,
     threads: i32,
     grouping: Option<(Grouping, &Robj)>,
+    order: Option<&[usize]>,
 ) -> Result<Robj, RwError> {
     let groups = grouping.map(|(g, _)| g);
     let found = with_runtime(threads, None, |rt, _| {
@@ -189,7 +221,22 @@ fn detect_outliers(
         ),
         (Some((grouping, names)), per_group) => {
             // The group of each outlier, for summary().
-            let group: Vec<i32> = found.indices.iter().map(|i| grouping.codes[i]).collect();
+            let mut group: Vec<i32> = found.indices.iter().map(|i| grouping.codes[i]).collect();
+            let ordered: Vec<Stats>;
+            let per_group = match order {
+                Some(order) => {
+                    let mut rank = vec![0i32; order.len()];
+                    for (r, &id) in order.iter().enumerate() {
+                        rank[id] = r as i32 + 1;
+                    }
+                    for g in &mut group {
+                        *g = rank[*g as usize - 1];
+                    }
+                    ordered = order.iter().map(|&id| per_group[id]).collect();
+                    &ordered[..]
+                }
+                None => per_group,
+            };
             out.set_attrib("group", group).map_err(internal)?;
             type Field = fn(&Stats) -> f64;
             let fields: [(&str, Field); 4] = [

@@ -327,10 +327,10 @@ pub fn code_by_hash(
 
 /// The distinct keys of a vector, each with the index of its first
 /// element, in order of first appearance; the vector's codes then hold
-/// 0-based ids into them (NA for none).
+/// 1-based ids into them (NA for none), valid group codes already.
 pub struct Distinct {
     pub keys: Vec<u64>,
-    first: Vec<usize>,
+    pub first: Vec<usize>,
 }
 
 impl Distinct {
@@ -376,7 +376,7 @@ impl Distinct {
                     found.keys.push(k);
                     found.first.push(*start + j);
                 }
-                *code = id as i32;
+                *code = id as i32 + 1;
             }
             Ok(found)
         };
@@ -420,7 +420,7 @@ impl Distinct {
         }
         let relabel = |((_, codes), map): (&mut (usize, &mut [i32]), &Vec<i32>)| {
             for code in codes.iter_mut().filter(|c| **c != NA_INTEGER) {
-                *code = map[*code as usize];
+                *code = map[*code as usize - 1] + 1;
             }
         };
         match par {
@@ -447,7 +447,7 @@ impl Distinct {
         }
         par.for_each_mut(codes, |code| {
             if *code != NA_INTEGER {
-                *code = rank[*code as usize];
+                *code = rank[*code as usize - 1];
             }
         });
         cancel.check()?;
