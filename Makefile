@@ -5,6 +5,7 @@ R_DEPS    = r-base-dev xz-utils
 TEST_DEPS = $(R_DEPS) r-cran-testthat r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown \
             r-cran-brio r-cran-digest r-cran-withr r-cran-processx \
             r-cran-future r-cran-future.apply r-cran-progressr \
+            r-cran-robustbase r-cran-pracma \
             pandoc qpdf tidy devscripts b3sum zip tar python3
 BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils
 

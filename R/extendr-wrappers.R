@@ -85,39 +85,56 @@ write_bag_ <- function(dir, dest, algos, labels, values, threads, progress, hook
 #' @noRd
 update_bag_ <- function(bag, threads, progress, hooks, pause_file) .Call(wrap__update_bag_, bag, threads, progress, hooks, pause_file)
 
-#' Outlier indices (1-based) with attributes `center`, `scale`, `lower`,
-#' `upper`, `threshold` and `method`, for the whole of `x` (for "hampel",
-#' with the default window, 3).
+#' The medcouple of the finite values of `x` (a double vector), as the
+#' "adjbox" rule scales its fences by: for tests against robustbase's
+#' `mc(doReflect = FALSE)`.
 #' @noRd
-detect_outliers_ <- function(x, threshold, method, threads) .Call(wrap__detect_outliers_, x, threshold, method, threads)
+medcouple_ <- function(x) .Call(wrap__medcouple_, x)
+
+#' Outlier indices (1-based) of class `rwbridge_outliers`, with attributes
+#' `center`, `scale`, `lower`, `upper`, `threshold`, `method` and `n`, for
+#' the whole of `x` by the rules that need no more arguments. `spec` is
+#' `c(threshold, method, threads)`, the method as its 1-based position in
+#' the names `code_names_()` gives: two arguments, not four, since each
+#' costs the call a conversion, and this call runs 10,000 times in a loop.
+#' @noRd
+detect_outliers_ <- function(x, spec) .Call(wrap__detect_outliers_, x, spec)
 
 #' As `detect_outliers_()`, with the centre and scale given (a baseline,
 #' or `outlier_stats()` merged from chunks) for "zscore" and "mad".
 #' @noRd
 detect_outliers_given_ <- function(x, threshold, method, threads, center, scale) .Call(wrap__detect_outliers_given_, x, threshold, method, threads, center, scale)
 
-#' Count, shift (the first finite value), mean relative to the shift and
-#' sum of squared deviations from the mean of the finite values of `x`, as
-#' `c(n, shift, shifted_mean, m2)`: what `outlier_stats()` keeps and merges.
+#' Count, shift (the first finite value), mean relative to the shift, sum
+#' of squared deviations from the mean of the finite values of `x`, and
+#' the unit of the last two (1, or 2^560 for huge values), as
+#' `c(n, shift, shifted_mean, m2, unit)`: what `outlier_stats()` keeps and
+#' merges.
 #' @noRd
 outlier_stats_ <- function(x, threads) .Call(wrap__outlier_stats_, x, threads)
 
 #' As `detect_outliers_()`, within groups when `codes` (1-based, as long as
-#' `x`) and their names `groups` are given, and with a `window` for
-#' "hampel" (then also an attribute); with groups, `center`, `scale`,
-#' `lower` and `upper` are named by group. A separate entry point keeps
-#' the common call free of arguments it does not use.
+#' `x`) and their names `groups` are given, with a `window` for "hampel"
+#' and the test's parameters for "gesd" (then also attributes); with
+#' groups, `center`, `scale`, `lower` and `upper` are named by group. A
+#' separate entry point keeps the common call free of arguments it does
+#' not use. `strict`: a `max_outliers` beyond what the finite values allow
+#' is an error rather than lowered to fit.
 #' @noRd
-detect_outliers_by_ <- function(x, threshold, method, threads, codes, groups, window) .Call(wrap__detect_outliers_by_, x, threshold, method, threads, codes, groups, window)
+detect_outliers_by_ <- function(x, threshold, method, threads, codes, groups, window, max_outliers, alpha, strict) .Call(wrap__detect_outliers_by_, x, threshold, method, threads, codes, groups, window, max_outliers, alpha, strict)
 
-#' Group codes of `by` (an integer or double vector): `list(codes, first)`,
-#' `codes` numbering the distinct values from 1 in ascending order (NA for
+#' Group codes of `by` (an integer, double or character vector):
+#' `list(codes, first)`, `codes` numbering the distinct values from 1 in
+#' ascending order (strings: bytewise, as `sort(method = "radix")`; NA for
 #' NA and NaN), `first` the 1-based index of each group's first element.
+#' Strings are told apart by address: R interns them, so equal strings
+#' share one; they are coded on this thread, as their bytes are R's.
 #' @noRd
 group_codes_ <- function(by, threads) .Call(wrap__group_codes_, by, threads)
 
-#' The Hampel band of every element, for plots: `list(center, lower,
-#' upper)`, NA where a window has no finite value or an element no group.
+#' The Hampel band of every element, for plots, scores and cleaning:
+#' `list(center, scale, lower, upper)`, NA where a window has no finite
+#' value or an element no group.
 #' @noRd
 hampel_band_ <- function(x, threshold, window, threads, codes, groups) .Call(wrap__hampel_band_, x, threshold, window, threads, codes, groups)
 

@@ -8,9 +8,13 @@
 #' * [verify_bag()], [write_bag()] and [update_bag()]: BagIt bags (RFC
 #'   8493), folders or `.zip`/`.tar` files, validated, made and updated.
 #' * [detect_outliers()], [plot_outliers()] and [outlier_stats()]: outliers
-#'   by the z-score, the MAD, Tukey's fences (`"iqr"`) or the Hampel filter
-#'   (`"hampel"`), whole or by group, and statistics that merge across
-#'   chunks.
+#'   by the z-score, the MAD, Tukey's fences (`"iqr"`), the Hampel filter
+#'   (`"hampel"`), the skew-adjusted boxplot (`"adjbox"`) or the generalized
+#'   ESD test (`"gesd"`), whole or by group, and statistics that merge
+#'   across chunks.
+#' * [is_outlier()], [outlier_scores()] and [clean_outliers()]: a flag and a
+#'   score per value, and values with their outliers winsorised, set to
+#'   `NA` or replaced by the median.
 #'
 #' @section Errors:
 #' Every error is a condition of class

@@ -9,6 +9,13 @@
 #     "iqr" (>= 10x faster), with an integer and with a factor `by`.
 #   "hampel": window 3 on 1e6 values, against stats::runmed(x, 7), the
 #     rolling median alone (at most 2x its time).
+#   "adjbox": 1e6 skewed values against robustbase::adjbox(x, plot = FALSE)
+#     (>= 10x faster).
+#   "gesd": max_outliers = 10 on 1e6 values against the z-score rule on the
+#     same data (at most 3x its time).
+#   `by` of strings: 1e6 values in 1e5 character groups against the same
+#     groups as a factor (at most 1.5x its time) and against split()/lapply()
+#     (>= 10x faster).
 if (!exists("report")) {
   source("bench/common.R")
   print_machine()
@@ -141,5 +148,46 @@ report("detect_outliers(rnorm(1e6), 'hampel')", t_ours, t_runmed, "runmed(x, 7)"
        ratio = t_ours / t_runmed, unit = "x time",
        target = function(r) r <= 2, target_text = "<= 2x runmed")
 rm(x)
+invisible(gc())
+
+# ------------------------------------------------------- adjbox, 1e6 skewed
+if (requireNamespace("robustbase", quietly = TRUE)) {
+  options(mc_doScale_quiet = TRUE)
+  set.seed(3)
+  x <- rlnorm(1e6)
+  same_or_note(detect_outliers(x, method = "adjbox"),
+               which(x %in% robustbase::adjbox(x, plot = FALSE)$out), "adjbox 1e6")
+  t_ours <- time_hires(detect_outliers(x, method = "adjbox"), times = 7)
+  t_peer <- time_it(robustbase::adjbox(x, plot = FALSE), times = 3)
+  report("detect_outliers(rlnorm(1e6), 'adjbox')", t_ours, t_peer,
+         "robustbase::adjbox()", target = function(r) r >= 10, target_text = ">= 10x adjbox()")
+} else {
+  cat("robustbase is not installed: the adjbox comparison is skipped\n")
+}
+
+# ------------------------------------------------------------- gesd, 1e6
+set.seed(4)
+x <- c(rnorm(1e6 - 5), 8, -9, 10, 7.5, -8)
+t_gesd <- time_hires(detect_outliers(x, method = "gesd", max_outliers = 10), times = 21)
+t_z <- time_hires(detect_outliers(x), times = 21)
+report("detect_outliers(1e6, 'gesd', max_outliers = 10)", t_gesd, t_z, "zscore, same data",
+       ratio = t_gesd / t_z, unit = "x time",
+       target = function(r) r <= 3, target_text = "<= 3x zscore's time")
+
+# ---------------------------------------------- by: 1e5 character groups
+set.seed(5)
+x <- rnorm(1e6)
+by_chr <- sprintf("sensor-%06d", sample.int(1e5, 1e6, replace = TRUE))
+by_fct <- factor(by_chr)
+same_or_note(detect_outliers(x, by = by_chr), detect_outliers(x, by = by_fct), "by strings")
+t_chr <- time_hires(detect_outliers(x, by = by_chr), times = 9)
+t_fct <- time_hires(detect_outliers(x, by = by_fct), times = 9)
+t_split <- time_it(by_split(x, by_chr, zscore_rule), times = 3)
+report("by (character, 1e5 groups), 1e6 values", t_chr, t_fct, "same groups as a factor",
+       ratio = t_chr / t_fct, unit = "x time",
+       target = function(r) r <= 1.5, target_text = "<= 1.5x the factor's time")
+report("by (character, 1e5 groups), 1e6 values", t_chr, t_split, "split()/lapply() same rule",
+       target = function(r) r >= 10, target_text = ">= 10x base R")
+rm(x, by_chr, by_fct)
 invisible(gc())
 cat("\n")

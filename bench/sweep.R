@@ -155,7 +155,7 @@ for (n in sizes) {
   if (n <= 1e6) {
     same <- identical(as.numeric(detect_outliers(x)),
                       as.numeric(which(abs(x - mean(x)) > 2 * sqrt(mean((x - mean(x))^2))))) &&
-      identical(as.numeric(detect_outliers(x, method = "mad")),
+      identical(as.numeric(detect_outliers(x, threshold = 2, method = "mad")),
                 as.numeric(which(abs(x - median(x)) > 2 * 1.4826 *
                                    median(abs(x - median(x))))))
     if (!same) cat(sprintf("NOTE: n = %s: rwbridge and base R flag different indices\n", fmt_n(n)))
@@ -166,7 +166,7 @@ for (n in sizes) {
   row$z_base <- record("detect_outliers zscore", "base R", n, "n",
                        sweep_time(which(abs(x - mean(x)) > 2 * sqrt(mean((x - mean(x))^2)))))
   row$m_ours <- record("detect_outliers mad", "rwbridge", n, "n",
-                       sweep_time(detect_outliers(x, method = "mad")))
+                       sweep_time(detect_outliers(x, threshold = 2, method = "mad")))
   row$m_base <- record("detect_outliers mad", "base R", n, "n",
                        sweep_time(which(abs(x - median(x)) > 2 * 1.4826 *
                                           median(abs(x - median(x))))))
@@ -189,7 +189,7 @@ outlier_target <- function(n) {
 }
 for (method in c("zscore", "mad")) {
   cat(sprintf("\ndetect_outliers(x%s), x = rnorm(n):\n",
-              if (method == "mad") ", method = \"mad\"" else ""))
+              if (method == "mad") ", threshold = 2, method = \"mad\"" else ""))
   prefix <- if (method == "zscore") "z_" else "m_"
   for (row in outlier_rows) {
     ours <- row[[paste0(prefix, "ours")]]

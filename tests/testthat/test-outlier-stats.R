@@ -57,7 +57,7 @@ test_that("chunked detection with the merged statistics equals detection on the 
   expect_identical(attr(scored, "center"), 1e6)
   expect_identical(attr(scored, "scale"), 2)
   expect_identical(as.vector(scored), which(is.infinite(x) | abs(x - 1e6) > 6))
-  mad <- detect_outliers(x, method = "mad", center = 1e6, scale = 2)
+  mad <- detect_outliers(x, threshold = 2, method = "mad", center = 1e6, scale = 2)
   expect_identical(as.vector(mad), which(is.infinite(x) | abs(x - 1e6) > 4))
 })
 

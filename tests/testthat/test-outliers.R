@@ -132,7 +132,7 @@ test_that("integer input, with NA, is read as it is", {
 test_that("NA and NaN are never reported; Inf and -Inf always are", {
   x <- c(1, NA, 2, NaN, Inf, 3, -Inf)
   for (method in c("zscore", "mad")) {
-    got <- detect_outliers(x, method = method)
+    got <- detect_outliers(x, threshold = 2, method = method)
     expect_identical(as.vector(got), c(5L, 7L))
     expect_identical(attr(got, "center"), 2)
   }
@@ -263,7 +263,8 @@ test_that("the method names are Rust's, in the order of its enum", {
 test_that("threshold = NULL is each method's usual value, and is recorded", {
   set.seed(4)
   x <- c(rnorm(200), 7, -9)
-  usual <- c(zscore = 2, mad = 2, iqr = 1.5, hampel = 3)
+  # "mad" was 2 until 2026-12: 2 flags 4.5% of clean normal data.
+  usual <- c(zscore = 2, mad = 3, iqr = 1.5, hampel = 3, adjbox = 1.5)
   for (method in names(usual)) {
     got <- detect_outliers(x, method = method)
     expect_identical(attr(got, "threshold"), usual[[method]])
@@ -274,7 +275,7 @@ test_that("threshold = NULL is each method's usual value, and is recorded", {
   }
   # Partial matching, as match.arg() would.
   expect_identical(attr(detect_outliers(x, method = "ham"), "method"), "hampel")
-  expect_identical(attr(detect_outliers(x, method = c("zscore", "mad", "iqr", "hampel")),
+  expect_identical(attr(detect_outliers(x, method = eval(formals(detect_outliers)$method)),
                         "method"), "zscore")
 })
 
@@ -298,10 +299,11 @@ test_that("every result carries center, scale, lower, upper, threshold and metho
   h <- detect_outliers(x, method = "hampel", window = 5L)
   expect_identical(attributes(h), list(center = NA_real_, scale = NA_real_, lower = NA_real_,
                                        upper = NA_real_, threshold = 3, method = "hampel",
-                                       window = 5L))
+                                       window = 5L, n = as.double(length(x)),
+                                       class = "rwbridge_outliers"))
   for (got in list(z, m, i)) {
     expect_identical(names(attributes(got)),
-                     c("center", "scale", "lower", "upper", "threshold", "method"))
+                     c("center", "scale", "lower", "upper", "threshold", "method", "n", "class"))
     inside <- x >= attr(got, "lower") & x <= attr(got, "upper")
     expect_false(any(inside[got], na.rm = TRUE))
   }
@@ -311,19 +313,19 @@ test_that("every result carries center, scale, lower, upper, threshold and metho
 })
 
 test_that("a MAD of 0 falls back to the mean absolute deviation", {
-  got <- detect_outliers(c(1, 1, 1, 1, 50), method = "mad")
+  got <- detect_outliers(c(1, 1, 1, 1, 50), threshold = 2, method = "mad")
   expect_identical(as.vector(got), 5L)
   expect_equal(attr(got, "scale"), 1.253314 * mean(abs(c(1, 1, 1, 1, 50) - 1)))
   # A column that is mostly one value still has its outliers found.
   x <- c(rep(5, 90), 5.5, 4.5, 5.1, 12, -3, NA)
-  got <- detect_outliers(x, method = "mad")
+  got <- detect_outliers(x, threshold = 2, method = "mad")
   expect_identical(as.vector(got), mad_reference(x)$indices)
   expect_identical(as.vector(got), c(91L, 92L, 94L, 95L))
   expect_equal(attr(got, "scale"), mad_reference(x)$scale, tolerance = 1e-14)
   # Even counts: both middle deviations are 0.
   expect_identical(as.vector(detect_outliers(c(2, 2, 2, 3), method = "mad", threshold = 2)), 4L)
   # All equal: the mean absolute deviation is 0 too, and nothing finite is reported.
-  flat <- detect_outliers(c(rep(7L, 9), NA, Inf), method = "mad")
+  flat <- detect_outliers(c(rep(7L, 9), NA, Inf), threshold = 2, method = "mad")
   expect_identical(as.vector(flat), 11L)
   expect_identical(attr(flat, "scale"), 0)
   # The Hampel filter uses the same fallback in each window.
@@ -458,7 +460,7 @@ test_that("`by`: groups named as factor() names its levels, empty ones NA", {
   dates <- as.Date("2026-01-01") + rep(c(3, 1), 4)
   expect_identical(names(attr(detect_outliers(x, by = dates), "scale")),
                    c("2026-01-02", "2026-01-04"))
-  flags <- detect_outliers(x, method = "mad", by = rep(c(TRUE, FALSE, NA, TRUE), 2))
+  flags <- detect_outliers(x, threshold = 2, method = "mad", by = rep(c(TRUE, FALSE, NA, TRUE), 2))
   expect_identical(names(attr(flags, "center")), c("FALSE", "TRUE"))
   expect_identical(names(attr(detect_outliers(x, by = c(2.5, -1, 0, -0, 1e10, 2.5, -1, 0)),
                               "center")), c("-1", "0", "2.5", "1e+10"))
@@ -485,6 +487,11 @@ test_that("`by` with \"hampel\": windows run along each group's own elements", {
 test_that("new methods and `by`: inline and worker results agree", {
   # 2^16 values run inline; one more, NA, runs on the workers and changes
   # no statistic: every attribute and index must be identical.
+  # The results differ only in `n`, the length of `x`.
+  expect_identical <- function(object, expected, ...) {
+    attr(object, "n") <- attr(expected, "n") <- NULL
+    testthat::expect_identical(object, expected, ...)
+  }
   set.seed(14)
   n <- 2^16
   below <- c(rnorm(n - 6, 1e6), NA, NaN, Inf, -Inf, 1e7, -1e7)
@@ -575,4 +582,308 @@ test_that("plot_outliers() draws and returns the detection", {
   withr::defer(grDevices::dev.off())
   expect_length(plot_outliers(numeric()), 0)
   expect_identical(as.vector(plot_outliers(c(NA, Inf, 1))), 2L)
+})
+
+# ---------------------------------------------------------------- #18: huge values
+
+# The mean in long double (R's mean()), the sd from halves scaled by the
+# largest deviation, so that no square and no difference overflows.
+huge_reference <- function(x) {
+  finite <- x[is.finite(x)]
+  center <- mean(finite)
+  d <- finite / 2 - center / 2
+  s <- max(abs(d))
+  list(center = center, scale = if (s == 0) 0 else 2 * (s * sqrt(mean((d / s)^2))))
+}
+
+test_that("huge finite values: the mean and sd are finite and right (issue #18)", {
+  xmax <- .Machine$double.xmax
+  cases <- list(
+    five_max = c(rep(xmax, 5), -xmax),
+    mixed = c(1e308, -1e308, 1e308, 0, 1, 2),
+    squares_overflow = c(1e200, -1e200, 3e199, 0, NA, Inf),
+    chunk_edges = c(rnorm(2048 * 2 + 3), xmax, -xmax / 2)
+  )
+  for (name in names(cases)) {
+    x <- cases[[name]]
+    want <- huge_reference(x)
+    got <- detect_outliers(x, threshold = 1)
+    expect_equal(attr(got, "center"), want$center, tolerance = 1e-14, label = name)
+    expect_equal(attr(got, "scale"), want$scale, tolerance = 1e-14, label = name)
+    expect_true(is.finite(attr(got, "center")) && is.finite(attr(got, "scale")), label = name)
+    # Judged at half scale where a deviation overflows: the same indices
+    # as the reference's halves.
+    judged <- abs(x / 2 - want$center / 2) > want$scale / 2
+    expect_identical(as.vector(got), which(is.infinite(x) | (is.finite(x) & judged)), label = name)
+    stats <- outlier_stats(x)
+    expect_equal(stats$center, want$center, tolerance = 1e-14, label = name)
+    expect_equal(stats$scale, want$scale, tolerance = 1e-14, label = name)
+  }
+  five <- detect_outliers(cases$five_max)
+  expect_identical(as.vector(five), 6L)
+  mixed <- detect_outliers(cases$mixed)
+  expect_equal(attr(mixed, "center"), mean(cases$mixed), tolerance = 1e-15)
+  expect_equal(attr(mixed, "center"), 1.6666666666666667e307, tolerance = 1e-15)
+})
+
+test_that("huge values: outlier_stats() merged from chunks equals the whole", {
+  xmax <- .Machine$double.xmax
+  set.seed(18)
+  x <- c(rep(xmax, 5), -xmax, rnorm(5000), 1e308, -1e308, 1e200)
+  whole <- outlier_stats(x)
+  want <- huge_reference(x)
+  expect_equal(whole$center, want$center, tolerance = 1e-13)
+  expect_equal(whole$scale, want$scale, tolerance = 1e-13)
+  for (chunks in list(c(1, 5), c(3, 3), seq(1, length(x), by = 700))) {
+    parts <- split(x, findInterval(seq_along(x), chunks))
+    merged <- do.call(c, lapply(parts, outlier_stats))
+    expect_identical(merged$n, whole$n)
+    expect_equal(merged$center, whole$center, tolerance = 1e-13)
+    expect_equal(merged$scale, whole$scale, tolerance = 1e-13)
+  }
+  # Two chunks of one huge value each, of opposite signs.
+  pair <- c(outlier_stats(rep(xmax, 3)), outlier_stats(-xmax))
+  expect_equal(pair$center, huge_reference(c(rep(xmax, 3), -xmax))$center, tolerance = 1e-15)
+  expect_equal(pair$scale, huge_reference(c(rep(xmax, 3), -xmax))$scale, tolerance = 1e-15)
+  # Ordinary data keep unit 1, and their statistics as before.
+  expect_identical(outlier_stats(c(1, 2, 4))$unit, 1)
+})
+
+# ------------------------------------------------------------------- "adjbox"
+
+skip_without_robustbase <- function() {
+  skip_if_not_installed("robustbase")
+  options(mc_doScale_quiet = TRUE)
+}
+
+# robustbase's outliers mapped back to indices (every element equal to a
+# reported value), and its fences.
+adjbox_reference <- function(x, coef = 1.5) {
+  stats <- robustbase::adjbox(x, range = coef, plot = FALSE)
+  list(indices = which(x %in% stats$out), fence = as.vector(stats$fence))
+}
+
+test_that("the medcouple is robustbase's mc(doReflect = FALSE)", {
+  skip_without_robustbase()
+  set.seed(21)
+  samples <- list(
+    tiny = c(1, 2, 3), symmetric = 1:9, skewed = rexp(50), lognormal = rlnorm(333),
+    ties = sample(1:6, 200, replace = TRUE), zero_median = sample(-3:3, 101, replace = TRUE),
+    left_skewed = -rexp(1000), median_at_min = c(1, 1, 1, 2, 5),
+    median_at_max = c(1, 4, 4, 4, 4), normal = rnorm(10001), big = rlnorm(1e5)
+  )
+  for (name in names(samples)) {
+    x <- samples[[name]]
+    expect_equal(rwbridge:::medcouple_(as.double(x)), robustbase::mc(x, doReflect = FALSE),
+                 tolerance = 1e-13, label = name)
+  }
+  # O(n log n): a million values in well under robustbase's time.
+  expect_true(is.finite(rwbridge:::medcouple_(rlnorm(1e6))))
+})
+
+test_that("\"adjbox\" finds robustbase::adjbox()'s outliers", {
+  skip_without_robustbase()
+  set.seed(22)
+  inputs <- list(
+    lognormal = rlnorm(500), exponential = c(rexp(300), 9), normal = rnorm(1001),
+    ties = round(rexp(400), 1), integers = c(sample(1:20, 99, replace = TRUE), 200L),
+    left = -rlnorm(250), with_na = replace(rlnorm(300), c(5, 50), NA),
+    small = c(1.2, 0.7, 3.1, 2.2, 14), far_from_zero = 1e9 + rlnorm(400)
+  )
+  for (name in names(inputs)) {
+    x <- inputs[[name]]
+    for (coef in c(1, 1.5, 3)) {
+      got <- detect_outliers(x, coef, "adjbox")
+      want <- adjbox_reference(x, coef)
+      expect_identical(as.vector(got), want$indices, label = sprintf("%s, %s", name, coef))
+      expect_equal(c(attr(got, "lower"), attr(got, "upper")), want$fence, tolerance = 1e-12,
+                   label = name)
+    }
+  }
+  # Skewed data: Tukey's fences flag the long tail, the adjusted ones far less.
+  x <- rlnorm(2000)
+  expect_lt(length(detect_outliers(x, method = "adjbox")),
+            length(detect_outliers(x, method = "iqr")) / 2)
+  # Infinite values are reported and do not move the fences.
+  y <- c(inputs$lognormal, Inf, -Inf)
+  got <- detect_outliers(y, method = "adjbox")
+  expect_identical(as.vector(got), c(adjbox_reference(inputs$lognormal)$indices, 501L, 502L))
+  # With `by`: each group as adjbox() sees it alone.
+  g <- rep(c("a", "b", "c"), length.out = 600)
+  z <- rlnorm(600, meanlog = match(g, c("a", "b", "c")))
+  got <- detect_outliers(z, method = "adjbox", by = g)
+  want <- sort(unlist(lapply(split(seq_along(z), g), function(i) i[adjbox_reference(z[i])$indices])))
+  expect_identical(as.vector(got), unname(want))
+})
+
+# ------------------------------------------------------------------- "gesd"
+
+# Rosner's generalized ESD test from its definition (Rosner 1983; NIST/SEMATECH
+# e-Handbook 1.3.5.17.3), plain R: R_i, lambda_i, and the outliers.
+gesd_reference <- function(x, k = 10, alpha = 0.05) {
+  index <- which(is.finite(x))
+  left <- x[index]
+  n <- length(left)
+  R <- lambda <- numeric(k)
+  removed <- integer(k)
+  for (i in seq_len(k)) {
+    distance <- abs(left - mean(left)) / sd(left)
+    at <- which.max(distance)
+    R[i] <- distance[at]
+    p <- 1 - alpha / (2 * (n - i + 1))
+    t <- qt(p, n - i - 1)
+    lambda[i] <- t * (n - i) / sqrt((n - i - 1 + t^2) * (n - i + 1))
+    removed[i] <- index[at]
+    left <- left[-at]
+    index <- index[-at]
+  }
+  m <- max(c(0L, which(R > lambda)))
+  list(R = R, lambda = lambda, indices = sort(removed[seq_len(m)]))
+}
+
+# NIST/SEMATECH e-Handbook of Statistical Methods, 1.3.5.17.3: Rosner's
+# 54 values, tested for up to 10 outliers at alpha 0.05.
+nist_rosner <- c(
+  -0.25, 0.68, 0.94, 1.15, 1.20, 1.26, 1.26, 1.34, 1.38, 1.43, 1.49, 1.49, 1.55, 1.56,
+  1.58, 1.65, 1.69, 1.70, 1.76, 1.77, 1.81, 1.91, 1.94, 1.96, 1.99, 2.06, 2.09, 2.10,
+  2.14, 2.15, 2.23, 2.24, 2.26, 2.35, 2.37, 2.40, 2.47, 2.54, 2.62, 2.64, 2.90, 2.92,
+  2.92, 2.93, 3.21, 3.26, 3.30, 3.59, 3.68, 4.30, 4.64, 5.34, 5.42, 6.01
+)
+
+test_that("the plain-R reference reproduces NIST's published example", {
+  ref <- gesd_reference(nist_rosner, 10, 0.05)
+  # The handbook's table: test statistics and critical values, 3 decimals.
+  expect_equal(round(ref$R, 3), c(3.119, 2.943, 3.179, 2.810, 2.816, 2.848, 2.279, 2.310,
+                                  2.102, 2.067), tolerance = 1.5e-3)
+  expect_equal(round(ref$lambda, 3), c(3.159, 3.151, 3.144, 3.136, 3.128, 3.120, 3.111,
+                                       3.103, 3.094, 3.085), tolerance = 1.5e-3)
+  expect_identical(ref$indices, 52:54)
+})
+
+test_that("\"gesd\" decides as Rosner's test, on NIST's example and random samples", {
+  got <- detect_outliers(nist_rosner, method = "gesd")
+  expect_identical(as.vector(got), 52:54)
+  expect_identical(attr(got, "threshold"), NA_real_)
+  expect_identical(attr(got, "alpha"), 0.05)
+  kept <- nist_rosner[-(52:54)]
+  expect_equal(attr(got, "center"), mean(kept), tolerance = 1e-14)
+  expect_equal(attr(got, "scale"), sd(kept), tolerance = 1e-14)
+  set.seed(23)
+  for (n in c(5, 12, 30, 100, 1000, 1e5)) {
+    for (k in c(1, 3, 10)) {
+      if (k > n - 4) next  # two values are made NA and Inf below
+      x <- c(rnorm(n - 4), runif(4, 3, 8) * sample(c(-1, 1), 4, replace = TRUE))
+      x[sample(n, 2)] <- c(NA, Inf)
+      want <- gesd_reference(x, k)$indices
+      got <- detect_outliers(x, method = "gesd", max_outliers = k)
+      expect_identical(as.vector(got), sort(c(want, which(is.infinite(x)))),
+                       label = sprintf("n %s, k %s", n, k))
+    }
+  }
+  # alpha moves the decision as the reference says.
+  x <- c(rnorm(40), 3.2, 3.4)
+  for (alpha in c(0.001, 0.05, 0.2)) {
+    expect_identical(as.vector(detect_outliers(x, method = "gesd", alpha = alpha)),
+                     gesd_reference(x, 10, alpha)$indices)
+  }
+  # With `by`: each group tested alone, the default lowered to fit it.
+  g <- rep(1:3, c(8, 40, 52))
+  y <- c(rnorm(100), 9, -9)[1:100]
+  y[c(3, 20, 90)] <- c(7, -8, 10)
+  got <- detect_outliers(y, method = "gesd", by = g)
+  want <- unlist(lapply(split(seq_along(y), g), function(i) {
+    i[gesd_reference(y[i], min(10, length(i) - 2))$indices]
+  }))
+  expect_identical(as.vector(got), sort(unname(want)))
+})
+
+test_that("\"gesd\": few values, ties and the limits of max_outliers", {
+  # Fewer than 3 finite values: nothing finite to test.
+  expect_identical(as.vector(detect_outliers(c(1, 50, NA, Inf), method = "gesd")), 4L)
+  # The default 10 is lowered to n - 2; a given one larger is an error.
+  x <- c(1, 2, 3, 2, 1, 40)
+  expect_identical(as.vector(detect_outliers(x, method = "gesd")), gesd_reference(x, 4)$indices)
+  expect_error(detect_outliers(x, method = "gesd", max_outliers = 5), "`max_outliers`",
+               class = "rwbridge_value_error")
+  expect_error(detect_outliers(c(x, NA, NA), method = "gesd", max_outliers = 7),
+               "`max_outliers`", class = "rwbridge_value_error")
+  # Two equal outliers are both found.
+  y <- c(rnorm(30), 25, 25)
+  expect_identical(as.vector(detect_outliers(y, method = "gesd")), 31:32)
+})
+
+# ------------------------------------------------------------ character `by`
+
+test_that("character `by` groups as the factor of its bytewise-sorted values", {
+  set.seed(24)
+  n <- 5000
+  x <- c(rnorm(n - 3), 40, -40, 30)
+  words <- c("b", "a", "B", "\u00e9t\u00e9", "a b", "", "Z9", "z")
+  by <- sample(c(words, NA), n, replace = TRUE)
+  levels <- sort(unique(by[!is.na(by)]), method = "radix")
+  as_factor <- factor(by, levels = levels)
+  for (method in c("zscore", "mad", "iqr", "hampel", "adjbox", "gesd")) {
+    got <- detect_outliers(x, method = method, by = by)
+    want <- detect_outliers(x, method = method, by = as_factor)
+    expect_identical(got, want, label = method)
+    expect_identical(names(attr(got, "center")), levels)
+  }
+  # Strings built apart are one group; NA is none.
+  built <- vapply(c("a", "b", "a"), function(s) paste0(s, ""), "")
+  got <- detect_outliers(c(1, 2, 3), by = built)
+  expect_identical(names(attr(got, "center")), c("a", "b"))
+  expect_identical(as.vector(detect_outliers(c(1, Inf, 3), by = c("a", NA, "a"))), integer())
+  # A long vector of strings, on the workers, as one factor gives it.
+  big <- sample(sprintf("g%05d", 1:3000), 2e5, replace = TRUE)
+  y <- rnorm(2e5)
+  expect_identical(detect_outliers(y, method = "mad", by = big),
+                   detect_outliers(y, method = "mad", by = factor(big)))
+})
+
+# ------------------------------------------------------------ new arguments
+
+test_that("max_outliers, alpha and replace are checked, naming the argument", {
+  expect_error(detect_outliers(1:10, method = "gesd", max_outliers = 11), "`max_outliers`",
+               class = "rwbridge_value_error")
+  for (bad in list(0, -1, 2.5, NA_real_, Inf)) {
+    expect_error(detect_outliers(1:10, method = "gesd", max_outliers = bad), "`max_outliers`",
+                 class = "rwbridge_value_error")
+  }
+  for (bad in list("3", c(1, 2), NULL, TRUE)) {
+    expect_error(detect_outliers(1:10, method = "gesd", max_outliers = bad), "`max_outliers`",
+                 class = "rwbridge_type_error")
+  }
+  for (bad in list(0, 1, -0.1, 1.5, NA_real_)) {
+    expect_error(detect_outliers(1:10, method = "gesd", alpha = bad), "`alpha`",
+                 class = "rwbridge_value_error")
+  }
+  for (bad in list("0.05", c(0.01, 0.05), NULL, 1L)) {
+    expect_error(detect_outliers(1:10, method = "gesd", alpha = bad), "`alpha`",
+                 class = "rwbridge_type_error")
+  }
+  # Checked whatever the method, as `window` is.
+  expect_error(detect_outliers(1:10, alpha = 2), class = "rwbridge_value_error")
+  expect_error(clean_outliers(1:10, replace = "mean"), "`replace`",
+               class = "rwbridge_value_error")
+  expect_error(clean_outliers(1:10, replace = NA), "`replace`", class = "rwbridge_type_error")
+  expect_error(clean_outliers(1:10, replace = 1), "`replace`", class = "rwbridge_type_error")
+  expect_snapshot(error = TRUE, {
+    detect_outliers(1:10, method = "gesd", max_outliers = 20)
+    detect_outliers(c(1:3, NA), method = "gesd", max_outliers = 3)
+    detect_outliers(1:10, method = "gesd", alpha = 1)
+    clean_outliers(1:10, replace = "mean")
+  })
+})
+
+test_that("plot_outliers() draws \"adjbox\" and \"gesd\"", {
+  pdf_path <- withr::local_tempfile(fileext = ".pdf")
+  grDevices::pdf(pdf_path)
+  set.seed(25)
+  x <- c(rlnorm(300), 30)
+  expect_identical(plot_outliers(x, method = "adjbox"), detect_outliers(x, method = "adjbox"))
+  g <- rep(c("a", "b"), length.out = length(x))
+  expect_identical(plot_outliers(x, method = "gesd", by = g, max_outliers = 3),
+                   detect_outliers(x, method = "gesd", by = g, max_outliers = 3))
+  grDevices::dev.off()
+  expect_gt(file.size(pdf_path), 3000)
 })

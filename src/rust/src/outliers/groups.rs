@@ -237,7 +237,7 @@ pub fn code_integers(
     code_by_hash(
         by.len(),
         |i| (by[i] != NA_INTEGER).then_some(by[i] as u32 as u64),
-        |a, b| (a as u32 as i32).cmp(&(b as u32 as i32)),
+        |keys| sorted_by(keys, |a, b| (a as u32 as i32).cmp(&(b as u32 as i32))),
         codes,
         cancel,
     )
@@ -250,7 +250,7 @@ pub fn code_doubles(by: &[f64], codes: &mut [i32], cancel: &Cancel) -> Result<Ve
         by.len(),
         // Adding 0 turns -0 into 0.
         |i| (!by[i].is_nan()).then(|| (by[i] + 0.0).to_bits()),
-        |a, b| f64::from_bits(a).total_cmp(&f64::from_bits(b)),
+        |keys| sorted_by(keys, |a, b| f64::from_bits(a).total_cmp(&f64::from_bits(b))),
         codes,
         cancel,
     )
@@ -309,55 +309,191 @@ fn code_by_table(
 }
 
 /// Codes by a hash table of 64-bit keys (`None`: no group): ids in order of
-/// first appearance, then renumbered in the order `cmp` gives the keys.
-fn code_by_hash(
+/// first appearance, then renumbered in the order `order` gives the
+/// distinct keys (it returns their positions, sorted). Keys may be any
+/// identity of a value, such as the address of an interned string; `order`
+/// then sorts them by what they stand for.
+pub fn code_by_hash(
     n: usize,
-    key: impl Fn(usize) -> Option<u64>,
-    cmp: impl Fn(u64, u64) -> Ordering,
+    key: impl Fn(usize) -> Option<u64> + Sync,
+    order: impl FnOnce(&[u64]) -> Vec<usize>,
     codes: &mut [i32],
     cancel: &Cancel,
 ) -> Result<Vec<usize>, RwError> {
-    let mut table = KeyTable::with_bits(10);
-    let mut keys: Vec<u64> = Vec::new();
-    let mut first: Vec<usize> = Vec::new();
-    for (i, code) in codes.iter_mut().enumerate().take(n) {
-        if i % BLOCK == 0 {
-            cancel.check()?;
-        }
-        let Some(k) = key(i) else {
-            *code = NA_INTEGER;
-            continue;
+    let found = Distinct::find(n, key, codes, Par::Inline, cancel)?;
+    let order = order(&found.keys);
+    found.renumber(&order, codes, Par::Inline, cancel)
+}
+
+/// The distinct keys of a vector, each with the index of its first
+/// element, in order of first appearance; the vector's codes then hold
+/// 1-based ids into them (NA for none), valid group codes already.
+pub struct Distinct {
+    pub keys: Vec<u64>,
+    pub first: Vec<usize>,
+}
+
+impl Distinct {
+    /// On the workers, the vector is cut into parts that are coded each by
+    /// its own table, in parallel, and the parts' tables merged: the ids
+    /// are the same as inline.
+    pub fn find(
+        n: usize,
+        key: impl Fn(usize) -> Option<u64> + Sync,
+        codes: &mut [i32],
+        par: Par,
+        cancel: &Cancel,
+    ) -> Result<Distinct, RwError> {
+        let parts = match par {
+            Par::Inline => 1,
+            Par::Workers => rayon::current_num_threads().clamp(1, 16),
         };
-        let id = table.id(k, keys.len() as u32) as usize;
-        if id == keys.len() {
-            if id >= MAX_GROUPS {
-                return Err(too_many_groups());
+        let size = n.div_ceil(parts).max(1);
+        let mut chunks: Vec<(usize, &mut [i32])> = codes[..n]
+            .chunks_mut(size)
+            .enumerate()
+            .map(|(p, c)| (p * size, c))
+            .collect();
+        let local = |(start, codes): &mut (usize, &mut [i32])| -> Result<Distinct, RwError> {
+            let mut table = KeyTable::for_about(codes.len() / 8);
+            let mut found = Distinct {
+                keys: Vec::new(),
+                first: Vec::new(),
+            };
+            for (j, code) in codes.iter_mut().enumerate() {
+                if j % BLOCK == 0 {
+                    cancel.check()?;
+                }
+                let Some(k) = key(*start + j) else {
+                    *code = NA_INTEGER;
+                    continue;
+                };
+                let id = table.id(k, found.keys.len() as u32) as usize;
+                if id == found.keys.len() {
+                    if id >= MAX_GROUPS {
+                        return Err(too_many_groups());
+                    }
+                    found.keys.push(k);
+                    found.first.push(*start + j);
+                }
+                *code = id as i32 + 1;
             }
-            keys.push(k);
-            first.push(i);
+            Ok(found)
+        };
+        let mut locals = match par {
+            Par::Inline => chunks.iter_mut().map(local).collect::<Vec<_>>(),
+            Par::Workers => chunks.par_iter_mut().map(local).collect(),
         }
-        *code = id as i32;
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+        if locals.len() == 1 {
+            return locals
+                .pop()
+                .ok_or_else(|| RwError::Internal("no part".into()));
+        }
+        // The parts' keys in order of parts: first appearances in order.
+        let mut table = KeyTable::for_about(locals.iter().map(|p| p.keys.len()).max().unwrap_or(0));
+        let mut all = Distinct {
+            keys: Vec::new(),
+            first: Vec::new(),
+        };
+        let mut maps: Vec<Vec<i32>> = Vec::with_capacity(locals.len());
+        for part in &locals {
+            cancel.check()?;
+            let map = part
+                .keys
+                .iter()
+                .zip(&part.first)
+                .map(|(&k, &first)| {
+                    let id = table.id(k, all.keys.len() as u32) as usize;
+                    if id == all.keys.len() {
+                        all.keys.push(k);
+                        all.first.push(first);
+                    }
+                    id as i32
+                })
+                .collect();
+            maps.push(map);
+        }
+        if all.keys.len() > MAX_GROUPS {
+            return Err(too_many_groups());
+        }
+        let relabel = |((_, codes), map): (&mut (usize, &mut [i32]), &Vec<i32>)| {
+            for code in codes.iter_mut().filter(|c| **c != NA_INTEGER) {
+                *code = map[*code as usize - 1] + 1;
+            }
+        };
+        match par {
+            Par::Inline => chunks.iter_mut().zip(&maps).for_each(relabel),
+            Par::Workers => chunks.par_iter_mut().zip(&maps).for_each(relabel),
+        }
+        cancel.check()?;
+        Ok(all)
     }
+
+    /// Renumbers `codes` from 1 in the order `order` (positions of the
+    /// keys, sorted); returns the index of the first element of each group
+    /// in that order.
+    pub fn renumber(
+        &self,
+        order: &[usize],
+        codes: &mut [i32],
+        par: Par,
+        cancel: &Cancel,
+    ) -> Result<Vec<usize>, RwError> {
+        let mut rank = vec![0i32; self.keys.len()];
+        for (r, &id) in order.iter().enumerate() {
+            rank[id] = r as i32 + 1;
+        }
+        par.for_each_mut(codes, |code| {
+            if *code != NA_INTEGER {
+                *code = rank[*code as usize - 1];
+            }
+        });
+        cancel.check()?;
+        Ok(order.iter().map(|&id| self.first[id]).collect())
+    }
+}
+
+/// The positions of `strings` in bytewise order (as C's `strcmp()`, R's
+/// `sort(method = "radix")`). Most comparisons are settled by the 8 bytes
+/// that follow the prefix all the strings share, read as one number, so
+/// ids such as `sensor-000123` sort as fast as integers.
+pub fn bytewise_order(strings: &[&[u8]]) -> Vec<usize> {
+    let Some(first) = strings.first() else {
+        return Vec::new();
+    };
+    let shared = strings.iter().fold(first.len(), |shared, s| {
+        shared.min(s.iter().zip(*first).take_while(|(a, b)| a == b).count())
+    });
+    let head = |s: &[u8]| {
+        let mut bytes = [0u8; 8];
+        let rest = &s[shared..];
+        let take = rest.len().min(8);
+        bytes[..take].copy_from_slice(&rest[..take]);
+        u64::from_be_bytes(bytes)
+    };
+    let mut keyed: Vec<(u64, usize)> = strings
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (head(s), i))
+        .collect();
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| strings[a.1].cmp(strings[b.1])));
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The positions of `keys` in the order `cmp` gives them.
+fn sorted_by(keys: &[u64], cmp: impl Fn(u64, u64) -> Ordering) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_unstable_by(|&a, &b| cmp(keys[a], keys[b]));
-    let mut rank = vec![0i32; keys.len()];
-    for (r, &id) in order.iter().enumerate() {
-        rank[id] = r as i32 + 1;
-    }
-    for block in codes.chunks_mut(BLOCK) {
-        cancel.check()?;
-        for code in block.iter_mut().filter(|c| **c != NA_INTEGER) {
-            *code = rank[*code as usize];
-        }
-    }
-    Ok(order.iter().map(|&id| first[id]).collect())
+    order
 }
 
 /// Open addressing (linear probing, Fibonacci hashing) from keys to ids,
-/// kept at most half full.
+/// kept at most half full; a key and its id share one slot, so a lookup
+/// touches one cache line.
 struct KeyTable {
-    keys: Vec<u64>,
-    ids: Vec<u32>,
+    slots: Vec<(u64, u32)>,
     len: usize,
     bits: u32,
 }
@@ -367,11 +503,17 @@ impl KeyTable {
 
     fn with_bits(bits: u32) -> KeyTable {
         KeyTable {
-            keys: vec![0; 1 << bits],
-            ids: vec![Self::EMPTY; 1 << bits],
+            slots: vec![(0, Self::EMPTY); 1 << bits],
             len: 0,
             bits,
         }
+    }
+
+    /// A table sized for about `keys` keys (between 2^9 and 2^15 of them):
+    /// fewer rounds of growth for long vectors, no big table for short ones.
+    fn for_about(keys: usize) -> KeyTable {
+        let bits = (keys.max(1) * 2).next_power_of_two().trailing_zeros();
+        KeyTable::with_bits(bits.clamp(10, 16))
     }
 
     fn slot(&self, key: u64) -> usize {
@@ -379,21 +521,22 @@ impl KeyTable {
     }
 
     /// The id of `key`, which gets `new_id` when it is new.
+    #[inline]
     fn id(&mut self, key: u64, new_id: u32) -> u32 {
-        if (self.len + 1) * 2 > self.ids.len() {
+        if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        let mask = self.ids.len() - 1;
+        let mask = self.slots.len() - 1;
         let mut s = self.slot(key);
         loop {
-            if self.ids[s] == Self::EMPTY {
-                self.keys[s] = key;
-                self.ids[s] = new_id;
+            let (k, id) = self.slots[s];
+            if id == Self::EMPTY {
+                self.slots[s] = (key, new_id);
                 self.len += 1;
                 return new_id;
             }
-            if self.keys[s] == key {
-                return self.ids[s];
+            if k == key {
+                return id;
             }
             s = (s + 1) & mask;
         }
@@ -401,7 +544,7 @@ impl KeyTable {
 
     fn grow(&mut self) {
         let old = std::mem::replace(self, KeyTable::with_bits(self.bits + 1));
-        for (key, id) in old.keys.into_iter().zip(old.ids) {
+        for (key, id) in old.slots {
             if id != Self::EMPTY {
                 self.id(key, id);
             }
@@ -575,6 +718,49 @@ mod tests {
                 assert_eq!(one.index[group], want[..]);
             }
         }
+    }
+
+    #[test]
+    fn distinct_keys_in_parts_as_inline() {
+        let mut rng = Rng(12);
+        let n = 200_000;
+        let keys: Vec<u64> = (0..n).map(|_| rng.below(5000) * 64).collect();
+        let key = |i: usize| (keys[i] != 64).then_some(keys[i]);
+        let mut inline = vec![0; n];
+        let want = Distinct::find(n, key, &mut inline, Par::Inline, &Cancel::default()).unwrap();
+        let mut parts = vec![0; n];
+        let got = crate::runtime::Runtime::new(2, None)
+            .run_on_values(usize::MAX, |par, cancel| {
+                Distinct::find(n, key, &mut parts, par, cancel)
+            })
+            .unwrap();
+        assert_eq!((got.keys, got.first), (want.keys, want.first));
+        assert_eq!(parts, inline);
+        assert!(inline
+            .iter()
+            .zip(&keys)
+            .all(|(&c, &k)| (c == NA) == (k == 64)));
+    }
+
+    #[test]
+    fn bytewise_order_is_strcmp_order() {
+        let mut rng = Rng(8);
+        let alphabet = [b'a', b'b', b'B', b' ', 0xc3, 0xa9, b'0'];
+        for prefix in [&b""[..], b"sensor-0000"] {
+            let strings: Vec<Vec<u8>> = (0..300)
+                .map(|_| {
+                    let mut s = prefix.to_vec();
+                    s.extend((0..rng.below(12)).map(|_| alphabet[rng.below(7) as usize]));
+                    s
+                })
+                .collect();
+            let slices: Vec<&[u8]> = strings.iter().map(|s| &s[..]).collect();
+            let got: Vec<&[u8]> = bytewise_order(&slices).iter().map(|&i| slices[i]).collect();
+            let mut want = slices.clone();
+            want.sort();
+            assert_eq!(got, want);
+        }
+        assert!(bytewise_order(&[]).is_empty());
     }
 
     #[test]

@@ -33,12 +33,13 @@ pub struct Hampel<'a, T> {
     pub threshold: f64,
 }
 
-/// Per position: the centre (rolling median) and the bounds
+/// Per position: the centre (rolling median), the scale and the bounds
 /// `center -/+ threshold * scale`; NaN where the window has no finite value
 /// (and, with groups, for elements in no group).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Band {
     pub center: Vec<f64>,
+    pub scale: Vec<f64>,
     pub lower: Vec<f64>,
     pub upper: Vec<f64>,
 }
@@ -75,12 +76,14 @@ impl<T: Sample> Hampel<'_, T> {
         let undefined = || vec![f64::NAN; self.x.len()];
         let mut band = Band {
             center: undefined(),
+            scale: undefined(),
             lower: undefined(),
             upper: undefined(),
         };
         for (i, (center, scale)) in found.into_iter().flatten() {
             let stats = Stats::around(center, scale, self.threshold);
             band.center[i] = stats.center;
+            band.scale[i] = stats.scale;
             band.lower[i] = stats.lower;
             band.upper[i] = stats.upper;
         }

@@ -23,6 +23,21 @@ impl Indices {
         Indices { pieces }
     }
 
+    /// From indices in any order, repeats allowed (few of them: a sort).
+    pub fn from_unsorted(mut all: Vec<usize>) -> Indices {
+        all.sort_unstable();
+        all.dedup();
+        let mut pieces: Vec<Vec<u32>> = Vec::new();
+        for i in all {
+            let (piece, offset) = (i / PIECE, (i % PIECE) as u32);
+            if pieces.len() <= piece {
+                pieces.resize_with(piece + 1, Vec::new);
+            }
+            pieces[piece].push(offset);
+        }
+        Indices { pieces }
+    }
+
     /// From a bit set: bit `i % 64` of word `i / 64` set for index `i`.
     pub fn from_bits(bits: &[u64], par: Par) -> Indices {
         let pieces = par.map_chunks(bits, PIECE / 64, set_bits);

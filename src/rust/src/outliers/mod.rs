@@ -1,23 +1,29 @@
-//! Outlier detection on numeric slices by four rules: the z-score (mean and
+//! Outlier detection on numeric slices by six rules: the z-score (mean and
 //! population standard deviation), the MAD (median and scaled median
-//! absolute deviation), Tukey's fences (the hinges of `fivenum()`) and the
-//! Hampel filter (a rolling median and MAD, in `hampel.rs`), on the whole
-//! slice or within groups (`groups.rs`). Statistics use the finite values
-//! only (`stats.rs`). Reads the input in place, inline or in parallel as
-//! the runtime says, and never writes to it; the result does not depend on
+//! absolute deviation), Tukey's fences (the hinges of `fivenum()`), the
+//! Hampel filter (a rolling median and MAD, in `hampel.rs`), the
+//! skew-adjusted boxplot (fences scaled by the medcouple, `medcouple.rs`)
+//! and the generalized ESD test (`gesd.rs`), on the whole slice or within
+//! groups (`groups.rs`). Statistics use the finite values only
+//! (`stats.rs`). Reads the input in place, inline or in parallel as the
+//! runtime says, and never writes to it; the result does not depend on
 //! which. Never touches R.
 //!
-//! The files below this one never import it: `hampel.rs` uses `groups.rs`,
-//! `stats.rs` and `indices.rs`, which use `sample.rs`.
+//! The files below this one never import it: `hampel.rs` and `gesd.rs` use
+//! `groups.rs`, `stats.rs` and `indices.rs`, which use `sample.rs`;
+//! `medcouple.rs` uses `stats.rs`.
 
+pub mod gesd;
 pub mod groups;
 pub mod hampel;
 pub mod indices;
+pub mod medcouple;
 pub mod sample;
 pub mod stats;
 #[cfg(test)]
 mod tests;
 
+pub use gesd::Gesd;
 pub use groups::Grouping;
 pub use indices::Indices;
 pub use sample::Sample;
@@ -28,6 +34,7 @@ use crate::runtime::{Cancel, Par, INLINE_MAX_VALUES};
 use groups::{Gather, Groups};
 use hampel::Hampel;
 use indices::{select, select_grouped};
+use medcouple::{medcouple, sort_descending};
 use rayon::prelude::*;
 use stats::{finite_values, hinges, median_and_scale};
 
@@ -39,10 +46,19 @@ pub enum Method {
     Mad,
     Iqr,
     Hampel,
+    Adjbox,
+    Gesd,
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [Method::ZScore, Method::Mad, Method::Iqr, Method::Hampel];
+    pub const ALL: [Method; 6] = [
+        Method::ZScore,
+        Method::Mad,
+        Method::Iqr,
+        Method::Hampel,
+        Method::Adjbox,
+        Method::Gesd,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -50,6 +66,8 @@ impl Method {
             Method::Mad => "mad",
             Method::Iqr => "iqr",
             Method::Hampel => "hampel",
+            Method::Adjbox => "adjbox",
+            Method::Gesd => "gesd",
         }
     }
 
@@ -59,15 +77,35 @@ impl Method {
 }
 
 /// What to look for: the rule, how many scales from the centre a value
-/// must lie, for `Hampel` the half-width of the window, and for `ZScore`
+/// must lie, for `Hampel` the half-width of the window, for `ZScore`
 /// and `Mad` a centre and scale given instead of computed from the data
-/// (a baseline, or statistics merged from chunks).
+/// (a baseline, or statistics merged from chunks), and for `Gesd` the
+/// test's parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Request {
     pub method: Method,
     pub threshold: f64,
     pub window: usize,
     pub given: Option<(f64, f64)>,
+    pub gesd: Gesd,
+}
+
+impl Request {
+    /// A request with the usual window (3) and test parameters (at most 10
+    /// outliers, level 0.05, lowered to fit), and nothing given.
+    pub fn new(method: Method, threshold: f64) -> Request {
+        Request {
+            method,
+            threshold,
+            window: 3,
+            given: None,
+            gesd: Gesd {
+                max_outliers: 10,
+                alpha: 0.05,
+                strict: false,
+            },
+        }
+    }
 }
 
 impl Request {
@@ -83,14 +121,19 @@ impl Request {
                 let m = moments(x, par, cancel)?;
                 Stats::around(m.mean(), m.population_sd(), self.threshold)
             }
-            (Method::Mad | Method::Iqr | Method::Hampel, _) => {
+            (Method::Mad | Method::Iqr | Method::Hampel | Method::Adjbox | Method::Gesd, _) => {
                 let mut finite = finite_values(x, par, cancel)?;
                 self.finite_stats(&mut finite, par, cancel)?
             }
         };
         let (a, b) = self.bounds(&stats);
         let indices = match self.method {
-            Method::Iqr => select(x, par, cancel, |v| (v < a) | (v > b))?,
+            Method::Iqr | Method::Adjbox => select(x, par, cancel, |v| (v < a) | (v > b))?,
+            _ if a.is_nan() => {
+                // Bounds beyond the doubles: compared at half scale.
+                let (a, b) = (0.5 * stats.center, 0.5 * self.threshold * stats.scale);
+                select(x, par, cancel, |v| (0.5 * v - a).abs() > b)?
+            }
             _ => select(x, par, cancel, |v| (v - a).abs() > b)?,
         };
         Ok(Detection {
@@ -117,12 +160,26 @@ impl Request {
         let stats = per_group(gathered.slices_mut(), par, cancel, |values, inner| {
             self.finite_stats(values, inner, cancel)
         })?;
-        let bounds: Vec<(f64, f64)> = stats.iter().map(|s| self.bounds(s)).collect();
+        // A negative `b` marks bounds compared at half scale (see `bounds`).
+        let halved = |s: &Stats| (0.5 * s.center, -(0.5 * self.threshold * s.scale));
+        let bounds: Vec<(f64, f64)> = stats
+            .iter()
+            .map(|s| match self.bounds(s) {
+                (a, _) if a.is_nan() => halved(s),
+                ab => ab,
+            })
+            .collect();
         let indices = match self.method {
-            Method::Iqr => {
+            Method::Iqr | Method::Adjbox => {
                 select_grouped(x, codes, &bounds, par, cancel, |v, a, b| (v < a) | (v > b))?
             }
-            _ => select_grouped(x, codes, &bounds, par, cancel, |v, a, b| (v - a).abs() > b)?,
+            _ => select_grouped(x, codes, &bounds, par, cancel, |v, a, b| {
+                if b >= 0.0 {
+                    (v - a).abs() > b
+                } else {
+                    (0.5 * v - a).abs() > -b
+                }
+            })?,
         };
         Ok(Detection { indices, stats })
     }
@@ -158,7 +215,28 @@ impl Request {
                 }
                 None => Stats::UNDEFINED,
             },
-            Method::Hampel => Stats::UNDEFINED,
+            Method::Adjbox => match hinges(finite) {
+                Some([h1, h2, h3]) => {
+                    sort_descending(finite, par);
+                    let mc = medcouple(finite, cancel)?;
+                    // As robustbase's adjboxStats(), a = -4 and b = 3, the
+                    // products in its order.
+                    let iqr = h3 - h1;
+                    let (low, high) = if mc >= 0.0 {
+                        ((-4.0 * mc).exp(), (3.0 * mc).exp())
+                    } else {
+                        ((-3.0 * mc).exp(), (4.0 * mc).exp())
+                    };
+                    Stats {
+                        center: h2,
+                        scale: iqr,
+                        lower: h1 - threshold * low * iqr,
+                        upper: h3 + threshold * high * iqr,
+                    }
+                }
+                None => Stats::UNDEFINED,
+            },
+            Method::Hampel | Method::Gesd => Stats::UNDEFINED,
         })
     }
 
@@ -167,13 +245,20 @@ impl Request {
     /// MAD: `abs(v - a) > b`; without a centre or a spread nothing finite is
     /// judged, so only |v| > f64::MAX, the infinities, passes. Fences:
     /// `v < a || v > b`, clamped to the finite range so that infinities pass.
+    /// A spread so large that `threshold * scale` overflows gives NaN as
+    /// the centre: [`Request::whole`] then compares at half scale.
     fn bounds(&self, stats: &Stats) -> (f64, f64) {
         match self.method {
-            Method::Iqr => (stats.lower.max(-f64::MAX), stats.upper.min(f64::MAX)),
+            Method::Iqr | Method::Adjbox => (stats.lower.max(-f64::MAX), stats.upper.min(f64::MAX)),
             _ => {
                 let Stats { center, scale, .. } = *stats;
                 if center.is_finite() && scale.is_finite() && scale > 0.0 {
-                    (center, (self.threshold * scale).min(f64::MAX))
+                    let b = self.threshold * scale;
+                    if b.is_finite() {
+                        (center, b)
+                    } else {
+                        (f64::NAN, f64::MAX)
+                    }
                 } else {
                     (0.0, f64::MAX)
                 }
@@ -217,10 +302,61 @@ pub fn detect<T: Sample>(
         let stats = vec![Stats::UNDEFINED; groups.map_or(1, |g| g.count)];
         return Ok(Detection { indices, stats });
     }
+    if request.method == Method::Gesd {
+        return gesd_detect(x, groups, &request.gesd, par, cancel);
+    }
     match groups {
         None => request.whole(x, par, cancel),
         Some(groups) => request.grouped(x, groups, par, cancel),
     }
+}
+
+/// The generalized ESD test on the whole of `x` or within each group; the
+/// indices of the outliers it finds and of the infinite values (in a
+/// group), ascending.
+fn gesd_detect<T: Sample>(
+    x: &[T],
+    groups: Option<Grouping>,
+    rule: &Gesd,
+    par: Par,
+    cancel: &Cancel,
+) -> Result<Detection, RwError> {
+    let Some(Grouping { codes, count }) = groups else {
+        let (tested, mut found) = rule.test_whole(x, par, cancel)?;
+        found.extend(tested.outliers);
+        return Ok(Detection {
+            indices: Indices::from_unsorted(found),
+            stats: vec![tested.stats],
+        });
+    };
+    let gathered = Groups::gather(x, codes, count, Gather::AllWithIndex, par, cancel)?;
+    let ids: Vec<usize> = (0..count).collect();
+    let tested = par.map(&ids, |&g| -> Result<(gesd::Tested, Vec<usize>), RwError> {
+        cancel.check()?;
+        let range = gathered.range(g);
+        let (values, index) = (&gathered.values[range.clone()], &gathered.index[range]);
+        let infinite = index
+            .iter()
+            .zip(values)
+            .filter(|(_, v)| v.is_infinite())
+            .map(|(&i, _)| i)
+            .collect();
+        let mut items: Vec<(f64, usize)> =
+            values.iter().copied().zip(index.iter().copied()).collect();
+        Ok((rule.test_items(&mut items)?, infinite))
+    });
+    let mut found = Vec::new();
+    let mut stats = Vec::with_capacity(count);
+    for group in tested {
+        let (tested, infinite) = group?;
+        found.extend(tested.outliers);
+        found.extend(infinite);
+        stats.push(tested.stats);
+    }
+    Ok(Detection {
+        indices: Indices::from_unsorted(found),
+        stats,
+    })
 }
 
 /// `f` of each group's values, in group order: in parallel across groups

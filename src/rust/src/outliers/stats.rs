@@ -67,13 +67,33 @@ impl Stats {
 /// is kept relative to a shift (the first finite value), so that data far
 /// from 0, such as `1e9 + noise`, loses no precision in the sums, and
 /// constant data give exactly their value and a spread of exactly 0.
+/// `shifted_mean` and `m2` are in units of `unit`: 1, or `BIG_UNIT` when the
+/// deviations are so large (beyond about 1e154) that their squares, or the
+/// differences of huge values of both signs, would overflow: any finite
+/// doubles then still have a finite, right mean and sd.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Moments {
     pub n: f64,
     pub shift: f64,
     pub shifted_mean: f64,
     pub m2: f64,
+    pub unit: f64,
 }
+
+/// The unit of huge data: 2^560. Deviations of finite doubles (at most
+/// 2^1025) become at most 2^465 in it, whose squares summed over 2^64
+/// values stay finite; values below 2^-462, which lose bits in it, are
+/// nothing beside the deviations that make it necessary. A power of two,
+/// so scaling by it is exact.
+pub const BIG_UNIT: f64 = {
+    let mut unit = 1.0;
+    let mut k = 0;
+    while k < 560 {
+        unit *= 2.0;
+        k += 1;
+    }
+    unit
+};
 
 impl Moments {
     fn empty(shift: f64) -> Moments {
@@ -82,14 +102,29 @@ impl Moments {
             shift,
             shifted_mean: 0.0,
             m2: 0.0,
+            unit: 1.0,
+        }
+    }
+
+    /// One value `count` times.
+    pub fn constant(value: f64, count: f64) -> Moments {
+        Moments {
+            n: count,
+            shift: value,
+            shifted_mean: 0.0,
+            m2: 0.0,
+            unit: 1.0,
         }
     }
 
     pub fn mean(&self) -> f64 {
         if self.n == 0.0 {
             f64::NAN
-        } else {
+        } else if self.unit == 1.0 {
             self.shift + self.shifted_mean
+        } else {
+            // shift + unit * shifted_mean could overflow on the way.
+            (self.shift / self.unit + self.shifted_mean) * self.unit
         }
     }
 
@@ -98,13 +133,42 @@ impl Moments {
         if self.n == 0.0 {
             f64::NAN
         } else {
-            (self.m2 / self.n).sqrt()
+            (self.m2 / self.n).sqrt() * self.unit
+        }
+    }
+
+    /// Divisor n - 1, as R's `sd()`; NaN for fewer than two values.
+    pub fn sample_sd(&self) -> f64 {
+        if self.n < 2.0 {
+            f64::NAN
+        } else {
+            (self.m2 / (self.n - 1.0)).sqrt() * self.unit
+        }
+    }
+
+    /// The same moments in `unit` (at least theirs): exact but for values
+    /// too small to matter beside the ones that made the unit necessary.
+    /// In the big unit the shift is 0: huge values of both signs cancel
+    /// exactly in a plain sum, where a shift far from the mean would cost
+    /// the mean its low bits.
+    fn in_unit(self, unit: f64) -> Moments {
+        if unit == self.unit {
+            return self;
+        }
+        let factor = self.unit / unit;
+        Moments {
+            shift: 0.0,
+            shifted_mean: self.shift / unit + self.shifted_mean * factor,
+            m2: self.m2 * factor * factor,
+            unit,
+            ..self
         }
     }
 
     /// Chan et al.'s pairwise update: exact in exact arithmetic and stable
-    /// in floating point, so chunks can be combined in any grouping. Both
-    /// sides must share the shift.
+    /// in floating point, so chunks can be combined in any grouping. The
+    /// shifts may differ (they are compared in the common unit); the result
+    /// keeps `self`'s.
     pub fn merge(self, other: Moments) -> Moments {
         if other.n == 0.0 {
             return self;
@@ -112,13 +176,36 @@ impl Moments {
         if self.n == 0.0 {
             return other;
         }
-        let n = self.n + other.n;
-        let delta = other.shifted_mean - self.shifted_mean;
+        let merged = self.merge_in(other, self.unit.max(other.unit));
+        if merged.shifted_mean.is_finite() && merged.m2.is_finite() {
+            return merged;
+        }
+        self.merge_in(other, BIG_UNIT)
+    }
+
+    fn merge_in(self, other: Moments, unit: f64) -> Moments {
+        let (a, b) = (self.in_unit(unit), other.in_unit(unit));
+        let n = a.n + b.n;
+        let shifts = if a.shift == b.shift {
+            0.0
+        } else {
+            b.shift / unit - a.shift / unit
+        };
+        let delta = shifts + (b.shifted_mean - a.shifted_mean);
+        // In the big unit (no shift), the means of parts can be huge and of
+        // opposite signs: the weighted sum keeps the low bits that
+        // `a + delta * (b.n / n)` would cancel away.
+        let shifted_mean = if unit == 1.0 {
+            a.shifted_mean + delta * (b.n / n)
+        } else {
+            a.shifted_mean * (a.n / n) + b.shifted_mean * (b.n / n)
+        };
         Moments {
             n,
-            shift: self.shift,
-            shifted_mean: self.shifted_mean + delta * (other.n / n),
-            m2: self.m2 + other.m2 + delta * delta * (self.n * other.n / n),
+            shift: a.shift,
+            shifted_mean,
+            m2: a.m2 + b.m2 + delta * delta * (a.n * b.n / n),
+            unit,
         }
     }
 }
@@ -141,7 +228,7 @@ pub fn moments<T: Sample>(x: &[T], par: Par, cancel: &Cancel) -> Result<Moments,
 
 /// Merges `parts` pairwise in a fixed tree (neighbours, then pairs of
 /// pairs, ...): the result depends on the parts only, not on who made them.
-fn pairwise<T: Copy>(mut parts: Vec<T>, merge: impl Fn(T, T) -> T) -> Option<T> {
+pub(super) fn pairwise<T: Copy>(mut parts: Vec<T>, merge: impl Fn(T, T) -> T) -> Option<T> {
     let mut width = 1;
     while width < parts.len() {
         for i in (0..parts.len() - width).step_by(2 * width) {
@@ -154,47 +241,95 @@ fn pairwise<T: Copy>(mut parts: Vec<T>, merge: impl Fn(T, T) -> T) -> Option<T> 
 
 /// Two passes over a chunk that sits in cache: the mean, then squared
 /// deviations from it. Independent lanes let the compiler vectorise without
-/// reordering any one sum. Chunks without NaN or infinities, the usual
-/// case, take a path with no per-element test: a finite total proves it.
+/// reordering any one sum. Chunks of finite values of moderate size, the
+/// usual case, take a path with no per-element test: finite sums prove it.
 fn chunk_moments<T: Sample>(chunk: &[T], shift: f64) -> Moments {
     let total = lane_sum(chunk, |v| v - shift);
-    let (n, sum) = if total.is_finite() {
-        (chunk.len() as f64, total)
-    } else {
-        let n = lane_sum(chunk, |v| if v.is_finite() { 1.0 } else { 0.0 });
-        (
-            n,
-            lane_sum(chunk, |v| if v.is_finite() { v - shift } else { 0.0 }),
-        )
-    };
-    if n == 0.0 {
-        return Moments::empty(shift);
+    if total.is_finite() {
+        let n = chunk.len() as f64;
+        let shifted_mean = total / n;
+        // The centre rounded once; the error it adds to m2 is of second order.
+        let center = shift + shifted_mean;
+        let m2 = lane_sum(chunk, |v| (v - center) * (v - center));
+        if m2.is_finite() {
+            return Moments {
+                n,
+                shift,
+                shifted_mean,
+                m2,
+                unit: 1.0,
+            };
+        }
     }
-    let shifted_mean = sum / n;
-    // The centre rounded once; the error it adds to m2 is of second order.
-    let center = shift + shifted_mean;
-    let m2 = if n == chunk.len() as f64 {
-        lane_sum(chunk, |v| (v - center) * (v - center))
-    } else {
-        lane_sum(chunk, |v| {
-            if v.is_finite() {
-                (v - center) * (v - center)
+    chunk_moments_where(chunk, shift, &|_: f64| true)
+}
+
+/// Moments of the finite values of `x` for which `keep` holds.
+pub fn moments_where<T: Sample>(
+    x: &[T],
+    par: Par,
+    cancel: &Cancel,
+    keep: impl Fn(f64) -> bool + Sync,
+) -> Result<Moments, RwError> {
+    let shift = x
+        .iter()
+        .map(|t| t.value())
+        .find(|&v| v.is_finite() && keep(v))
+        .unwrap_or(0.0);
+    let parts = par.map_chunks(x, CHUNK, |chunk| match cancel.check() {
+        Ok(()) => chunk_moments_where(chunk, shift, &keep),
+        Err(_) => Moments::empty(shift),
+    });
+    cancel.check()?;
+    Ok(pairwise(parts, Moments::merge).unwrap_or(Moments::empty(shift)))
+}
+
+/// The moments of the finite values of a chunk that `keep` selects, with a
+/// test per element: in unit 1, then, if the sums overflow, in the big one.
+pub(super) fn chunk_moments_where<T: Sample>(
+    chunk: &[T],
+    shift: f64,
+    keep: &impl Fn(f64) -> bool,
+) -> Moments {
+    let in_unit = |unit: f64| {
+        // In the big unit, no shift (see Moments::in_unit).
+        let shift = if unit == 1.0 { shift } else { 0.0 };
+        let (inverse, base) = (1.0 / unit, shift / unit);
+        // `&`, not `&&`: no branch, so the sums vectorise.
+        let kept = |v: f64| v.is_finite() & keep(v);
+        let n = lane_sum(chunk, |v| if kept(v) { 1.0 } else { 0.0 });
+        if n == 0.0 {
+            return Moments::empty(shift);
+        }
+        let sum = lane_sum(chunk, |v| if kept(v) { v * inverse - base } else { 0.0 });
+        let shifted_mean = sum / n;
+        let center = base + shifted_mean;
+        let m2 = lane_sum(chunk, |v| {
+            if kept(v) {
+                (v * inverse - center) * (v * inverse - center)
             } else {
                 0.0
             }
-        })
+        });
+        Moments {
+            n,
+            shift,
+            shifted_mean,
+            m2,
+            unit,
+        }
     };
-    Moments {
-        n,
-        shift,
-        shifted_mean,
-        m2,
+    let plain = in_unit(1.0);
+    if plain.shifted_mean.is_finite() && plain.m2.is_finite() {
+        plain
+    } else {
+        in_unit(BIG_UNIT)
     }
 }
 
 /// Sum of `f(value)` over a chunk in eight independent lanes.
 #[inline(always)]
-fn lane_sum<T: Sample>(chunk: &[T], f: impl Fn(f64) -> f64) -> f64 {
+pub(super) fn lane_sum<T: Sample>(chunk: &[T], f: impl Fn(f64) -> f64) -> f64 {
     const LANES: usize = 8;
     let mut acc = [0.0f64; LANES];
     let blocks = chunk.chunks_exact(LANES);

@@ -11,12 +11,7 @@ use crate::runtime::Runtime;
 use crate::test_support::Rng;
 
 fn request(method: Method, threshold: f64) -> Request {
-    Request {
-        method,
-        threshold,
-        window: 3,
-        given: None,
-    }
+    Request::new(method, threshold)
 }
 
 fn run<T: Sample>(x: &[T], threshold: f64, method: Method) -> Detection {
@@ -451,4 +446,40 @@ fn a_given_centre_and_scale_replace_the_statistics() {
         assert!(shifted.indices.len() > whole.indices.len());
         assert_eq!(shifted.stats[0].center, 0.0);
     }
+}
+
+#[test]
+fn huge_finite_values_do_not_overflow() {
+    let max = f64::MAX;
+    // (x, mean, population sd), the sd from the exact sum of squares.
+    let five_max = [max, max, max, max, max, -max];
+    let mean = max / 6.0 * 4.0;
+    let sd = (5.0f64 / 9.0).sqrt() * max;
+    let m = moments(&five_max, Par::Inline, &Cancel::default()).unwrap();
+    assert!((m.mean() - mean).abs() <= mean * 1e-15, "{}", m.mean());
+    assert!((m.population_sd() - sd).abs() <= sd * 1e-15);
+    let found = run(&five_max, 2.0, Method::ZScore);
+    assert_eq!(found.indices.to_vec(), vec![5]);
+    let mixed = [1e308, -1e308, 1e308, 0.0, 1.0, 2.0];
+    let m = moments(&mixed, Par::Inline, &Cancel::default()).unwrap();
+    assert!((m.mean() - 1e308 / 6.0 - 0.5).abs() <= 1e292);
+    // Chunks merged in any grouping, huge or not, give the same.
+    let mut rng = Rng(3);
+    let x: Vec<f64> = (0..3 * CHUNK + 7)
+        .map(|i| match i % 5 {
+            0 => max * (rng.uniform() - 0.5),
+            _ => rng.uniform(),
+        })
+        .collect();
+    let whole = moments(&x, Par::Inline, &Cancel::default()).unwrap();
+    let (a, b) = x.split_at(CHUNK + 3);
+    let merged = moments(a, Par::Inline, &Cancel::default())
+        .unwrap()
+        .merge(moments(b, Par::Inline, &Cancel::default()).unwrap());
+    assert!(whole.population_sd().is_finite());
+    assert!((merged.mean() - whole.mean()).abs() <= whole.population_sd() * 1e-12);
+    assert!((merged.population_sd() / whole.population_sd() - 1.0).abs() <= 1e-12);
+    // Moderate data keep unit 1 (and so the bits they always had).
+    let plain = moments(&[1.0, 2.0, 4.0], Par::Inline, &Cancel::default()).unwrap();
+    assert_eq!(plain.unit, 1.0);
 }
