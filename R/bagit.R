@@ -178,13 +178,13 @@ verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error
   problems <- attr(result, "problems")
   if (nrow(doubts) > 0) {
     warning(warningCondition(
-      sprintf("bag '%s' has %s (see attr(, \"doubts\")): %s.", bag,
+      sprintf("bag %s has %s (see attr(, \"doubts\")): %s.", rw_quote(bag),
               rw_count(nrow(doubts), "doubtful point"), rw_list_messages(doubts$message, 5)),
       class = "rwbridge_bag_warning", call = sys.call()
     ))
   }
   if (error && nrow(problems) > 0) {
-    rw_abort("verify", sprintf("bag '%s' is not valid: %s: %s.", bag,
+    rw_abort("verify", sprintf("bag %s is not valid: %s: %s.", rw_quote(bag),
                                rw_count(nrow(problems), "problem"),
                                paste(problems$message, collapse = "; ")),
              call = sys.call(), result = result)
@@ -338,8 +338,8 @@ rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L,
     bag <- normalizePath(dir, winslash = "/")
     if (startsWith(here, paste0(sub("/$", "", bag), "/"))) {
       rw_abort("value", sprintf(
-        "`dir` ('%s') holds the working directory, which would move: setwd() elsewhere first.",
-        dir
+        "`dir` (%s) holds the working directory, which would move: setwd() elsewhere first.",
+        rw_quote(dir)
       ), call = call)
     }
   }
@@ -352,8 +352,8 @@ rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L,
     fields$label <- c(fields$label, "Bag-Software-Agent")
     fields$value <- c(fields$value, paste("rwbridge", getNamespaceVersion("rwbridge")))
   }
-  rw_unwrap(write_bag_(dir, algo, enc2utf8(fields$label), enc2utf8(fields$value), threads,
-                       progress, as.integer(fail_at)), call = call)
+  rw_unwrap(write_bag_(dir, algo, fields$label, fields$value, threads, progress,
+                       as.integer(fail_at)), call = call)
   invisible(dir)
 }
 
@@ -368,22 +368,39 @@ rw_bag_info <- function(info, call = sys.call(-1)) {
     rw_abort("type", sprintf("`info` must be a named list of fields, not %s.",
                              rw_describe(info)), call = call)
   }
-  labels <- names(info)
+  labels <- rw_utf8(as.character(names(info)), "`info` label", call)
   bad <- labels[grepl("[:\r\n]", labels) | grepl("^[ \t]|[ \t]$", labels)]
   if (length(bad) > 0) {
     rw_abort("value", sprintf(
       "`info` labels must not hold a colon or a line break, or start or end with a blank: %s.",
-      paste0("\"", bad, "\"", collapse = ", ")
+      paste(rw_quote(bad, "\""), collapse = ", ")
     ), call = call)
   }
   values <- lapply(seq_along(info), function(i) {
     value <- info[[i]]
     if (!is.atomic(value) || length(value) == 0 || anyNA(value)) {
       rw_abort("value", sprintf("`info$%s` must be one or more values without NA, not %s.",
-                                labels[[i]], rw_describe(value)), call = call)
+                                rw_quote(labels[[i]], ""), rw_describe(value)), call = call)
     }
-    as.character(value)
+    rw_utf8(as.character(value), sprintf("`info$%s`", rw_quote(labels[[i]], "")), call)
   })
-  list(label = rep(as.character(labels), lengths(values)),
-       value = as.character(unlist(values)))
+  list(label = rep(labels, lengths(values)), value = as.character(unlist(values)))
+}
+
+# `x` in UTF-8, as BagIt's tag files must be: a latin1 string (or a native
+# one where the locale is not UTF-8) converted; a string whose bytes are
+# not valid in its encoding, or a "bytes" string that is not UTF-8, is a
+# value error naming `what` (never written with its bytes mangled).
+rw_utf8 <- function(x, what, call) {
+  encoding <- Encoding(x)
+  convert <- encoding == "latin1" | (encoding == "unknown" & !l10n_info()[["UTF-8"]])
+  bad <- !validUTF8(x) & !convert
+  if (any(bad)) {
+    rw_abort("value", sprintf(
+      "%s %s is not valid UTF-8, which BagIt tag files must be (a string whose bytes are not valid in its encoding).",
+      what, paste(rw_quote(x[bad], "\""), collapse = ", ")
+    ), call = call)
+  }
+  x[convert] <- enc2utf8(x[convert])
+  x
 }

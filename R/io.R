@@ -56,7 +56,7 @@ readit <- function(path, as = c("raw", "text")) {
   }
   threads <- getOption("rwbridge.threads")
   threads <- if (is.null(threads)) 0L else rw_threads(NULL)
-  result <- readit_(enc2utf8(path), as_text, threads)
+  result <- readit_(path, as_text, threads)
   if (is.list(result)) rw_unwrap(result) else result
 }
 
@@ -104,7 +104,9 @@ writeit <- function(data, path, append = FALSE) {
       rw_abort("type", sprintf("`data` must be a raw vector or a single string, not %s.",
                                rw_describe(data)), call = sys.call())
     }
-    data <- charToRaw(enc2utf8(check_string(data, "data")))
+    if (length(data) != 1L || is.na(data)) {
+      check_string(data, "data")
+    }
   }
   if (!is.character(path) || length(path) != 1L || is.na(path)) {
     check_string(path, "path")
@@ -115,6 +117,6 @@ writeit <- function(data, path, append = FALSE) {
   if (startsWith(path, "~")) {
     path <- path.expand(path)
   }
-  result <- writeit_(data, enc2utf8(path), append)
+  result <- writeit_(data, path, append)
   invisible(if (is.list(result)) rw_unwrap(result) else result)
 }

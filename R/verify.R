@@ -125,12 +125,12 @@ verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NUL
   algo <- if (is.null(algo)) "" else rw_algo(algo)
   check_flag(complete, "complete")
   dir <- args$dir
-  manifest_path <- args$manifest
+  manifest_path <- args$manifest_path
   columns <- if (is.null(args$shards)) {
-    rw_unwrap(verify_(dir, manifest_path, algo, args$threads, args$progress, allow_outside,
+    rw_unwrap(verify_(dir, args$manifest, algo, args$threads, args$progress, allow_outside,
                       complete, NULL))
   } else {
-    rw_verify_shards(dir, manifest_path, algo, args$threads, threads, allow_outside, complete,
+    rw_verify_shards(dir, args$manifest, algo, args$threads, threads, allow_outside, complete,
                      args$shards, sys.call())
   }
   result <- rw_verification(columns, dir, complete)
@@ -138,8 +138,8 @@ verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NUL
   malformed_count <- length(columns$malformed_line)
   if (malformed_count > 0) {
     warning(warningCondition(
-      sprintf("%s in '%s' could not be parsed and %s skipped: %s.",
-              rw_count(malformed_count, "line"), manifest_path,
+      sprintf("%s in %s could not be parsed and %s skipped: %s.",
+              rw_count(malformed_count, "line"), rw_quote(manifest_path),
               if (malformed_count == 1) "was" else "were",
               rw_list_lines(malformed$line)),
       class = "rwbridge_malformed_warning", call = sys.call()
@@ -150,7 +150,7 @@ verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NUL
     problems <- c(
       if (any(failing)) {
         sprintf("%s of %s not ok: %s", rw_count(sum(failing), "file"), length(failing),
-                paste0("'", result$file[failing], "' (", result$status[failing], ")",
+                paste0(rw_quote(result$file[failing]), " (", result$status[failing], ")",
                        collapse = ", "))
       },
       if (malformed_count > 0) {
@@ -158,7 +158,7 @@ verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NUL
                 rw_list_lines(malformed$line, limit = Inf))
       }
     )
-    rw_abort("verify", paste0("verification of '", dir, "' failed: ",
+    rw_abort("verify", paste0("verification of ", rw_quote(dir), " failed: ",
                               paste(problems, collapse = "; "), "."),
              call = sys.call(), result = result)
   }
@@ -261,26 +261,27 @@ write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL, algo =
                              threads = NULL, progress = NULL, shards = NULL) {
   args <- rw_workers(dir, manifest, threads, progress, shards, sys.call())
   if (!is.null(files)) {
-    files <- enc2utf8(check_paths(files, "files"))
+    check_paths(files, "files")
   }
   algo <- rw_algo(algo)
   dir <- args$dir
-  manifest_path <- args$manifest
+  manifest <- args$manifest
   signed <- if (is.null(args$shards)) {
-    rw_unwrap(write_signatures_(dir, manifest_path, files, algo, args$threads, args$progress))
+    rw_unwrap(write_signatures_(dir, manifest, files, algo, args$threads, args$progress))
   } else {
-    names <- if (is.null(files)) rw_unwrap(list_files_(dir, manifest_path)) else files
-    # Spelled as Rust's Path::join() spells them, for the same messages.
-    paths <- paste0(sub("/+$", "", dir), "/", names)
-    hashed <- rw_hash_shards(paths, algo, threads, args$shards, sys.call())
+    names <- if (is.null(files)) rw_unwrap(list_files_(dir, manifest)) else files
+    # Refuses names that lead outside `dir`, as without shards.
+    sizes <- rw_unwrap(name_sizes_(dir, names))
+    hashed <- rw_hash_shards(names, algo, threads, args$shards, sys.call(), dir = dir,
+                             sizes = sizes)
     # As without shards: no manifest that silently leaves a file out.
     failed <- which(!is.na(hashed$kind))
     if (length(failed) > 0) {
       first <- failed[[1L]]
       rw_abort(hashed$kind[[first]], hashed$message[[first]], call = sys.call(),
-               path = paths[[first]])
+               path = paste0(sub("/+$", "", dir), "/", names[[first]]))
     }
-    rw_unwrap(write_manifest_(manifest_path, names, hashed$digest))
+    rw_unwrap(write_manifest_(dir, manifest, names, hashed$digest))
     list(file = names, digest = hashed$digest)
   }
   invisible(data.frame(file = signed$file, digest = signed$digest, stringsAsFactors = FALSE))
@@ -335,7 +336,7 @@ hash_files <- function(paths, algo = "sha1", threads = NULL, progress = NULL, sh
     algo <- rw_algo(algo)
   }
   progress <- rw_progress(progress)
-  expanded <- enc2utf8(if (any(startsWith(paths, "~"), na.rm = TRUE)) path.expand(paths) else paths)
+  expanded <- if (any(startsWith(paths, "~"), na.rm = TRUE)) path.expand(paths) else paths
   result <- if (is.null(shards)) {
     rw_unwrap(hash_files_(expanded, algo, rw_threads(threads), progress))
   } else {
@@ -348,7 +349,7 @@ hash_files <- function(paths, algo = "sha1", threads = NULL, progress = NULL, sh
     unreadable <- is.na(digests)
     warning(warningCondition(
       sprintf("cannot read %s: %s.", rw_count(sum(unreadable), "file"),
-              paste0("'", paths[unreadable], "' (", result$reason[unreadable], ")",
+              paste0(rw_quote(paths[unreadable]), " (", result$reason[unreadable], ")",
                      collapse = ", ")),
       class = "rwbridge_unreadable_warning", call = sys.call()
     ))

@@ -60,7 +60,7 @@ pub fn prepare(bag: &Path, fast: bool) -> Result<Pending<'_>, RwError> {
     }
     top.sort();
     let mut checker = Checker {
-        confined: Confined::resolved(bag)?,
+        confined: Confined::new(bag, false)?,
         bag,
         version: Version::V1_0,
         coding: PathCoding::Percent,
@@ -179,7 +179,7 @@ pub fn hash_part(
     progress: Option<&Progress>,
 ) -> Result<Vec<Digests>, RwError> {
     hash_jobs(
-        &Confined::resolved(bag)?,
+        &Confined::new(bag, false)?,
         &HashMap::new(),
         jobs.iter(),
         rt,
