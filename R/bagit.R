@@ -34,7 +34,15 @@
 #' * Paths: a payload manifest lists files under `data/` only, a tag
 #'   manifest files outside it only, and no path may be absolute or lead
 #'   outside the bag, through `..` or a symbolic link (links that stay
-#'   inside are followed). Such lines are `"refused"`: never read.
+#'   inside are followed). Such lines are `"refused"`: never read. Every
+#'   file is opened relative to the bag's directory with the kernel keeping
+#'   it inside at the moment of the open, as [verify()] opens files (see
+#'   "Confinement" there): a directory swapped for a link while the bag is
+#'   checked is never read through.
+#' * A tag file line holding a NUL byte (in a manifest, `bag-info.txt`,
+#'   `fetch.txt` or `bagit.txt`) is a problem of the bag. Problems quote at
+#'   most 200 bytes of a line or a name (then `...` and its whole length),
+#'   with a NUL byte shown as `\0` and bytes that are not UTF-8 as `\xNN`.
 #' * Completeness: every file listed in any manifest is present; every
 #'   payload file (every entry under `data/` that is not a directory) is
 #'   listed in every payload manifest in 1.0, in at least one before 1.0.
@@ -77,7 +85,10 @@
 #' Ctrl-C stops the check within a fraction of a second: the worker threads
 #' stop, and the call ends with an `interrupt` condition.
 #'
-#' @param bag A single string: the bag's top directory. `~` is expanded.
+#' @param bag A single string: the bag's top directory, as R's file
+#'   functions take it (see "File names" in [readit()]). `~` is expanded.
+#'   In the result, `file` names a payload file that is not UTF-8 by its
+#'   exact bytes, as [verify()] does.
 #' @param fast If `TRUE`, check only the structure, completeness and
 #'   `Payload-Oxum`, hashing nothing: rows of present files have status
 #'   `"present"`, and `valid` says that those checks passed. A bag without
@@ -285,10 +296,11 @@ print.rwbridge_bag_verification <- function(x, ...) {
 #'   directory that holds R's working directory cannot be bagged (that
 #'   directory would move).
 #'
-#' @param dir A single string: the directory to bag. `~` is expanded.
+#' @param dir A single string: the directory to bag, as R's file functions
+#'   take it (see "File names" in [readit()]). `~` is expanded.
 #' @param algo The algorithms of the manifests: a character vector of one
 #'   or more of `"md5"`, `"sha1"`, `"sha224"`, `"sha256"`, `"sha384"`,
-#'   `"sha512"`, `"blake2b"` and `"blake3"`. The default,
+#'   `"sha512"`, `"blake2b"` and `"blake3"`, matched exactly. The default,
 #'   `c("sha256", "sha512")`, is bagit-python's. bagit-python checks every
 #'   one but `"blake3"`, which Python's `hashlib` lacks (it ignores that
 #'   manifest).
@@ -297,7 +309,10 @@ print.rwbridge_bag_verification <- function(x, ...) {
 #'   elements are atomic vectors, one line per value, e.g. `list("Source-Organization" = "Lab",
 #'   "Contact-Name" = c("A", "B"))`. Labels must not be empty, hold a colon
 #'   or a line break, or start or end with a blank; values must not be
-#'   `NA`.
+#'   `NA`. BagIt's tag files are UTF-8: a latin1 string is converted, and a
+#'   label or value whose bytes are not valid UTF-8 (`"caf\xe9"` in a UTF-8
+#'   session, a `"bytes"` string that is not UTF-8) is an
+#'   `rwbridge_value_error` naming the field.
 #' @param threads The number of worker threads: `NULL` (the default) for
 #'   option `rwbridge.threads`, or else every core.
 #' @param progress Show a progress line on stderr while hashing? `NULL` (the

@@ -136,6 +136,12 @@ hampel_band_ <- function(x, threshold, window, threads, codes, groups) .Call(wra
 #' @noRd
 code_names_ <- function() .Call(wrap__code_names_)
 
+#' Each string of `x` quoted for a message, by the one rule Rust's
+#' messages follow (see `errors::quoted()`): cut after 200 bytes, NUL and
+#' bytes that are not UTF-8 made visible. `NA` stays `NA`.
+#' @noRd
+quoted_ <- function(x, mark) .Call(wrap__quoted_, x, mark)
+
 #' Does nothing: the per-call cost of an extendr entry point, for `bench/`.
 #' @noRd
 noop_ <- function() .Call(wrap__noop_)

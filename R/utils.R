@@ -34,23 +34,17 @@ rw_path <- function(path) {
   if (startsWith(path, "~")) path.expand(path) else path
 }
 
-# An input quoted in a message (a name, a line, a path): as the Rust side's
-# `quoted()` shows one, at most 200 bytes of it (cut before a character
-# that would not fit), then `...` and its whole length in bytes. `mark` is
-# the quote.
+# An input quoted in a message (a name, a line, a path), by the one rule
+# Rust's messages follow (its `quoted()`): at most 200 bytes of it (cut
+# before a character that would not fit), then `...` and its whole length
+# in bytes; bytes that are not UTF-8 written `\xNN`. `mark` is the quote.
+# Only long or odd strings cross into Rust: this runs on error paths.
 rw_quote <- function(x, mark = "'") {
   x <- as.character(x)
-  size <- nchar(x, type = "bytes")
   out <- paste0(mark, x, mark)
-  for (i in which(!is.na(x) & size > 200L)) {
-    bytes <- charToRaw(x[[i]])
-    end <- 200L
-    while (end > 197L && bytes[[end + 1L]] >= as.raw(0x80) && bytes[[end + 1L]] < as.raw(0xc0)) {
-      end <- end - 1L
-    }
-    head <- rawToChar(bytes[seq_len(end)])
-    if (Encoding(x[[i]]) %in% c("UTF-8", "latin1")) Encoding(head) <- Encoding(x[[i]])
-    out[[i]] <- sprintf("%s%s...%s (%.0f bytes)", mark, head, mark, size[[i]])
+  odd <- !is.na(x) & (!validUTF8(x) | Encoding(x) == "bytes" | nchar(x, type = "bytes") > 200L)
+  if (any(odd)) {
+    out[odd] <- rw_unwrap(quoted_(x[odd], mark))
   }
   out
 }

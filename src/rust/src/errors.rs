@@ -119,10 +119,15 @@ pub fn shown(text: impl AsRef<[u8]>) -> String {
 /// `text` in quotes, as [`shown`] shows it: `'head...' (N bytes)` when
 /// it is cut.
 pub fn quoted(text: impl AsRef<[u8]>) -> String {
+    quoted_in(text, "'")
+}
+
+/// [`quoted`] with `mark` for the quotes.
+pub fn quoted_in(text: impl AsRef<[u8]>, mark: &str) -> String {
     let (head, total) = cut(text.as_ref());
     match total {
-        Some(total) => format!("'{head}...' ({total} bytes)"),
-        None => format!("'{head}'"),
+        Some(total) => format!("{mark}{head}...{mark} ({total} bytes)"),
+        None => format!("{mark}{head}{mark}"),
     }
 }
 

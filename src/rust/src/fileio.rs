@@ -4,11 +4,12 @@
 //! file behind on failure. Never touches R.
 
 use crate::errors::{try_vec, RwError};
-use crate::runtime::Runtime;
+use crate::runtime::{Cancel, Runtime};
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// A regular file opened for reading, with the size it had when opened.
 pub struct OpenFile {
@@ -89,12 +90,10 @@ impl OpenFile {
             .collect();
         rt.run_on_values(len, |par, cancel| {
             par.for_each_mut(&mut pieces, |(at, piece, got)| {
-                if !cancel.is_set() {
-                    if let Some(pause) = pause {
-                        std::thread::sleep(pause);
-                    }
-                    *got = read_full_at(file, piece, *at);
+                if pause.is_some_and(|pause| paused(pause, cancel)) || cancel.is_set() {
+                    return;
                 }
+                *got = read_full_at(file, piece, *at);
             });
             cancel.check()
         })?;
@@ -187,9 +186,22 @@ const READ_PIECE: usize = 8 << 20;
 /// Tests only: a pause before each piece of a parallel read, in
 /// milliseconds (`RWBRIDGE_TEST_READ_PAUSE_MS`), so that a test can
 /// interrupt a read that the page cache would otherwise finish at once.
-fn test_pause() -> Option<std::time::Duration> {
+fn test_pause() -> Option<Duration> {
     let ms = std::env::var("RWBRIDGE_TEST_READ_PAUSE_MS").ok()?;
-    ms.parse().ok().map(std::time::Duration::from_millis)
+    ms.parse().ok().map(Duration::from_millis)
+}
+
+/// Sleeps `pause` in short naps, as a slow disk would keep a reader
+/// waiting; `true` when cancelled meanwhile.
+fn paused(pause: Duration, cancel: &Cancel) -> bool {
+    let until = Instant::now() + pause;
+    while Instant::now() < until {
+        if cancel.is_set() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10).min(pause));
+    }
+    false
 }
 
 /// Fills `buf` from `offset` until it is full or the file ends.

@@ -1,9 +1,9 @@
 //! `verify_bag()` and `write_bag()`: BagIt bags checked (here or in
 //! shards) and made.
 
-use super::call::{guarded, named_list, unchecked, with_runtime};
+use super::call::{guarded, named_list, with_runtime};
 use super::convert::{
-    algo_named, code, column, name_column, path, text, text_column, utf8_strings,
+    algo_named, code, column, name_column, path, text, text_column, unchecked, utf8_strings,
 };
 use crate::bagit::make::make_bag;
 use crate::bagit::validate::{check_bag, hash_part, prepare, BagCheck, Finding, Job};

@@ -3,7 +3,7 @@
 //! Ctrl-C and draws progress on the R thread (`with_runtime()`), and the
 //! error for an argument that R should have checked.
 
-use super::convert::{name, text};
+use super::convert::{name, text, unchecked};
 use super::ffi;
 use crate::errors::RwError;
 use crate::runtime::{panic_message, Meter, Progress, Runtime};
@@ -38,14 +38,6 @@ pub fn with_runtime<T>(
         ffi::print_stderr("\n");
     }
     result
-}
-
-/// An argument that R should have checked was not: the entry point was
-/// called directly, or the R wrapper has a bug.
-pub fn unchecked(arg: &str) -> RwError {
-    RwError::Internal(format!(
-        "`{arg}` reached Rust unchecked; call the exported R function"
-    ))
 }
 
 pub fn internal(e: extendr_api::Error) -> RwError {

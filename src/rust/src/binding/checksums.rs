@@ -1,10 +1,10 @@
 //! `verify()`, `write_signatures()` and `hash_files()`: manifests checked,
 //! audited, planned for shards and written, and files hashed.
 
-use super::call::{guarded, named_list, unchecked, with_runtime};
+use super::call::{guarded, named_list, with_runtime};
 use super::convert::{
     self, algo_named, code, column, line_numbers, name_column, names_not_na, optional_algo, path,
-    text_column,
+    text_column, unchecked,
 };
 use crate::errors::{shown, RwError};
 use crate::hash::Algo;

@@ -3,7 +3,6 @@
 //! codes, indices, and the arguments that R checked but Rust must still
 //! not trust. On the R thread only.
 
-use super::call::unchecked;
 use super::ffi::{filled_vector, string_at, string_vector, translated, utf8_locale, Declared};
 use crate::errors::{shown, RwError};
 use crate::hash::Algo;
@@ -20,6 +19,14 @@ where
     Vec<T>: Into<Robj>,
 {
     values.into_iter().collect::<Vec<T>>().into()
+}
+
+/// An argument that R should have checked was not: the entry point was
+/// called directly, or the R wrapper has a bug.
+pub fn unchecked(arg: &str) -> RwError {
+    RwError::Internal(format!(
+        "`{arg}` reached Rust unchecked; call the exported R function"
+    ))
 }
 
 /// Element `i` of a character vector as R's file functions use it: the
@@ -99,16 +106,22 @@ pub fn text_bytes(x: &Robj, arg: &str) -> Result<Vec<u8>, RwError> {
     })
 }
 
+/// Element `i` of a character vector as text to show: its bytes, a
+/// latin1 string's in UTF-8. `None` for `NA`.
+pub fn string_bytes(x: &Robj, i: usize) -> Option<Cow<'_, [u8]>> {
+    let (bytes, declared) = string_at(x, i)?;
+    Some(match declared {
+        Declared::Latin1 => Cow::Owned(latin1_to_utf8(bytes)),
+        _ => Cow::Borrowed(bytes),
+    })
+}
+
 /// Strings R checked to be valid UTF-8, as Rust strings.
 pub fn utf8_strings(x: &Robj, arg: &str) -> Result<Vec<String>, RwError> {
     (0..x.len())
         .map(|i| {
-            let (bytes, declared) = string_at(x, i).ok_or_else(|| unchecked(arg))?;
-            let bytes = match declared {
-                Declared::Latin1 => latin1_to_utf8(bytes),
-                _ => bytes.to_vec(),
-            };
-            String::from_utf8(bytes).map_err(|_| unchecked(arg))
+            let bytes = string_bytes(x, i).ok_or_else(|| unchecked(arg))?;
+            String::from_utf8(bytes.into_owned()).map_err(|_| unchecked(arg))
         })
         .collect()
 }
@@ -285,7 +298,7 @@ macro_rules! numeric {
         } else if let Some($values) = $x.as_integer_slice() {
             $rt.run_on_values($values.len(), |$par, $cancel| $body)
         } else {
-            Err($crate::binding::call::unchecked("x"))
+            Err($crate::binding::convert::unchecked("x"))
         }
     };
 }

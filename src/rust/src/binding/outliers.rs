@@ -2,8 +2,10 @@
 //! found in R's numeric vectors, read in place, with the statistics used
 //! set as attributes.
 
-use super::call::{guarded, internal, named_list, unchecked, with_runtime};
-use super::convert::{column, grouping, index_vector, na_if_nan, numeric, positions, window_size};
+use super::call::{guarded, internal, named_list, with_runtime};
+use super::convert::{
+    column, grouping, index_vector, na_if_nan, numeric, positions, unchecked, window_size,
+};
 use super::ffi::{alloc_vector, set_attributes, Scalar};
 use crate::errors::RwError;
 use crate::outliers::hampel::Hampel;
