@@ -351,7 +351,7 @@ rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L,
   if (dir.exists(dir)) {
     here <- normalizePath(getwd(), winslash = "/")
     bag <- normalizePath(dir, winslash = "/")
-    if (startsWith(here, paste0(sub("/$", "", bag), "/"))) {
+    if (startsWith(here, paste0(sub("/$", "", bag, useBytes = TRUE), "/"))) {
       rw_abort("value", sprintf(
         "`dir` (%s) holds the working directory, which would move: setwd() elsewhere first.",
         rw_quote(dir)

@@ -180,8 +180,8 @@ rw_hash_shards <- function(paths, algo, threads, shards, call, dir = NULL, sizes
     args <- lapply(parts, function(idx) list(worker_dir, paths[idx], algo, threads))
     run <- rw_run_shards("rw_hash_names_part", args, call)
     # Spelled as Rust's Path::join() spells them, for the messages.
-    worker_paths <- paste0(sub("/+$", "", worker_dir), "/", paths)
-    paths <- paste0(sub("/+$", "", dir), "/", paths)
+    worker_paths <- paste0(sub("/+$", "", worker_dir, useBytes = TRUE), "/", paths)
+    paths <- paste0(sub("/+$", "", dir, useBytes = TRUE), "/", paths)
   }
   values <- run$values
   done <- run$done
@@ -193,7 +193,7 @@ rw_hash_shards <- function(paths, algo, threads, shards, call, dir = NULL, sizes
   # Messages name the paths as given here, not as the workers saw them.
   for (i in which(!is.na(columns$message) & worker_paths != paths)) {
     columns$message[[i]] <- sub(paste0("'", worker_paths[[i]], "'"), paste0("'", paths[[i]], "'"),
-                                columns$message[[i]], fixed = TRUE)
+                                columns$message[[i]], fixed = TRUE, useBytes = TRUE)
   }
   if (!all(done)) {
     finished <- sort(unlist(parts[done]))

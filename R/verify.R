@@ -328,7 +328,7 @@ write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL, algo =
     if (length(failed) > 0) {
       first <- failed[[1L]]
       rw_abort(hashed$kind[[first]], hashed$message[[first]], call = sys.call(),
-               path = paste0(sub("/+$", "", dir), "/", names[[first]]))
+               path = paste0(sub("/+$", "", dir, useBytes = TRUE), "/", names[[first]]))
     }
     rw_unwrap(write_manifest_(dir, manifest, names, hashed$digest))
     list(file = names, digest = hashed$digest)

@@ -3,7 +3,6 @@
 //! swapped for a link while names are opened.
 
 use super::*;
-use crate::status::Status;
 use crate::test_support::tree;
 
 #[test]
@@ -36,18 +35,19 @@ fn names_escape_on_their_face() {
     }
 }
 
-/// What opening `name` under `dir` gives: the content read, or the status.
-fn opened(confined: &Confined, name: &str) -> Result<String, Status> {
-    let mut file = confined.open(Path::new(name))?;
-    let mut buf = vec![0; 64];
-    let n = file.fill(&mut buf).unwrap();
-    Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
-}
-
 #[cfg(unix)]
 mod unix {
     use super::*;
+    use crate::status::Status;
     use std::os::unix::fs::symlink;
+
+    /// What opening `name` gives: the content read, or the status.
+    fn opened(confined: &Confined, name: &str) -> Result<String, Status> {
+        let mut file = confined.open(Path::new(name))?;
+        let mut buf = vec![0; 64];
+        let n = file.fill(&mut buf).unwrap();
+        Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+    }
 
     /// `dir` with files, links inside and out, and a directory outside
     /// holding `secret.txt`, next to it (so `up/outside` reaches it).
