@@ -117,7 +117,8 @@ impl Beneath {
         let flags = FILE_FLAGS.difference(OFlags::NOFOLLOW);
         match openat2(&self.root, name, flags, Mode::empty(), resolve) {
             Ok(fd) => Some(Ok(fd)),
-            Err(Errno::XDEV | Errno::LOOP) => None,
+            // EAGAIN: a rename raced the lookup; the walk is not troubled.
+            Err(Errno::XDEV | Errno::LOOP | Errno::AGAIN) => None,
             // Older kernels, and sandboxes that filter the call.
             Err(Errno::NOSYS | Errno::PERM | Errno::INVAL | Errno::TOOBIG) => {
                 self.openat2.store(false, Ordering::Relaxed);
@@ -135,7 +136,6 @@ impl Beneath {
         // The directories walked into below the root, the current one last.
         let mut dirs: Vec<OwnedFd> = Vec::new();
         let mut links = 0usize;
-        let mut retried = false;
         while let Some(part) = pending.pop() {
             match part.as_slice() {
                 b"." => continue,
@@ -152,7 +152,6 @@ impl Beneath {
                 Ok(fd) if last => return Ok(fd),
                 Ok(fd) => {
                     dirs.push(fd);
-                    retried = false;
                     continue;
                 }
                 Err(errno) => errno,
@@ -163,23 +162,23 @@ impl Beneath {
             if !matches!(errno, Errno::LOOP | Errno::NOTDIR | Errno::MLINK) {
                 return Err(denied(errno));
             }
+            // Each look counts against the budget, so that a name being
+            // swapped back and forth cannot keep the walk going.
+            links += 1;
+            if links > MAX_LINKS {
+                return Err(denied(Errno::LOOP));
+            }
             let target = match readlinkat(here, part.as_slice(), Vec::new()) {
                 Ok(target) => target.into_bytes(),
-                // Not a link now: swapped back since (try it once more),
-                // or a file on the way (ENOTDIR): the first answer stands.
-                Err(Errno::INVAL) if !retried => {
-                    retried = true;
+                // Not a link (any more): swapped since the open, which is
+                // tried again; or a file on the way (ENOTDIR), which stands.
+                Err(Errno::INVAL) if errno != Errno::NOTDIR || changed(here, &part) => {
                     pending.push(part);
                     continue;
                 }
                 Err(Errno::INVAL) => return Err(denied(errno)),
                 Err(other) => return Err(denied(other)),
             };
-            retried = false;
-            links += 1;
-            if links > MAX_LINKS {
-                return Err(denied(Errno::LOOP));
-            }
             if target.is_empty() {
                 return Err(denied(Errno::NOENT));
             }
@@ -218,6 +217,16 @@ impl Beneath {
             Some(rest)
         })
     }
+}
+
+/// Whether `part` in `here`, which the open just found to be no directory,
+/// is a directory or a link now: it was swapped meanwhile.
+fn changed(here: BorrowedFd, part: &[u8]) -> bool {
+    use rustix::fs::{statat, AtFlags, FileType};
+    statat(here, part, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|stat| {
+        let kind = FileType::from_raw_mode(stat.st_mode);
+        kind == FileType::Directory || kind == FileType::Symlink
+    })
 }
 
 /// The status an error of the walk gives, with the reason.
