@@ -36,7 +36,15 @@
 #' * Paths: a payload manifest lists files under `data/` only, a tag
 #'   manifest files outside it only, and no path may be absolute or lead
 #'   outside the bag, through `..` or a symbolic link (links that stay
-#'   inside are followed). Such lines are `"refused"`: never read.
+#'   inside are followed). Such lines are `"refused"`: never read. Every
+#'   file is opened relative to the bag's directory with the kernel keeping
+#'   it inside at the moment of the open, as [verify()] opens files (see
+#'   "Confinement" there): a directory swapped for a link while the bag is
+#'   checked is never read through.
+#' * A tag file line holding a NUL byte (in a manifest, `bag-info.txt`,
+#'   `fetch.txt` or `bagit.txt`) is a problem of the bag. Problems quote at
+#'   most 200 bytes of a line or a name (then `...` and its whole length),
+#'   with a NUL byte shown as `\0` and bytes that are not UTF-8 as `\xNN`.
 #' * Completeness: every file listed in any manifest is present; every
 #'   payload file (every entry under `data/` that is not a directory) is
 #'   listed in every payload manifest in 1.0, in at least one before 1.0.
@@ -130,7 +138,9 @@
 #'
 #' @param bag A single string: the bag's top directory, or a serialized
 #'   bag (a `.zip`, `.tar`, `.tar.gz` or `.tgz` file; see "Serialized
-#'   bags"). `~` is expanded.
+#'   bags"), as R's file functions take it (see "File names" in
+#'   [readit()]). `~` is expanded. In the result, `file` names a payload
+#'   file that is not UTF-8 by its exact bytes, as [verify()] does.
 #' @param fast If `TRUE`, check only the structure, completeness and
 #'   `Payload-Oxum`, hashing nothing: rows of present files have status
 #'   `"present"`, and `valid` says that those checks passed. A bag without
@@ -240,13 +250,13 @@ verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error
   problems <- attr(result, "problems")
   if (nrow(doubts) > 0) {
     warning(warningCondition(
-      sprintf("bag '%s' has %s (see attr(, \"doubts\")): %s.", bag,
+      sprintf("bag %s has %s (see attr(, \"doubts\")): %s.", rw_quote(bag),
               rw_count(nrow(doubts), "doubtful point"), rw_list_messages(doubts$message, 5)),
       class = "rwbridge_bag_warning", call = sys.call()
     ))
   }
   if (error && nrow(problems) > 0) {
-    rw_abort("verify", sprintf("bag '%s' is not valid: %s: %s.", bag,
+    rw_abort("verify", sprintf("bag %s is not valid: %s: %s.", rw_quote(bag),
                                rw_count(nrow(problems), "problem"),
                                paste(problems$message, collapse = "; ")),
              call = sys.call(), result = result)
@@ -401,17 +411,22 @@ print.rwbridge_bag_verification <- function(x, ...) {
 #'   `dest/data` get the permissions of `dir`. The copies are what is
 #'   hashed, so the manifests describe exactly what the bag holds.
 #'
-#' @param dir A single string: the directory to bag. `~` is expanded.
+#' @param dir A single string: the directory to bag, as R's file functions
+#'   take it (see "File names" in [readit()]). `~` is expanded.
 #' @param algo The algorithms of the manifests: a character vector of one
 #'   or more of `"md5"`, `"sha1"`, `"sha224"`, `"sha256"`, `"sha384"`,
-#'   `"sha512"`, `"blake2b"` and `"blake3"` (the names [verify()] uses).
-#'   The default, `c("sha256", "sha512")`, is bagit-python's.
+#'   `"sha512"`, `"blake2b"` and `"blake3"` (the names [verify()] uses),
+#'   matched exactly. The default, `c("sha256", "sha512")`, is
+#'   bagit-python's.
 #' @param info The `bag-info.txt` fields: a named list (or named character
 #'   vector; `NULL` is `list()`) whose names are the labels and whose
 #'   elements are atomic vectors, one line per value, e.g. `list("Source-Organization" = "Lab",
 #'   "Contact-Name" = c("A", "B"))`. Labels must not be empty, hold a colon
 #'   or a line break, or start or end with a blank; values must not be
-#'   `NA`.
+#'   `NA`. BagIt's tag files are UTF-8: a latin1 string is converted, and a
+#'   label or value whose bytes are not valid UTF-8 (`"caf\xe9"` in a UTF-8
+#'   session, a `"bytes"` string that is not UTF-8) is an
+#'   `rwbridge_value_error` naming the field.
 #' @param threads The number of worker threads: `NULL` (the default) for
 #'   option `rwbridge.threads`, or else every core.
 #' @param progress Show a progress line on stderr while hashing? `NULL` (the
@@ -469,10 +484,10 @@ rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L, dest 
   if (is.null(dest) && dir.exists(dir)) {
     here <- normalizePath(getwd(), winslash = "/")
     bag <- normalizePath(dir, winslash = "/")
-    if (startsWith(here, paste0(sub("/$", "", bag), "/"))) {
+    if (startsWith(here, paste0(sub("/$", "", bag, useBytes = TRUE), "/"))) {
       rw_abort("value", sprintf(
-        "`dir` ('%s') holds the working directory, which would move: setwd() elsewhere first.",
-        dir
+        "`dir` (%s) holds the working directory, which would move: setwd() elsewhere first.",
+        rw_quote(dir)
       ), call = call)
     }
   }
@@ -486,8 +501,8 @@ rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L, dest 
     fields$value <- c(fields$value, paste("rwbridge", getNamespaceVersion("rwbridge")))
   }
   hooks <- as.integer(c(fail_at, pause_at, fail_undo))
-  rw_unwrap(write_bag_(dir, dest, algo, enc2utf8(fields$label), enc2utf8(fields$value),
-                       threads, progress, hooks, pause_file), call = call)
+  rw_unwrap(write_bag_(dir, dest, algo, fields$label, fields$value, threads, progress,
+                       hooks, pause_file), call = call)
   invisible(if (is.null(dest)) dir else dest)
 }
 
@@ -573,22 +588,39 @@ rw_bag_info <- function(info, call = sys.call(-1)) {
     rw_abort("type", sprintf("`info` must be a named list of fields, not %s.",
                              rw_describe(info)), call = call)
   }
-  labels <- names(info)
+  labels <- rw_utf8(as.character(names(info)), "`info` label", call)
   bad <- labels[grepl("[:\r\n]", labels) | grepl("^[ \t]|[ \t]$", labels)]
   if (length(bad) > 0) {
     rw_abort("value", sprintf(
       "`info` labels must not hold a colon or a line break, or start or end with a blank: %s.",
-      paste0("\"", bad, "\"", collapse = ", ")
+      paste(rw_quote(bad, "\""), collapse = ", ")
     ), call = call)
   }
   values <- lapply(seq_along(info), function(i) {
     value <- info[[i]]
     if (!is.atomic(value) || length(value) == 0 || anyNA(value)) {
       rw_abort("value", sprintf("`info$%s` must be one or more values without NA, not %s.",
-                                labels[[i]], rw_describe(value)), call = call)
+                                rw_quote(labels[[i]], ""), rw_describe(value)), call = call)
     }
-    as.character(value)
+    rw_utf8(as.character(value), sprintf("`info$%s`", rw_quote(labels[[i]], "")), call)
   })
-  list(label = rep(as.character(labels), lengths(values)),
-       value = as.character(unlist(values)))
+  list(label = rep(labels, lengths(values)), value = as.character(unlist(values)))
+}
+
+# `x` in UTF-8, as BagIt's tag files must be: a latin1 string (or a native
+# one where the locale is not UTF-8) converted; a string whose bytes are
+# not valid in its encoding, or a "bytes" string that is not UTF-8, is a
+# value error naming `what` (never written with its bytes mangled).
+rw_utf8 <- function(x, what, call) {
+  encoding <- Encoding(x)
+  convert <- encoding == "latin1" | (encoding == "unknown" & !l10n_info()[["UTF-8"]])
+  bad <- !validUTF8(x) & !convert
+  if (any(bad)) {
+    rw_abort("value", sprintf(
+      "%s %s is not valid UTF-8, which BagIt tag files must be (a string whose bytes are not valid in its encoding).",
+      what, paste(rw_quote(x[bad], "\""), collapse = ", ")
+    ), call = call)
+  }
+  x[convert] <- enc2utf8(x[convert])
+  x
 }

@@ -71,8 +71,8 @@ check_choice <- function(x, choices, arg, call = sys.call(-1)) {
   hit <- pmatch(x, choices)
   if (is.na(hit)) {
     rw_abort("value", sprintf(
-      "`%s` must be one of %s, not \"%s\".",
-      arg, paste0("\"", choices, "\"", collapse = ", "), x
+      "`%s` must be one of %s, not %s.",
+      arg, paste0("\"", choices, "\"", collapse = ", "), rw_quote(x, "\"")
     ), call = call)
   }
   choices[[hit]]

@@ -10,11 +10,14 @@
 #' @useDynLib rwbridge, .registration = TRUE
 NULL
 
-#' Reads a whole file as a raw vector or one UTF-8 string.
+#' Reads a whole file as a raw vector or one UTF-8 string. `path` is a
+#' string, read as the bytes R's file functions use.
 #' @noRd
 readit_ <- function(path, as_text, threads) .Call(wrap__readit_, path, as_text, threads)
 
-#' Replaces (or appends to) a file with the bytes of a raw vector.
+#' Replaces (or appends to) a file with the bytes of a raw vector, or of
+#' one string (UTF-8, unless its bytes are not valid in the encoding it
+#' declares: then byte for byte).
 #' @noRd
 writeit_ <- function(data, path, append) .Call(wrap__writeit_, data, path, append)
 
@@ -37,9 +40,14 @@ audit_ <- function(dir, manifest, algo, threads, missing) .Call(wrap__audit_, di
 #' @noRd
 list_files_ <- function(dir, manifest) .Call(wrap__list_files_, dir, manifest)
 
+#' The size of each of `names` under `dir` (0 for none), for shards to
+#' share out; an error when a name leads outside `dir` on its face.
+#' @noRd
+name_sizes_ <- function(dir, names) .Call(wrap__name_sizes_, dir, names)
+
 #' Writes a manifest of `names` and their digests, atomically.
 #' @noRd
-write_manifest_ <- function(manifest, names, digests) .Call(wrap__write_manifest_, manifest, names, digests)
+write_manifest_ <- function(dir, manifest, names, digests) .Call(wrap__write_manifest_, dir, manifest, names, digests)
 
 #' Hashes the files under `dir` (or the `files` given) and writes the manifest.
 #' @noRd
@@ -48,6 +56,16 @@ write_signatures_ <- function(dir, manifest, files, algo, threads, progress) .Ca
 #' Digests of files, `NA` for those that cannot be read, and why not.
 #' @noRd
 hash_files_ <- function(paths, algo, threads, progress) .Call(wrap__hash_files_, paths, algo, threads, progress)
+
+#' As `hash_files_()`, for `names` under `dir`, each opened without
+#' leaving it: a part of `write_signatures()` run in shards.
+#' @noRd
+hash_names_ <- function(dir, names, algo, threads) .Call(wrap__hash_names_, dir, names, algo, threads)
+
+#' The paths made absolute against the working directory, as bytes: for
+#' shards, whose workers have working directories of their own.
+#' @noRd
+absolute_ <- function(paths) .Call(wrap__absolute_, paths)
 
 #' Validates a BagIt bag: the rows of every manifest as columns, with the
 #' names their codes index, and the problems, doubts and metadata found.
@@ -141,6 +159,12 @@ hampel_band_ <- function(x, threshold, window, threads, codes, groups) .Call(wra
 #' The names of the codes that results carry, from the enums themselves.
 #' @noRd
 code_names_ <- function() .Call(wrap__code_names_)
+
+#' Each string of `x` quoted for a message, by the one rule Rust's
+#' messages follow (see `errors::quoted()`): cut after 200 bytes, NUL and
+#' bytes that are not UTF-8 made visible. `NA` stays `NA`.
+#' @noRd
+quoted_ <- function(x, mark) .Call(wrap__quoted_, x, mark)
 
 #' Does nothing: the per-call cost of an extendr entry point, for `bench/`.
 #' @noRd

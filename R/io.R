@@ -12,17 +12,31 @@
 #' at once (it is opened without blocking and checked before any read), so
 #' `readit()` never hangs waiting for a writer.
 #'
-#' Files of 64 MiB or more are read by several threads at once, each
-#' copying its part of the file: as many as option `rwbridge.threads` says,
-#' else every core (see [rwbridge]).
+#' Files of 64 MiB or more are read in pieces by the worker threads that
+#' rwbridge keeps between calls (no thread is started for a call): as many
+#' as option `rwbridge.threads` says, else every core (see [rwbridge]).
+#' Ctrl-C stops such a read within a fraction of a second.
 #'
 #' Differences from base R: unlike `readBin()`, no length needs to be given
 #' and a raw file over 2 GiB comes back as a long vector; unlike
 #' `readLines()`, text keeps its line endings (`"\r\n"` stays) and is never
 #' re-encoded: it must already be UTF-8. A byte-order mark is kept.
 #'
-#' @param path A single string: the file. `~` is expanded as
-#'   [path.expand()] does.
+#' @section File names:
+#' A path reaches the file system as its bytes, as base R's file functions
+#' use them: a native string (what `list.files()` returns, and what R makes
+#' of `"caf\xe9.txt"`) byte for byte, whether or not its bytes are valid in
+#' the session's encoding; a string marked UTF-8 or latin1 in the native
+#' encoding (in a UTF-8 session, its UTF-8 bytes). So a name that is not
+#' valid UTF-8 reaches its own file, never one whose name spells its bytes
+#' (`"caf<e9>.txt"`). Messages show such bytes as `\xe9`; the `path` field of
+#' an error is the path itself. Names rwbridge returns (the `file` column of
+#' [verify()], ...) follow the same rule back: valid UTF-8 as UTF-8, any
+#' other name with its exact bytes as a native string, so that two
+#' different names never look the same and each reaches its file again.
+#'
+#' @param path A single string: the file, as R's file functions take it
+#'   (see "File names"). `~` is expanded as [path.expand()] does.
 #' @param as `"raw"` (the default) for a raw vector, or `"text"` for a
 #'   single UTF-8 string. Partial matching is accepted, as in [match.arg()].
 #' @return A raw vector (`as = "raw"`), or a character vector of length one
@@ -56,7 +70,7 @@ readit <- function(path, as = c("raw", "text")) {
   }
   threads <- getOption("rwbridge.threads")
   threads <- if (is.null(threads)) 0L else rw_threads(NULL)
-  result <- readit_(enc2utf8(path), as_text, threads)
+  result <- readit_(path, as_text, threads)
   if (is.list(result)) rw_unwrap(result) else result
 }
 
@@ -72,13 +86,26 @@ readit <- function(path, as = c("raw", "text")) {
 #' link stays; an existing file keeps its permissions.
 #'
 #' `append = TRUE` adds `data` at the end of the file (creating it if
-#' needed) and syncs it. Only regular files are written: a FIFO or a device
-#' is refused at once. The directory must exist.
+#' needed) and syncs it. If the write or the sync fails (a full disk, a file
+#' size limit), the file is put back as it was: cut back to the length it
+#' had, or removed when this call created it. (Another process appending to
+#' the same file at the same moment could lose its bytes then, as the file
+#' is cut back to its old length.) Only regular files are written: a FIFO or
+#' a device is refused at once. The directory must exist.
+#'
+#' A string is written as its UTF-8 bytes when its bytes are valid in the
+#' encoding it declares ([Encoding()]): a UTF-8 string as it is, a latin1
+#' string converted, a native string as it is in a UTF-8 session (converted
+#' elsewhere). A string whose bytes are not valid in its encoding
+#' (`"caf\xe9"` in a UTF-8 session), or one marked `"bytes"`, is written
+#' byte for byte, as `writeLines(useBytes = TRUE)` and `writeBin()` write
+#' it: the bytes are never replaced by the characters `<e9>`.
 #'
 #' @param data A raw vector, or a single non-`NA` string, written as its
-#'   UTF-8 bytes (no newline is added).
-#' @param path A single string: the file. `~` is expanded as
-#'   [path.expand()] does.
+#'   UTF-8 bytes, or byte for byte (see Details; no newline is added).
+#' @param path A single string: the file, as R's file functions take it
+#'   (see "File names" in [readit()]). `~` is expanded as [path.expand()]
+#'   does.
 #' @param append `FALSE` (the default) to replace the file, `TRUE` to append.
 #' @return The number of bytes written, as a double, invisibly.
 #' @section Errors:
@@ -87,7 +114,8 @@ readit <- function(path, as = c("raw", "text")) {
 #'   `TRUE` or `FALSE`.
 #' * `rwbridge_io_error`: the directory does not exist, `path` is a
 #'   directory or another non-regular file, or the system refused the write
-#'   (permissions, a full disk). The message names the path and the reason.
+#'   (permissions, a full disk, a file size limit). The message names the
+#'   path and the reason; the file is as it was.
 #' @seealso [readit()]
 #' @export
 #' @examples
@@ -104,7 +132,9 @@ writeit <- function(data, path, append = FALSE) {
       rw_abort("type", sprintf("`data` must be a raw vector or a single string, not %s.",
                                rw_describe(data)), call = sys.call())
     }
-    data <- charToRaw(enc2utf8(check_string(data, "data")))
+    if (length(data) != 1L || is.na(data)) {
+      check_string(data, "data")
+    }
   }
   if (!is.character(path) || length(path) != 1L || is.na(path)) {
     check_string(path, "path")
@@ -115,6 +145,6 @@ writeit <- function(data, path, append = FALSE) {
   if (startsWith(path, "~")) {
     path <- path.expand(path)
   }
-  result <- writeit_(data, enc2utf8(path), append)
+  result <- writeit_(data, path, append)
   invisible(if (is.list(result)) rw_unwrap(result) else result)
 }

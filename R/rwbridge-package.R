@@ -23,6 +23,11 @@
 #' * `rwbridge_value_error`: an argument has the right type but a bad value.
 #' * `rwbridge_io_error`: the file system said no; the message names the
 #'   path (after `~` expansion, as base R's `file()` does) and the reason.
+#'
+#' A message quotes at most 200 bytes of any input (a path, a name, a line
+#' of a manifest), cut before a character that would not fit and followed
+#' by `...` and the input's whole length in bytes; a NUL byte is shown as
+#' `\0` and a byte that is not UTF-8 as `\xNN`.
 #' * `rwbridge_encoding_error`: text mode met a NUL byte or invalid UTF-8.
 #' * `rwbridge_verify_error`: `verify(error = TRUE)` found a problem.
 #' * `rwbridge_internal_error`: a bug (a Rust panic). It never takes R down.
@@ -47,7 +52,8 @@
 #'   sleeping worker costs 50 to 100 microseconds on a virtual machine, as
 #'   much as hashing ten small files, so a short list of small files never
 #'   wakes one.
-#' * [readit()]: files of 64 MiB or more are read by several threads.
+#' * [readit()]: files of 64 MiB or more are read in pieces of 8 MiB by the
+#'   kept workers, the R thread waiting for them (and for Ctrl-C).
 #' * [verify_bag()] of a `.zip` or `.tar`: its members are hashed as a
 #'   folder's files are; a `.tar.gz` is one compressed stream, read on the
 #'   R thread.

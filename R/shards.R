@@ -31,10 +31,14 @@ rw_has_package <- function(package) {
 }
 
 # Paths as a worker must be given them: absolute. A worker's working
-# directory is the one it started in, not this process's now.
+# directory is the one it started in, not this process's now. Joined by
+# Rust, byte for byte (file.path() would re-encode a name that is not valid
+# in its encoding).
 rw_absolute <- function(path) {
   relative <- !is.na(path) & !startsWith(path, "~") & !rw_is_absolute(path)
-  path[relative] <- file.path(getwd(), path[relative])
+  if (any(relative)) {
+    path[relative] <- rw_unwrap(absolute_(path[relative]))
+  }
   path
 }
 
@@ -113,12 +117,13 @@ rw_failed_parts <- function(values, result, call) {
 # The columns of a verification, from shards of the manifest's lines, in
 # the form verify_() returns them. `threads` is for this process,
 # `worker_threads` the argument as given, for each worker to resolve.
-rw_verify_shards <- function(dir, manifest_path, algo, threads, worker_threads, allow_outside,
+rw_verify_shards <- function(dir, manifest, algo, threads, worker_threads, allow_outside,
                              complete, shards, call) {
-  plan <- rw_unwrap(verify_plan_(dir, manifest_path, algo, threads, allow_outside), call)
+  plan <- rw_unwrap(verify_plan_(dir, manifest, algo, threads, allow_outside), call)
   parts <- rw_split_bytes(plan$size, shards)
   worker_dir <- rw_absolute(dir)
-  worker_manifest <- rw_absolute(manifest_path)
+  # A relative manifest is read relative to `dir`, there as here.
+  worker_manifest <- manifest
   args <- lapply(parts, function(idx) {
     list(worker_dir, worker_manifest, algo, worker_threads, allow_outside, plan$line[idx])
   })
@@ -138,7 +143,7 @@ rw_verify_shards <- function(dir, manifest_path, algo, threads, worker_threads, 
   }
   if (complete) {
     missing <- columns$line[rw_codes$status[columns$status] == "missing"]
-    audit <- rw_unwrap(audit_(dir, manifest_path, algo, threads, missing), call)
+    audit <- rw_unwrap(audit_(dir, manifest, algo, threads, missing), call)
     moved <- match(audit$moved_line, columns$line)
     columns$status[moved] <- match("moved", rw_codes$status)
     columns$found_as[moved] <- audit$found_as
@@ -154,16 +159,30 @@ rw_verify_shards <- function(dir, manifest_path, algo, threads, worker_threads, 
   columns
 }
 
-rw_verify_part <- function(dir, manifest_path, algo, threads, allow_outside, lines) {
-  verify_(dir, manifest_path, algo, rw_threads(threads), FALSE, allow_outside, FALSE, lines)
+rw_verify_part <- function(dir, manifest, algo, threads, allow_outside, lines) {
+  verify_(dir, manifest, algo, rw_threads(threads), FALSE, allow_outside, FALSE, lines)
 }
 
-# hash_files_()'s columns for `paths`, from shards.
-rw_hash_shards <- function(paths, algo, threads, shards, call) {
-  parts <- rw_split_bytes(suppressWarnings(file.size(paths)), shards)
-  worker_paths <- rw_absolute(paths)
-  args <- lapply(parts, function(idx) list(worker_paths[idx], algo, threads))
-  run <- rw_run_shards("rw_hash_part", args, call)
+# hash_files_()'s columns for `paths`, from shards. With `dir`, `paths` are
+# names under it, each opened without leaving it (write_signatures()), and
+# `sizes` their sizes.
+rw_hash_shards <- function(paths, algo, threads, shards, call, dir = NULL, sizes = NULL) {
+  if (is.null(sizes)) {
+    sizes <- suppressWarnings(file.size(paths))
+  }
+  parts <- rw_split_bytes(sizes, shards)
+  if (is.null(dir)) {
+    worker_paths <- rw_absolute(paths)
+    args <- lapply(parts, function(idx) list(worker_paths[idx], algo, threads))
+    run <- rw_run_shards("rw_hash_part", args, call)
+  } else {
+    worker_dir <- rw_absolute(dir)
+    args <- lapply(parts, function(idx) list(worker_dir, paths[idx], algo, threads))
+    run <- rw_run_shards("rw_hash_names_part", args, call)
+    # Spelled as Rust's Path::join() spells them, for the messages.
+    worker_paths <- paste0(sub("/+$", "", worker_dir, useBytes = TRUE), "/", paths)
+    paths <- paste0(sub("/+$", "", dir, useBytes = TRUE), "/", paths)
+  }
   values <- run$values
   done <- run$done
   none <- rep(NA_character_, length(paths))
@@ -174,7 +193,7 @@ rw_hash_shards <- function(paths, algo, threads, shards, call) {
   # Messages name the paths as given here, not as the workers saw them.
   for (i in which(!is.na(columns$message) & worker_paths != paths)) {
     columns$message[[i]] <- sub(paste0("'", worker_paths[[i]], "'"), paste0("'", paths[[i]], "'"),
-                                columns$message[[i]], fixed = TRUE)
+                                columns$message[[i]], fixed = TRUE, useBytes = TRUE)
   }
   if (!all(done)) {
     finished <- sort(unlist(parts[done]))
@@ -186,6 +205,10 @@ rw_hash_shards <- function(paths, algo, threads, shards, call) {
 
 rw_hash_part <- function(paths, algo, threads) {
   hash_files_(paths, algo, rw_threads(threads), FALSE)
+}
+
+rw_hash_names_part <- function(dir, names, algo, threads) {
+  hash_names_(dir, names, algo, rw_threads(threads))
 }
 
 # verify_bag()'s result, the bag's files (but for the tag files this

@@ -26,9 +26,27 @@ rw_progress <- function(progress, call = sys.call(-1)) {
   if (is.null(progress)) interactive() else check_flag(progress, "progress", call = call)
 }
 
-# `~` expanded as base R does, in UTF-8 for Rust.
+# `~` expanded as base R does. Paths go to Rust as they are, never
+# re-encoded here: Rust reads each string's bytes as R's file functions do
+# (`enc2utf8()` and `enc2native()` would turn a byte that is not valid in
+# the string's encoding into the characters "<e9>", another file's name).
 rw_path <- function(path) {
-  enc2utf8(if (startsWith(path, "~")) path.expand(path) else path)
+  if (startsWith(path, "~")) path.expand(path) else path
+}
+
+# An input quoted in a message (a name, a line, a path), by the one rule
+# Rust's messages follow (its `quoted()`): at most 200 bytes of it (cut
+# before a character that would not fit), then `...` and its whole length
+# in bytes; bytes that are not UTF-8 written `\xNN`. `mark` is the quote.
+# Only long or odd strings cross into Rust: this runs on error paths.
+rw_quote <- function(x, mark = "'") {
+  x <- as.character(x)
+  out <- paste0(mark, x, mark)
+  odd <- !is.na(x) & (!validUTF8(x) | Encoding(x) == "bytes" | nchar(x, type = "bytes") > 200L)
+  if (any(odd)) {
+    out[odd] <- rw_unwrap(quoted_(x[odd], mark))
+  }
+  out
 }
 
 # Whether each path is absolute, the one rule for it: on Unix, a path that
@@ -51,10 +69,11 @@ rw_windows <- .Platform$OS.type == "windows"
 # The arguments verify(), write_signatures() and verify_bag() share, checked
 # in this order: the directory (`dir`, or for a bag `bag`), the manifest (a
 # bag has none: pass NULL), `threads`, `progress` and `shards`. Returns the
-# directory with `~` expanded, the manifest's path (relative to the
-# directory unless absolute), the thread count for this process,
-# `progress` resolved and `shards` (NULL or a whole number). `call` is
-# evaluated only when an argument is bad.
+# directory and the manifest with `~` expanded (Rust reads the manifest
+# relative to the directory unless it is absolute), the manifest's path as
+# messages show it, the thread count for this process, `progress` resolved
+# and `shards` (NULL or a whole number). `call` is evaluated only when an
+# argument is bad.
 rw_workers <- function(dir, manifest, threads, progress, shards, call, bag = FALSE) {
   check_string(dir, if (bag) "bag" else "dir", call = call)
   if (!bag) {
@@ -64,13 +83,13 @@ rw_workers <- function(dir, manifest, threads, progress, shards, call, bag = FAL
   progress <- rw_progress(progress, call = call)
   shards <- rw_shards(shards, call)
   dir <- rw_path(dir)
+  shown <- NULL
   if (!bag) {
     manifest <- rw_path(manifest)
-    if (!rw_is_absolute(manifest)) {
-      manifest <- file.path(dir, manifest)
-    }
+    shown <- if (rw_is_absolute(manifest)) manifest else paste0(dir, "/", manifest)
   }
-  list(dir = dir, manifest = manifest, threads = threads, progress = progress, shards = shards)
+  list(dir = dir, manifest = manifest, manifest_path = shown, threads = threads,
+       progress = progress, shards = shards)
 }
 
 # Names of the codes in results (statuses, algorithms) and of the outlier
@@ -81,9 +100,24 @@ rw_codes <- new.env(parent = emptyenv())
   list2env(code_names_(), envir = rw_codes)
 }
 
-# One of the algorithms the Rust enum names (`rw_codes$algo`).
+# One of the algorithms the Rust enum names (`rw_codes$algo`), exactly: a
+# digest named by a prefix ("sha3" for SHA-384) is too easily a mistake.
 rw_algo <- function(algo, call = sys.call(-1)) {
-  check_choice(algo, rw_codes$algo, "algo", call = call)
+  if (!is.character(algo) || length(algo) != 1L || is.na(algo)) {
+    check_string(algo, "algo", call = call)
+  }
+  if (is.na(match(algo, rw_codes$algo))) {
+    rw_unknown_algos(algo, call)
+  }
+  algo
+}
+
+rw_unknown_algos <- function(unknown, call) {
+  rw_abort("value", sprintf(
+    "`algo` must be one of %s (exactly), not %s.",
+    paste0("\"", rw_codes$algo, "\"", collapse = ", "),
+    paste(rw_quote(unknown, "\""), collapse = ", ")
+  ), call = call)
 }
 
 # One or more of the algorithms the Rust enum names, without repeats.
@@ -94,11 +128,7 @@ rw_algos <- function(algo, call = sys.call(-1)) {
   }
   unknown <- setdiff(algo, rw_codes$algo)
   if (length(unknown) > 0) {
-    rw_abort("value", sprintf(
-      "`algo` must hold only %s, not %s.",
-      paste0("\"", rw_codes$algo, "\"", collapse = ", "),
-      paste0("\"", unknown, "\"", collapse = ", ")
-    ), call = call)
+    rw_unknown_algos(unknown, call)
   }
   unique(algo)
 }

@@ -18,15 +18,20 @@
 #' algorithm's length, which is how BLAKE3 (64 digits) and BLAKE2b (128)
 #' manifests are read. One manifest may mix algorithms. As GNU does, empty lines and lines starting with `#` are skipped and blanks
 #' before the digest are allowed; any other line that does not parse (a
-#' line of blanks included) is malformed. Malformed lines are never dropped
-#' silently: they are in the attribute `malformed` and raise one warning of
-#' class `rwbridge_malformed_warning`.
+#' line of blanks included) is malformed, and so is a line holding a NUL
+#' byte. Malformed lines are never dropped silently: they are in the
+#' attribute `malformed` and raise one warning of class
+#' `rwbridge_malformed_warning`. Its `text` shows each line as messages
+#' quote input: a NUL byte as `\0`, bytes that are not UTF-8 as `\xNN`, and
+#' a line longer than 200 bytes cut there, followed by `...` and its whole
+#' length in bytes.
 #'
 #' Statuses: `"ok"`; `"mismatch"` (the digest differs); `"missing"` (no such
 #' file); `"unreadable"` (a directory, FIFO, device or other non-regular
 #' file, which is never opened for reading, or a file that cannot be read);
 #' `"refused"` (a name that is absolute or leads outside `dir`, through `..`
-#' or a symbolic link, unless `allow_outside = TRUE`). With
+#' or a symbolic link, unless `allow_outside = TRUE`: see "Confinement").
+#' With
 #' `complete = TRUE`, also `"extra"` (a regular file under `dir`, at any
 #' depth, that no line names; the manifest itself excepted; symbolic links
 #' are not followed) and `"moved"` (a listed file that is missing, while an
@@ -38,6 +43,38 @@
 #'
 #' Ctrl-C stops the check within a fraction of a second: the worker threads
 #' stop, and the call ends with an `interrupt` condition, as any R call does.
+#'
+#' @section Confinement:
+#' Each name is opened relative to a descriptor of `dir` opened once, and
+#' the kernel keeps it inside at the moment of the open: on Linux one
+#' `openat2(RESOLVE_BENEATH)` call, else (and for names that call will not
+#' resolve) a walk one component at a time, each opened with `O_NOFOLLOW`
+#' relative to the one before, links read and followed by hand, `..` taken
+#' back along the walk. No path is checked and then opened again, so a
+#' directory swapped for a link while `verify()` runs can make a name
+#' `"missing"` or `"refused"`, never read a file outside.
+#'
+#' Symbolic links that stay inside `dir` are followed, and so are absolute
+#' links that point under `dir` (its canonical path, or the path as given:
+#' `d/abs -> /path/to/d/sub/f` is `"ok"`); at most 40 links per name, as the
+#' kernel allows. Every name that leads outside `dir` is `"refused"`, and
+#' nothing outside is looked at to say so: `up/outside/secret.txt` and
+#' `up/outside/nosuch` (with `up -> ..`) are both `"refused"`, as is a
+#' dangling link that points outside, and a name that goes out and comes
+#' back in (`up/d/a`), as the kernel's `RESOLVE_BENEATH` has it. A name whose
+#' first components do not exist is `"missing"` (`nosuch/../../x`), as the
+#' kernel finds it. On Windows names are resolved first and then opened,
+#' without that guarantee. `allow_outside = TRUE` opens each name as a
+#' path, following every link.
+#'
+#' @section File names:
+#' `dir` and `manifest` reach the file system as their bytes, as base R's
+#' file functions use them (see "File names" in [readit()]). The `file` and
+#' `found_as` columns give names as the manifest and the directory spell
+#' them: valid UTF-8 as UTF-8, any other name with its exact bytes as a
+#' native string (as [list.files()] gives it), so that two different names
+#' never look the same, and `paste0(dir, "/", file)` reaches the same file
+#' again (`file.path()` refuses a string that is not valid in its encoding).
 #'
 #' @param dir A single string: the directory that the names in the manifest
 #'   are relative to. `~` is expanded.
@@ -58,7 +95,8 @@
 #'   `"sha256"`, `"sha384"`, `"sha512"`, `"blake2b"` (BLAKE2b-512, as
 #'   `b2sum` writes) and `"blake3"` (256 bits, as `b3sum` writes): every
 #'   untagged line must then be of that algorithm (a line of another length
-#'   is malformed), and extra files are hashed with it.
+#'   is malformed), and extra files are hashed with it. The name is matched
+#'   exactly: `"sha3"` or `"m"` is an error, not a prefix of a choice.
 #' @param complete If `TRUE`, also list the files under `dir` that the
 #'   manifest does not name (`"extra"`) and find missing files that were
 #'   renamed (`"moved"`). Extra files are hashed with `algo`, or else with
@@ -125,12 +163,12 @@ verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NUL
   algo <- if (is.null(algo)) "" else rw_algo(algo)
   check_flag(complete, "complete")
   dir <- args$dir
-  manifest_path <- args$manifest
+  manifest_path <- args$manifest_path
   columns <- if (is.null(args$shards)) {
-    rw_unwrap(verify_(dir, manifest_path, algo, args$threads, args$progress, allow_outside,
+    rw_unwrap(verify_(dir, args$manifest, algo, args$threads, args$progress, allow_outside,
                       complete, NULL))
   } else {
-    rw_verify_shards(dir, manifest_path, algo, args$threads, threads, allow_outside, complete,
+    rw_verify_shards(dir, args$manifest, algo, args$threads, threads, allow_outside, complete,
                      args$shards, sys.call())
   }
   result <- rw_verification(columns, dir, complete)
@@ -138,8 +176,8 @@ verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NUL
   malformed_count <- length(columns$malformed_line)
   if (malformed_count > 0) {
     warning(warningCondition(
-      sprintf("%s in '%s' could not be parsed and %s skipped: %s.",
-              rw_count(malformed_count, "line"), manifest_path,
+      sprintf("%s in %s could not be parsed and %s skipped: %s.",
+              rw_count(malformed_count, "line"), rw_quote(manifest_path),
               if (malformed_count == 1) "was" else "were",
               rw_list_lines(malformed$line)),
       class = "rwbridge_malformed_warning", call = sys.call()
@@ -150,7 +188,7 @@ verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NUL
     problems <- c(
       if (any(failing)) {
         sprintf("%s of %s not ok: %s", rw_count(sum(failing), "file"), length(failing),
-                paste0("'", result$file[failing], "' (", result$status[failing], ")",
+                paste0(rw_quote(result$file[failing]), " (", result$status[failing], ")",
                        collapse = ", "))
       },
       if (malformed_count > 0) {
@@ -158,7 +196,7 @@ verify <- function(dir, manifest = "sha1sum.txt", threads = NULL, progress = NUL
                 rw_list_lines(malformed$line, limit = Inf))
       }
     )
-    rw_abort("verify", paste0("verification of '", dir, "' failed: ",
+    rw_abort("verify", paste0("verification of ", rw_quote(dir), " failed: ",
                               paste(problems, collapse = "; "), "."),
              call = sys.call(), result = result)
   }
@@ -214,6 +252,15 @@ print.rwbridge_verification <- function(x, ...) {
 #' GNU coreutils does. The manifest is replaced atomically, as [writeit()]
 #' replaces a file. [verify()] of a fresh manifest is all `"ok"`.
 #'
+#' Every file is opened as [verify()] opens it, relative to `dir` and never
+#' outside it (see "Confinement" in [verify()]), so a manifest never lists
+#' a line that `verify()` would refuse: a name in `files` that is absolute
+#' or leads outside `dir` through `..` (`"../afile"`, `"a/../../x"`) is an
+#' `rwbridge_value_error` naming it, and one that leads outside through a
+#' symbolic link is an `rwbridge_io_error`; in both cases nothing is
+#' hashed or written. Names are written and returned as their bytes (see
+#' "File names" in [verify()]).
+#'
 #' @param dir A single string: the directory. `~` is expanded.
 #' @param manifest A single string: the manifest to write, relative to
 #'   `dir` unless it is absolute.
@@ -223,7 +270,7 @@ print.rwbridge_verification <- function(x, ...) {
 #'   character vector of names relative to `dir`, written in that order.
 #' @param algo `"sha1"` (the default), `"md5"`, `"sha224"`, `"sha256"`,
 #'   `"sha384"`, `"sha512"`, `"blake2b"` (BLAKE2b-512, as `b2sum`) or
-#'   `"blake3"` (as `b3sum`).
+#'   `"blake3"` (as `b3sum`), matched exactly (`"sha3"` is an error).
 #' @param threads The number of worker threads: `NULL` (the default) for
 #'   option `rwbridge.threads`, or else every core.
 #' @param progress Show a progress line on stderr? `NULL` (the default)
@@ -242,10 +289,12 @@ print.rwbridge_verification <- function(x, ...) {
 #'   part, and no manifest is written.
 #' @return A data frame of `file` and `digest`, invisibly.
 #' @section Errors:
-#' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument.
-#' * `rwbridge_io_error`: a file cannot be read (no manifest is written, so
-#'   none silently leaves a file out), the directory cannot be listed, or
-#'   the manifest cannot be written.
+#' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument, or a
+#'   name in `files` that leads outside `dir` (no manifest is written).
+#' * `rwbridge_io_error`: a file cannot be read, or leads outside `dir`
+#'   through a link (no manifest is written, so none silently leaves a file
+#'   out), the directory cannot be listed, or the manifest cannot be
+#'   written.
 #' @seealso [verify()]
 #' @export
 #' @examples
@@ -261,26 +310,27 @@ write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL, algo =
                              threads = NULL, progress = NULL, shards = NULL) {
   args <- rw_workers(dir, manifest, threads, progress, shards, sys.call())
   if (!is.null(files)) {
-    files <- enc2utf8(check_paths(files, "files"))
+    check_paths(files, "files")
   }
   algo <- rw_algo(algo)
   dir <- args$dir
-  manifest_path <- args$manifest
+  manifest <- args$manifest
   signed <- if (is.null(args$shards)) {
-    rw_unwrap(write_signatures_(dir, manifest_path, files, algo, args$threads, args$progress))
+    rw_unwrap(write_signatures_(dir, manifest, files, algo, args$threads, args$progress))
   } else {
-    names <- if (is.null(files)) rw_unwrap(list_files_(dir, manifest_path)) else files
-    # Spelled as Rust's Path::join() spells them, for the same messages.
-    paths <- paste0(sub("/+$", "", dir), "/", names)
-    hashed <- rw_hash_shards(paths, algo, threads, args$shards, sys.call())
+    names <- if (is.null(files)) rw_unwrap(list_files_(dir, manifest)) else files
+    # Refuses names that lead outside `dir`, as without shards.
+    sizes <- rw_unwrap(name_sizes_(dir, names))
+    hashed <- rw_hash_shards(names, algo, threads, args$shards, sys.call(), dir = dir,
+                             sizes = sizes)
     # As without shards: no manifest that silently leaves a file out.
     failed <- which(!is.na(hashed$kind))
     if (length(failed) > 0) {
       first <- failed[[1L]]
       rw_abort(hashed$kind[[first]], hashed$message[[first]], call = sys.call(),
-               path = paths[[first]])
+               path = paste0(sub("/+$", "", dir, useBytes = TRUE), "/", names[[first]]))
     }
-    rw_unwrap(write_manifest_(manifest_path, names, hashed$digest))
+    rw_unwrap(write_manifest_(dir, manifest, names, hashed$digest))
     list(file = names, digest = hashed$digest)
   }
   invisible(data.frame(file = signed$file, digest = signed$digest, stringsAsFactors = FALSE))
@@ -292,9 +342,11 @@ write_signatures <- function(dir, manifest = "sha1sum.txt", files = NULL, algo =
 #' vector instructions where it has them. The digests are those that
 #' `md5sum`, `sha1sum` ... `b2sum` and `b3sum` print.
 #'
-#' @param paths A character vector of paths. `~` is expanded.
+#' @param paths A character vector of paths, as R's file functions take
+#'   them (see "File names" in [readit()]). `~` is expanded.
 #' @param algo `"sha1"` (the default), `"md5"`, `"sha224"`, `"sha256"`,
-#'   `"sha384"`, `"sha512"`, `"blake2b"` (BLAKE2b-512) or `"blake3"`.
+#'   `"sha384"`, `"sha512"`, `"blake2b"` (BLAKE2b-512) or `"blake3"`,
+#'   matched exactly (`"sha3"` is an error, not SHA-384).
 #' @param threads The number of worker threads: `NULL` (the default) for
 #'   option `rwbridge.threads`, or else every core.
 #' @param progress Show a progress line on stderr? `NULL` (the default)
@@ -335,7 +387,7 @@ hash_files <- function(paths, algo = "sha1", threads = NULL, progress = NULL, sh
     algo <- rw_algo(algo)
   }
   progress <- rw_progress(progress)
-  expanded <- enc2utf8(if (any(startsWith(paths, "~"), na.rm = TRUE)) path.expand(paths) else paths)
+  expanded <- if (any(startsWith(paths, "~"), na.rm = TRUE)) path.expand(paths) else paths
   result <- if (is.null(shards)) {
     rw_unwrap(hash_files_(expanded, algo, rw_threads(threads), progress))
   } else {
@@ -348,7 +400,7 @@ hash_files <- function(paths, algo = "sha1", threads = NULL, progress = NULL, sh
     unreadable <- is.na(digests)
     warning(warningCondition(
       sprintf("cannot read %s: %s.", rw_count(sum(unreadable), "file"),
-              paste0("'", paths[unreadable], "' (", result$reason[unreadable], ")",
+              paste0(rw_quote(paths[unreadable]), " (", result$reason[unreadable], ")",
                      collapse = ", ")),
       class = "rwbridge_unreadable_warning", call = sys.call()
     ))

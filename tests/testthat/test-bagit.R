@@ -444,6 +444,104 @@ test_that("write_bag() refuses bad arguments with classed errors", {
   expect_identical(list.files(dir), c("a", "sub"))
 })
 
+# Confined under races, the right file for every name, input quoted short ---
+
+test_that("a directory swapped for a link outside while verify_bag() runs is never read through", {
+  skip_on_os("windows")
+  skip_on_cran()
+  skip_if_not_installed("processx")
+  bag <- hand_bag(c("sub/f" = "inside"))
+  top <- local_tree(c("elsewhere/f" = "OUTSIDE"))
+  links <- sprintf("abs%03d", 1:200)
+  for (link in links) file.symlink(file.path(bag, "data", "sub", "f"), file.path(bag, "data", link))
+  put(bag, "manifest-sha256.txt",
+      paste0(manifest_line("inside", "data/sub/f"),
+             paste(manifest_line("inside", paste0("data/", links)), collapse = "")))
+  expect_true(attr(verify_bag(bag), "valid"))
+  outside <- digest_of("OUTSIDE")
+  local_swapper(file.path(bag, "data", "sub"), file.path(top, "elsewhere"))
+  leaked <- 0L
+  seen <- character()
+  for (i in 1:50) {
+    result <- suppressWarnings(verify_bag(bag))
+    leaked <- leaked + sum(result$actual == outside, na.rm = TRUE)
+    seen <- union(seen, result$status[result$line %in% 2:201])
+  }
+  expect_identical(leaked, 0L)
+  expect_true(all(seen %in% c("ok", "missing", "refused")))
+  expect_true(all(c("ok", "refused") %in% seen))
+})
+
+test_that("write_bag() bags the directory its name's bytes name", {
+  skip_unless_byte_names()
+  top <- local_tree(c("dir<e9>/decoy" = "decoy"))
+  dir <- paste0(top, "/dir\xe9")
+  dir.create(dir)
+  writeBin(charToRaw("real"), paste0(dir, "/real"))
+  expect_identical(write_bag(dir, algo = "sha256"), dir)
+  expect_true(attr(verify_bag(dir), "valid"))
+  expect_setequal(list.files(dir), c("bagit.txt", "bag-info.txt", "data", "manifest-sha256.txt",
+                                     "tagmanifest-sha256.txt"))
+  expect_identical(list.files(file.path(top, "dir<e9>")), "decoy")
+})
+
+test_that("write_bag() info must be UTF-8: a field that is not is a value error", {
+  dir <- local_tree(c(a = "A"))
+  bad <- "caf\xe9"
+  err <- expect_error(write_bag(dir, info = list(Note = bad)), class = "rwbridge_value_error")
+  expect_match(conditionMessage(err), "`info$Note` \"caf\\xe9\" is not valid UTF-8", fixed = TRUE)
+  info <- list("x")
+  names(info) <- bad
+  err <- expect_error(write_bag(dir, info = info), class = "rwbridge_value_error")
+  expect_match(conditionMessage(err), "`info` label \"caf\\xe9\" is not valid UTF-8", fixed = TRUE)
+  bytes <- "\xff"
+  Encoding(bytes) <- "bytes"
+  expect_error(write_bag(dir, info = list(Note = bytes)), "`info\\$Note`",
+               class = "rwbridge_value_error")
+  expect_identical(list.files(dir), "a")
+  # latin1 is converted, valid UTF-8 kept.
+  write_bag(dir, info = list(Note = iconv("caf\u00e9", "UTF-8", "latin1"), Other = "\u00e9t\u00e9"))
+  info <- readit(file.path(dir, "bag-info.txt"), as = "text")
+  expect_match(info, "Note: caf\u00e9\n", fixed = TRUE)
+  expect_match(info, "Other: \u00e9t\u00e9\n", fixed = TRUE)
+  expect_true(attr(verify_bag(dir), "valid"))
+})
+
+test_that("write_bag() matches algorithm names exactly", {
+  dir <- local_tree(c(a = "A"))
+  for (algo in c("sha3", "sha51", "m")) {
+    err <- expect_error(write_bag(dir, algo = algo), class = "rwbridge_value_error")
+    expect_match(conditionMessage(err), "must be one of \"md5\", \"sha1\"", fixed = TRUE)
+  }
+  expect_identical(list.files(dir), "a")
+})
+
+test_that("a NUL byte or a huge line in a bag's tag files is a problem, quoted short", {
+  bag <- hand_bag(c(a = "A"))
+  line <- c(charToRaw(manifest_line("A", "data/a")), charToRaw(digest_of("B")),
+            charToRaw("  data/b"), as.raw(0), charToRaw("c\n"))
+  put(bag, "manifest-sha256.txt", line)
+  result <- verify_bag(bag)
+  problems <- attr(result, "problems")
+  expect_identical(problems$code, "manifest")
+  expect_match(problems$message, "line 2 has a NUL byte", fixed = TRUE)
+  expect_match(problems$message, "data/b\\0c", fixed = TRUE)
+  put(bag, "bag-info.txt", c(charToRaw("Contact: A"), as.raw(0), charToRaw("B\n")))
+  put(bag, "manifest-sha256.txt", manifest_line("A", "data/a"))
+  expect_identical(attr(verify_bag(bag), "problems")$code, "bag_info")
+  skip_on_cran()
+  huge <- strrep("z", 100e6)
+  put(bag, "bag-info.txt", "")
+  put(bag, "manifest-sha256.txt", paste0(manifest_line("A", "data/a"), huge, "\n"))
+  rm(huge)
+  problems <- attr(verify_bag(bag), "problems")
+  expect_identical(problems$code, "manifest")
+  expect_lt(nchar(problems$message), 400)
+  expect_match(problems$message, "...' (100000000 bytes)", fixed = TRUE)
+  err <- expect_error(verify_bag(bag, error = TRUE), class = "rwbridge_verify_error")
+  expect_lt(nchar(conditionMessage(err)), 600)
+})
+
 # Interoperability with bagit-python ------------------------------------------
 
 test_that("bags made by write_bag() validate with bagit-python, and damage is caught", {

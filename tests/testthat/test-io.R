@@ -159,3 +159,103 @@ test_that("bad arguments are classed errors naming the argument", {
     readit("/nonexistent/dir/file")
   })
 })
+
+test_that("a name that is not UTF-8 reaches its own file, never a look-alike", {
+  skip_unless_byte_names()
+  dir <- local_tree(c("caf<e9>.txt" = "decoy"))
+  real <- paste0(dir, "/caf\xe9.txt")
+  decoy <- file.path(dir, "caf<e9>.txt")
+  writeBin(charToRaw("real"), real)
+  expect_identical(readit(real), charToRaw("real"))
+  expect_identical(readit(real, as = "text"), "real")
+  writeit("new", real)
+  writeit("+", real, append = TRUE)
+  expect_identical(readBin(real, "raw", 10), charToRaw("new+"))
+  expect_identical(raw_of(decoy), charToRaw("decoy"))
+  expect_setequal(list.files(dir), c("caf\xe9.txt", "caf<e9>.txt"))
+  # A latin1 string names the file of its UTF-8 bytes, as in base R.
+  latin1 <- iconv(paste0(dir, "/caf\u00e9.txt"), "UTF-8", "latin1")
+  writeit("latin1", latin1)
+  expect_identical(readBin(paste0(dir, "/caf\u00e9.txt"), "raw", 10), charToRaw("latin1"))
+  err <- expect_error(readit(paste0(dir, "/nope\xe9")), class = "rwbridge_io_error")
+  expect_match(conditionMessage(err), "nope\\xe9", fixed = TRUE)
+  expect_identical(err$path, paste0(dir, "/nope\xe9"))
+})
+
+test_that("writeit() writes a string's bytes when they are not valid in its encoding", {
+  path <- withr::local_tempfile()
+  reference <- withr::local_tempfile()
+  check <- function(x) {
+    writeit(x, path)
+    writeLines(x, reference, sep = "", useBytes = TRUE)
+    expect_identical(raw_of(path), raw_of(reference), label = Encoding(x))
+  }
+  native <- "caf\xe9"
+  check(native)
+  expect_identical(raw_of(path), as.raw(c(0x63, 0x61, 0x66, 0xe9)))
+  utf8 <- native
+  Encoding(utf8) <- "UTF-8"
+  check(utf8)
+  bytes <- "caf\xc3\xa9\xff"
+  Encoding(bytes) <- "bytes"
+  check(bytes)
+  # Valid in its encoding: written as UTF-8, latin1 converted.
+  check("caf\u00e9")
+  writeit(iconv("caf\u00e9", "UTF-8", "latin1"), path)
+  expect_identical(raw_of(path), charToRaw("caf\u00e9"))
+  writeit(native, path, append = TRUE)
+  expect_identical(raw_of(path), c(charToRaw("caf\u00e9"), as.raw(c(0x63, 0x61, 0x66, 0xe9))))
+})
+
+test_that("a failed append leaves the file as it was: cut back, or removed when new", {
+  skip_on_os("windows")
+  skip_on_cran()
+  dir <- local_tree(c(old = strrep("o", 1000)))
+  script <- withr::local_tempfile(fileext = ".R")
+  writeLines(c(
+    "library(rwbridge)",
+    sprintf("dir <- '%s'", dir),
+    "for (name in c('old', 'new')) {",
+    "  got <- tryCatch(writeit(as.raw(rep(1, 1e5)), file.path(dir, name), append = TRUE),",
+    "                  error = function(e) paste(class(e)[[1]], conditionMessage(e)))",
+    "  cat(name, got, '\\n')",
+    "}"
+  ), script)
+  # A file size limit of 8 blocks (4 or 8 KiB), with SIGXFSZ ignored: the
+  # write fails with EFBIG once part of the data is in.
+  command <- sprintf("ulimit -f 8; trap '' XFSZ; exec '%s' '%s'",
+                     file.path(R.home("bin"), "Rscript"), script)
+  out <- system2("sh", c("-c", shQuote(command)), stdout = TRUE, stderr = TRUE)
+  expect_match(out, "^old rwbridge_io_error .*File too large", all = FALSE)
+  expect_match(out, "^new rwbridge_io_error .*File too large", all = FALSE)
+  expect_identical(raw_of(file.path(dir, "old")), charToRaw(strrep("o", 1000)))
+  expect_false(file.exists(file.path(dir, "new")))
+  expect_identical(list.files(dir, all.files = TRUE, no.. = TRUE), "old")
+})
+
+test_that("a big readit() runs on the kept workers, and Ctrl-C stops it within half a second", {
+  skip_on_os("windows")
+  skip_on_cran()
+  skip_if_not_installed("processx")
+  path <- withr::local_tempfile()
+  writeBin(as.raw(rep_len(0:255, 64 * 2^20 + 1)), path)
+  tasks <- function(pid) list.files(file.path("/proc", pid, "task"))
+  stopped <- interrupt_child(c(
+    "library(rwbridge)",
+    "options(rwbridge.threads = 2)",
+    sprintf("path <- '%s'", path),
+    # The first call makes the kept workers; the next must start no thread.
+    "stopifnot(identical(readit(path), readBin(path, 'raw', file.size(path))))",
+    "cat('threads:', list.files('/proc/self/task'), '\\n')",
+    # Tests only: each piece of the read waits first, as on a slow disk.
+    "Sys.setenv(RWBRIDGE_TEST_READ_PAUSE_MS = '2000')",
+    "cat('ready\\n')",
+    "res <- tryCatch(readit(path), interrupt = function(e) 'interrupted')",
+    "cat(if (is.character(res)) res else 'finished', '\\n')"
+  ), during = tasks)
+  expect_lt(stopped$elapsed, 0.5)
+  expect_match(stopped$output, "interrupted", fixed = TRUE)
+  before <- strsplit(sub(".*threads: ([0-9 ]+)\n.*", "\\1", stopped$output), " ")[[1]]
+  expect_gte(length(stopped$during), 3)
+  expect_true(all(stopped$during %in% before))
+})

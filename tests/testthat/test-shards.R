@@ -284,6 +284,42 @@ test_that("relative paths reach workers whose working directory is another", {
   expect_identical(verify_bag(basename(bag), shards = 2), verify_bag(basename(bag)))
 })
 
+test_that("names that are not UTF-8 are hashed, signed and checked in shards as without", {
+  skip_on_cran()
+  skip_unless_byte_names()
+  top <- local_tree(c("dir<e9>/decoy" = "decoy"))
+  dir <- paste0(top, "/dir\xe9")
+  dir.create(dir)
+  writeBin(charToRaw("real"), paste0(dir, "/caf\xe9.txt"))
+  writeBin(charToRaw("other"), paste0(dir, "/caf\xe8.txt"))
+  writeBin(charToRaw("decoy"), paste0(dir, "/caf<e9>.txt"))
+  local_workers()
+  manifests <- withr::local_tempdir()
+  local <- write_signatures(dir, file.path(manifests, "local.txt"))
+  sharded <- write_signatures(dir, file.path(manifests, "sharded.txt"), shards = 2)
+  expect_identical(sharded, local)
+  expect_setequal(local$file, list.files(dir))
+  expect_identical(readit(file.path(manifests, "sharded.txt")),
+                   readit(file.path(manifests, "local.txt")))
+  given <- write_signatures(dir, file.path(manifests, "given.txt"), files = c("caf\xe9.txt"),
+                            shards = 2)
+  expect_identical(given$digest, sha1_of("real"))
+  paths <- paste0(dir, "/", list.files(dir))
+  expect_identical(hash_files(paths, shards = 2), hash_files(paths))
+  write_signatures(dir)
+  expect_identical(verify(dir, shards = 2), verify(dir))
+  expect_true(all(verify(dir, shards = 2)$status == "ok"))
+  # Refused before any part runs, as without shards.
+  expect_error(write_signatures(dir, file.path(manifests, "x.txt"), files = "../x", shards = 2),
+               "`files`", class = "rwbridge_value_error")
+  expect_false(file.exists(file.path(manifests, "x.txt")))
+  # A bag's payload names must be UTF-8; the bag's own path need not be.
+  unlink(paste0(dir, c("/sha1sum.txt", "/caf\xe9.txt", "/caf\xe8.txt")))
+  write_bag(dir)
+  expect_identical(verify_bag(dir, shards = 2), verify_bag(dir))
+  expect_true(attr(verify_bag(dir, shards = 2), "valid"))
+})
+
 test_that("shards is checked, and says what to install without future", {
   dir <- local_tree(c(a = "A"))
   write_signatures(dir)

@@ -418,3 +418,156 @@ test_that("print() works for names of any length", {
   out <- capture.output(print(result))
   expect_true(any(grepl(long, out, fixed = TRUE)))
 })
+
+# Confined under races, the right file for every name ------------------------
+
+test_that("a directory swapped for a link outside while verify() runs is never read through", {
+  skip_on_os("windows")
+  skip_on_cran()
+  skip_if_not_installed("processx")
+  top <- local_tree(c("d/sub/f" = "inside", "elsewhere/f" = "OUTSIDE"))
+  d <- file.path(top, "d")
+  # An absolute link inside the tree: the kernel's openat2() will not
+  # follow it beneath `d`, so it takes the walk.
+  file.symlink(file.path(d, "sub", "f"), file.path(d, "abs"))
+  writeit(strrep(paste0(sha1_of("inside"), "  abs\n"), 20000), file.path(d, "sha1sum.txt"))
+  expect_true(all(verify(d)$status == "ok"))
+  outside <- sha1_of("OUTSIDE")
+  local_swapper(file.path(d, "sub"), file.path(top, "elsewhere"))
+  leaked <- 0L
+  seen <- character()
+  for (i in 1:10) {
+    result <- verify(d)
+    leaked <- leaked + sum(result$actual == outside, na.rm = TRUE)
+    seen <- union(seen, result$status)
+  }
+  expect_identical(leaked, 0L)
+  expect_true(all(seen %in% c("ok", "missing", "refused")))
+  # The swaps happened while the names were opened.
+  expect_true(all(c("ok", "refused") %in% seen))
+})
+
+test_that("every name that leads outside is refused, whether or not anything is there", {
+  skip_on_os("windows")
+  top <- local_tree(c("d/a" = "A", "outside/secret.txt" = "s"))
+  d <- file.path(top, "d")
+  file.symlink("..", file.path(d, "up"))
+  file.symlink(file.path(top, "outside", "nosuch"), file.path(d, "dangling"))
+  file.symlink("../outside/nosuch", file.path(d, "dangling_relative"))
+  names <- c("up/outside/secret.txt", "up/outside/nosuch", "up/nowhere/x", "dangling",
+             "dangling_relative", "up/d/a", "../outside/secret.txt", "../nosuch")
+  writeit(paste0(sha1_of("s"), "  ", names, "\n", collapse = ""), file.path(d, "m.txt"))
+  result <- verify(d, "m.txt")
+  expect_identical(result$status, rep("refused", length(names)))
+  # Inside, a missing file is missing; with allow_outside, names are paths.
+  writeit(paste0(sha1_of("s"), "  ", c("nosuch", names[1:2]), "\n", collapse = ""),
+          file.path(d, "m.txt"))
+  expect_identical(verify(d, "m.txt")$status, c("missing", "refused", "refused"))
+  expect_identical(verify(d, "m.txt", allow_outside = TRUE)$status, c("missing", "ok", "missing"))
+})
+
+test_that("names that are not UTF-8 reach their own file and come back distinct", {
+  skip_unless_byte_names()
+  dir <- local_tree(c("caf<e9>.txt" = "decoy", "caf<e8>.txt" = "decoy"))
+  real <- paste0(dir, "/caf\xe9.txt")
+  other <- paste0(dir, "/caf\xe8.txt")
+  writeBin(charToRaw("real"), real)
+  writeBin(charToRaw("other"), other)
+  expect_identical(unname(hash_files(c(real, other))), c(sha1_of("real"), sha1_of("other")))
+  signed <- write_signatures(dir)
+  # As list.files() names them: the same strings, each reaching its file.
+  expect_setequal(signed$file, setdiff(list.files(dir), "sha1sum.txt"))
+  expect_identical(anyDuplicated(signed$file), 0L)
+  expect_identical(signed$digest[match(c("caf\xe9.txt", "caf\xe8.txt"), signed$file)],
+                   c(sha1_of("real"), sha1_of("other")))
+  expect_true(all(verify(dir)$status == "ok"))
+  # With the manifest gone, all four are extra: four different names.
+  writeit("", file.path(dir, "sha1sum.txt"))
+  audit <- verify(dir, complete = TRUE)
+  expect_identical(audit$status, rep("extra", 4))
+  expect_setequal(audit$file, setdiff(list.files(dir), "sha1sum.txt"))
+  expect_identical(anyDuplicated(audit$file), 0L)
+  for (i in seq_len(nrow(audit))) {
+    expect_identical(readit(paste0(dir, "/", audit$file[[i]]), as = "raw"),
+                     readBin(paste0(dir, "/", audit$file[[i]]), "raw", 10))
+  }
+  # A moved file is found under its exact name.
+  writeit(paste0(sha1_of("real"), "  gone\n"), file.path(dir, "sha1sum.txt"))
+  moved <- verify(dir, complete = TRUE)
+  expect_identical(moved$found_as[moved$status == "moved"], "caf\xe9.txt")
+})
+
+test_that("algorithm names are matched exactly, and nothing is written otherwise", {
+  dir <- local_tree(c(a = "A"))
+  path <- file.path(dir, "a")
+  for (algo in c("sha3", "sha51", "m", "SHA1", "sha1 ")) {
+    err <- expect_error(hash_files(path, algo = algo), class = "rwbridge_value_error")
+    expect_match(conditionMessage(err), "`algo` must be one of \"md5\", \"sha1\"", fixed = TRUE)
+    expect_match(conditionMessage(err), paste0("not \"", algo, "\""), fixed = TRUE)
+    expect_error(write_signatures(dir, "m.txt", algo = algo), "`algo`",
+                 class = "rwbridge_value_error")
+    expect_false(file.exists(file.path(dir, "m.txt")))
+    expect_error(verify(dir, algo = algo), "`algo`", class = "rwbridge_value_error")
+  }
+  expect_identical(unname(hash_files(path, algo = "sha512")),
+                   digest::digest(charToRaw("A"), "sha512", serialize = FALSE))
+})
+
+test_that("a NUL byte in a manifest line makes it malformed, shown visibly", {
+  dir <- local_tree(c(a = "A"))
+  line <- c(charToRaw(sha1_of("A")), charToRaw("  a"), as.raw(0), charToRaw("b\n"))
+  writeit(c(charToRaw(paste0(sha1_of("A"), "  a\n")), line), file.path(dir, "sha1sum.txt"))
+  expect_warning(result <- verify(dir), class = "rwbridge_malformed_warning")
+  expect_identical(result$status, "ok")
+  malformed <- attr(result, "malformed")
+  expect_identical(malformed$line, 2L)
+  expect_identical(malformed$text, paste0(sha1_of("A"), "  a\\0b"))
+})
+
+test_that("write_signatures() refuses a name that leads outside, writing nothing", {
+  top <- local_tree(c("afile" = "x", "d/a" = "A"))
+  dir <- file.path(top, "d")
+  for (name in c("../afile", file.path(top, "afile"), "a/../../afile", "./../afile")) {
+    err <- expect_error(write_signatures(dir, "m.txt", files = c("a", name)),
+                        class = "rwbridge_value_error")
+    expect_match(conditionMessage(err), "`files`", fixed = TRUE)
+    expect_match(conditionMessage(err), name, fixed = TRUE)
+    expect_false(file.exists(file.path(dir, "m.txt")))
+  }
+  # Through a link, only opening the name tells: an io error, nothing written.
+  skip_on_os("windows")
+  file.symlink(top, file.path(dir, "out"))
+  err <- expect_error(write_signatures(dir, "m.txt", files = "out/afile"),
+                      class = "rwbridge_io_error")
+  expect_match(conditionMessage(err), "leads outside")
+  expect_false(file.exists(file.path(dir, "m.txt")))
+  signed <- write_signatures(dir, "m.txt", files = "./a")
+  expect_identical(verify(dir, "m.txt")$status, "ok")
+})
+
+test_that("messages quote at most a few hundred bytes of any input", {
+  dir <- local_tree(c(a = "A"))
+  huge <- strrep("n", 1e6)
+  writeit(paste0(sha1_of("A"), "  ", huge, "\n", strrep("z", 5e6), "\n"),
+          file.path(dir, "sha1sum.txt"))
+  result <- suppressWarnings(verify(dir))
+  # ENAMETOOLONG: not a missing file, one that cannot be opened.
+  expect_identical(result$status, "unreadable")
+  text <- attr(result, "malformed")$text
+  expect_lt(nchar(text), 300)
+  expect_match(text, "... (5000000 bytes)", fixed = TRUE)
+  err <- expect_error(suppressWarnings(verify(dir, error = TRUE)), class = "rwbridge_verify_error")
+  expect_lt(nchar(conditionMessage(err)), 600)
+  expect_match(conditionMessage(err), paste0("'", strrep("n", 200), "...' (1000000 bytes)"),
+               fixed = TRUE)
+  err <- expect_error(readit(file.path(dir, strrep("p", 1e5))), class = "rwbridge_io_error")
+  expect_lt(nchar(conditionMessage(err)), 400)
+  # The R side cuts as the Rust side does, before a character that would
+  # not fit.
+  long <- paste0("a", strrep("\u00e9", 150))
+  expect_identical(rwbridge:::rw_quote(long),
+                   paste0("'a", strrep("\u00e9", 99), "...' (301 bytes)"))
+  path <- file.path(dir, long)
+  err <- expect_error(readit(path), class = "rwbridge_io_error")
+  expect_match(conditionMessage(err), rwbridge:::rw_quote(path), fixed = TRUE)
+})

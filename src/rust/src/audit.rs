@@ -1,17 +1,18 @@
 //! The audit of a whole directory against its manifest: files under the
 //! directory that the manifest does not list ("extra"), and listed files
 //! that are missing but whose content is there under another name
-//! ("moved"). Never touches R.
+//! ("moved"). Files are opened through [`Confined`], never outside the
+//! directory. Never touches R.
 
 use crate::errors::RwError;
-use crate::hash::{hash_files, Algo};
+use crate::hash::{hash_each, Algo};
 use crate::manifest::Entry;
 use crate::runtime::Runtime;
 use crate::status::Status;
-use crate::tree::{list_files, name_to_path};
+use crate::tree::{list_files, name_to_path, Confined};
 use crate::verify::Outcome;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A regular file under the directory that no entry names, with its digest
 /// (`None` when it cannot be read).
@@ -26,7 +27,7 @@ pub struct Extra {
 /// manifest order), and returns the unlisted files left, sorted bytewise,
 /// with their digest in `algo`. The manifest itself is never unlisted.
 pub fn audit(
-    dir: &Path,
+    confined: &Confined,
     manifest: &Path,
     entries: &[Entry],
     outcomes: &mut [Outcome],
@@ -34,7 +35,7 @@ pub fn audit(
     rt: &Runtime,
 ) -> Result<Vec<Extra>, RwError> {
     let listed: HashSet<Vec<u8>> = entries.iter().filter_map(|e| normal(&e.name)).collect();
-    let unlisted: Vec<Vec<u8>> = list_files(dir, Some(manifest))?
+    let unlisted: Vec<Vec<u8>> = list_files(confined.dir(), Some(manifest))?
         .into_iter()
         .filter(|name| !listed.contains(name))
         .collect();
@@ -45,8 +46,8 @@ pub fn audit(
             algos.push(entry.algo);
         }
     }
-    let paths: Vec<PathBuf> = unlisted.iter().map(|n| dir.join(name_to_path(n))).collect();
-    let digests: Vec<Option<Vec<String>>> = hash_files(&algos, &paths, rt, None)?
+    let open = |name: &Vec<u8>| confined.open_reason(&name_to_path(name));
+    let digests: Vec<Option<Vec<String>>> = hash_each(&algos, &unlisted, open, |_| 0, rt, None)?
         .into_iter()
         .map(Result::ok)
         .collect();
@@ -119,7 +120,6 @@ mod tests {
     use crate::hash::hash_bytes;
     use crate::manifest::parse;
     use crate::test_support::tree;
-    use crate::tree::Confined;
     use crate::verify::verify_entries;
 
     fn line(algo: Algo, content: &str, name: &str) -> String {
@@ -150,7 +150,7 @@ mod tests {
             let mut outcomes = verify_entries(&confined, &entries, &rt, None).unwrap();
             let manifest = dir.path().join("m.txt");
             let extras = audit(
-                dir.path(),
+                &confined,
                 &manifest,
                 &entries,
                 &mut outcomes,

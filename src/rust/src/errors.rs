@@ -4,23 +4,26 @@
 //! catch (`R/errors.R`), so there is no kind for them here. Never touches R.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What went wrong, with the path or argument it concerns and the reason.
 #[derive(Debug, thiserror::Error)]
 pub enum RwError {
     /// The file system said no; `source` says why.
-    #[error("cannot {op} '{path}': {}", os_text(source))]
+    #[error("cannot {op} {}: {}", quoted_path(path), os_text(source))]
     Io {
         op: &'static str,
-        path: String,
+        path: PathBuf,
         #[source]
         source: io::Error,
     },
     /// Text mode met a NUL byte or invalid UTF-8.
-    #[error("cannot read '{path}' as text: {what} at byte offset {offset}")]
+    #[error(
+        "cannot read {} as text: {what} at byte offset {offset}",
+        quoted_path(path)
+    )]
     Encoding {
-        path: String,
+        path: PathBuf,
         offset: u64,
         what: &'static str,
     },
@@ -41,7 +44,7 @@ impl RwError {
     pub fn io(op: &'static str, path: &Path, source: io::Error) -> Self {
         Self::Io {
             op,
-            path: path.display().to_string(),
+            path: path.to_path_buf(),
             source,
         }
     }
@@ -80,7 +83,7 @@ impl RwError {
     }
 
     /// The path the error concerns, when it concerns one.
-    pub fn path(&self) -> Option<&str> {
+    pub fn path(&self) -> Option<&Path> {
         match self {
             Self::Io { path, .. } | Self::Encoding { path, .. } => Some(path),
             _ => None,
@@ -96,6 +99,67 @@ pub fn try_vec<T>(len: u64, on_failure: impl FnOnce() -> RwError) -> Result<Vec<
         Ok(n) if v.try_reserve_exact(n).is_ok() => Ok(v),
         _ => Err(on_failure()),
     }
+}
+
+/// At most this many bytes of an input (a line, a name, a path) are
+/// quoted in a message.
+pub const QUOTED_MAX: usize = 200;
+
+/// `text` as a message shows it: NUL bytes as `\0`, bytes that are not
+/// UTF-8 as `\xNN` (as R prints them), and beyond [`QUOTED_MAX`] bytes cut
+/// at a character, with `...` and the whole length in bytes.
+pub fn shown(text: impl AsRef<[u8]>) -> String {
+    let (head, total) = cut(text.as_ref());
+    match total {
+        Some(total) => format!("{head}... ({total} bytes)"),
+        None => head,
+    }
+}
+
+/// `text` in quotes, as [`shown`] shows it: `'head...' (N bytes)` when
+/// it is cut.
+pub fn quoted(text: impl AsRef<[u8]>) -> String {
+    quoted_in(text, "'")
+}
+
+/// [`quoted`] with `mark` for the quotes.
+pub fn quoted_in(text: impl AsRef<[u8]>, mark: &str) -> String {
+    let (head, total) = cut(text.as_ref());
+    match total {
+        Some(total) => format!("{mark}{head}...{mark} ({total} bytes)"),
+        None => format!("{mark}{head}{mark}"),
+    }
+}
+
+fn quoted_path(path: &Path) -> String {
+    quoted(path.as_os_str().as_encoded_bytes())
+}
+
+/// The text shown of `bytes`, and their whole length when cut.
+fn cut(bytes: &[u8]) -> (String, Option<usize>) {
+    let (head, total) = if bytes.len() > QUOTED_MAX {
+        // Not inside a character: back to the start of the one cut.
+        let mut end = QUOTED_MAX;
+        while end > QUOTED_MAX - 3 && (0x80..0xc0).contains(&bytes[end]) {
+            end -= 1;
+        }
+        (&bytes[..end], Some(bytes.len()))
+    } else {
+        (bytes, None)
+    };
+    let mut shown = String::with_capacity(head.len() + 8);
+    for chunk in head.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\0' => shown.push_str("\\0"),
+                c => shown.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            shown.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    (shown, total)
 }
 
 /// The OS's own words for an I/O error, as `strerror()` gives them: Rust's
@@ -122,7 +186,7 @@ mod tests {
             "cannot open '/no/such': No such file or directory"
         );
         assert_eq!(e.kind(), "io");
-        assert_eq!(e.path(), Some("/no/such"));
+        assert_eq!(e.path(), Some(Path::new("/no/such")));
         assert_eq!(e.reason(), "no such file or directory");
         let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<io::Error>());
         assert_eq!(source.map(io::Error::kind), Some(io::ErrorKind::NotFound));
@@ -134,6 +198,32 @@ mod tests {
         let reason = format!("step failed; restoring failed too: {inner}; moved files are in /t/x");
         let e = RwError::io_reason("make a bag of", Path::new("/d"), reason);
         assert!(e.to_string().ends_with("moved files are in /t/x"), "{e}");
+    }
+
+    #[test]
+    fn inputs_are_quoted_short_with_nul_and_bad_bytes_visible() {
+        assert_eq!(quoted("abc"), "'abc'");
+        assert_eq!(quoted(b"a\0b\xe9c"), "'a\\0b\\xe9c'");
+        assert_eq!(shown(b"caf\xe9"), "caf\\xe9");
+        let exact = "x".repeat(QUOTED_MAX);
+        assert_eq!(quoted(&exact), format!("'{exact}'"));
+        // Cut before the character that would not fit: 'é' is two bytes.
+        let long = format!("a{}", "\u{e9}".repeat(150));
+        let want = format!("'a{}...' (301 bytes)", "\u{e9}".repeat(99));
+        assert_eq!(quoted(&long), want);
+        assert_eq!(shown(&long), want[1..].replace("...'", "..."));
+        let huge = vec![b'x'; 100 << 20];
+        let q = quoted(&huge);
+        assert!(
+            q.len() < 250 && q.ends_with("...' (104857600 bytes)"),
+            "{q}"
+        );
+        let err = RwError::io(
+            "open",
+            Path::new(&"d/".repeat(5000)),
+            io::Error::other("no"),
+        );
+        assert!(err.to_string().len() < 300);
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! file behind on failure. Never touches R.
 
 use crate::errors::{try_vec, RwError};
+use crate::runtime::{Cancel, Runtime};
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// A regular file opened for reading, with the size it had when opened.
 pub struct OpenFile {
@@ -21,10 +23,14 @@ pub struct OpenFile {
 
 /// Opens `path` for reading if, and only if, it is a regular file.
 pub fn open_regular(path: &Path) -> Result<OpenFile, RwError> {
-    let file = nonblocking(OpenOptions::new().read(true))
-        .open(path)
-        .map_err(|e| RwError::io("open", path, e))?;
+    let file = open_nonblocking(path).map_err(|e| RwError::io("open", path, e))?;
     OpenFile::new(file, path)
+}
+
+/// Opens `path` for reading without blocking (a FIFO answers at once),
+/// whatever it is: [`OpenFile::new`] then accepts only a regular file.
+pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+    nonblocking(OpenOptions::new().read(true)).open(path)
 }
 
 impl OpenFile {
@@ -63,45 +69,40 @@ impl OpenFile {
         .map_err(|e| RwError::io("read", &self.path, e))
     }
 
-    /// As [`OpenFile::fill`], with reads of at least `PARALLEL_READ_MIN`
-    /// bytes split across `threads` threads, each filling its own part with
-    /// positioned reads: copying from the page cache, and faulting in the
-    /// fresh pages of `buf`, are then shared among cores. The file position
-    /// is left after the bytes read, for [`OpenFile::rest`].
-    pub fn fill_parallel(&mut self, buf: &mut [u8], threads: usize) -> Result<usize, RwError> {
-        if threads <= 1 || buf.len() < PARALLEL_READ_MIN {
+    /// As [`OpenFile::fill`], for a read of at least `PARALLEL_READ_MIN`
+    /// bytes from the start of the file: split into pieces that the
+    /// runtime's kept workers fill with positioned reads (copying from the
+    /// page cache, and faulting in the fresh pages of `buf`, are then
+    /// shared among cores) while the caller polls for Ctrl-C; each piece
+    /// checks the cancel flag first. The file position is left after the
+    /// bytes read, for [`OpenFile::rest`].
+    pub fn fill_parallel(&mut self, buf: &mut [u8], rt: &Runtime) -> Result<usize, RwError> {
+        if buf.len() < PARALLEL_READ_MIN || self.position != 0 {
             return self.fill(buf);
         }
-        let part = buf.len().div_ceil(threads);
         let file = &self.file;
-        let parts: Vec<(usize, io::Result<usize>)> = std::thread::scope(|scope| {
-            let readers: Vec<_> = buf
-                .chunks_mut(part)
-                .enumerate()
-                .map(|(i, chunk)| {
-                    let len = chunk.len();
-                    (
-                        len,
-                        scope.spawn(move || read_full_at(file, chunk, (i * part) as u64)),
-                    )
-                })
-                .collect();
-            readers
-                .into_iter()
-                .map(|(len, reader)| {
-                    let got = reader
-                        .join()
-                        .unwrap_or_else(|_| Err(io::Error::other("a reader thread panicked")));
-                    (len, got)
-                })
-                .collect()
-        });
-        // What was read is a prefix of the file only up to the first short part.
+        let pause = test_pause();
+        let len = buf.len();
+        let mut pieces: Vec<(u64, &mut [u8], io::Result<usize>)> = buf
+            .chunks_mut(READ_PIECE)
+            .enumerate()
+            .map(|(i, piece)| ((i * READ_PIECE) as u64, piece, Ok(0)))
+            .collect();
+        rt.run_on_values(len, |par, cancel| {
+            par.for_each_mut(&mut pieces, |(at, piece, got)| {
+                if pause.is_some_and(|pause| paused(pause, cancel)) || cancel.is_set() {
+                    return;
+                }
+                *got = read_full_at(file, piece, *at);
+            });
+            cancel.check()
+        })?;
+        // What was read is a prefix of the file only up to the first short piece.
         let mut filled = 0;
-        for (len, got) in parts {
+        for (_, piece, got) in pieces {
             let n = got.map_err(|e| RwError::io("read", &self.path, e))?;
             filled += n;
-            if n < len {
+            if n < piece.len() {
                 break;
             }
         }
@@ -147,7 +148,7 @@ impl OpenFile {
         };
         match bad {
             Some((offset, what)) => Err(RwError::Encoding {
-                path: path.display().to_string(),
+                path,
                 offset: offset as u64,
                 what,
             }),
@@ -177,6 +178,31 @@ fn fill_with(
 
 /// Reads below this size are not worth a thread.
 pub const PARALLEL_READ_MIN: usize = 64 << 20;
+
+/// The pieces of a parallel read: each takes a few milliseconds from the
+/// page cache, so Ctrl-C is seen well within half a second.
+const READ_PIECE: usize = 8 << 20;
+
+/// Tests only: a pause before each piece of a parallel read, in
+/// milliseconds (`RWBRIDGE_TEST_READ_PAUSE_MS`), so that a test can
+/// interrupt a read that the page cache would otherwise finish at once.
+fn test_pause() -> Option<Duration> {
+    let ms = std::env::var("RWBRIDGE_TEST_READ_PAUSE_MS").ok()?;
+    ms.parse().ok().map(Duration::from_millis)
+}
+
+/// Sleeps `pause` in short naps, as a slow disk would keep a reader
+/// waiting; `true` when cancelled meanwhile.
+fn paused(pause: Duration, cancel: &Cancel) -> bool {
+    let until = Instant::now() + pause;
+    while Instant::now() < until {
+        if cancel.is_set() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10).min(pause));
+    }
+    false
+}
 
 /// Fills `buf` from `offset` until it is full or the file ends.
 fn read_full_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
@@ -255,7 +281,10 @@ fn temp_file_in(dir: &Path, target: &Path) -> io::Result<tempfile::NamedTempFile
         })
 }
 
-/// Appends `data` to `path` (creating it if needed) and syncs it.
+/// Appends `data` to `path` (creating it if needed) and syncs it. If
+/// the write or the sync fails (a full disk, a file size limit), the file
+/// is put back as it was: cut back to its old length, or removed when
+/// this call created it.
 pub fn append(path: &Path, data: &[u8]) -> Result<u64, RwError> {
     if let Ok(meta) = fs::metadata(path) {
         if !meta.is_file() {
@@ -269,16 +298,41 @@ pub fn append(path: &Path, data: &[u8]) -> Result<u64, RwError> {
             RwError::io("append to", path, e)
         }
     };
-    let mut file = nonblocking(OpenOptions::new().append(true).create(true))
-        .open(path)
-        .map_err(fail)?;
+    let (mut file, created) = open_to_append(path).map_err(fail)?;
     let meta = file.metadata().map_err(fail)?;
     if !meta.is_file() {
         return Err(not_regular("append to", path, meta.file_type()));
     }
-    file.write_all(data).map_err(fail)?;
-    file.sync_data().map_err(fail)?;
+    if let Err(e) = file.write_all(data).and_then(|()| file.sync_data()) {
+        // Best effort: the error to report is the write's.
+        if created {
+            let _ = fs::remove_file(path);
+        } else {
+            let _ = file.set_len(meta.len()).and_then(|()| file.sync_data());
+        }
+        return Err(fail(e));
+    }
     Ok(data.len() as u64)
+}
+
+/// `path` opened to append, and whether this call created it.
+fn open_to_append(path: &Path) -> io::Result<(File, bool)> {
+    // Twice at most: created by someone else in between, it is appended to.
+    for _ in 0..2 {
+        match nonblocking(OpenOptions::new().append(true)).open(path) {
+            Ok(file) => return Ok((file, false)),
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            Err(_) => {}
+        }
+        match nonblocking(OpenOptions::new().append(true).create_new(true)).open(path) {
+            Ok(file) => return Ok((file, true)),
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+            Err(_) => {}
+        }
+    }
+    nonblocking(OpenOptions::new().append(true))
+        .open(path)
+        .map(|f| (f, false))
 }
 
 /// Describes a file type for messages: "directory", "FIFO", ...
@@ -375,16 +429,26 @@ mod tests {
             .collect();
         let (_dir, path) = one_file("big", &data);
         for threads in [1, 2, 3] {
+            let rt = Runtime::new(threads, None);
             let mut file = open_regular(&path).unwrap();
             let mut head = vec![0; data.len() - 5];
-            assert_eq!(file.fill_parallel(&mut head, threads).unwrap(), head.len());
+            assert_eq!(file.fill_parallel(&mut head, &rt).unwrap(), head.len());
             assert_eq!(head[..], data[..head.len()]);
             assert_eq!(file.rest().unwrap(), data[head.len()..]);
             let mut file = open_regular(&path).unwrap();
             let mut more = vec![0; data.len() + 100];
-            assert_eq!(file.fill_parallel(&mut more, threads).unwrap(), data.len());
+            assert_eq!(file.fill_parallel(&mut more, &rt).unwrap(), data.len());
             assert_eq!(more[..data.len()], data[..]);
         }
+        // Cancelled: no piece is read, and the call says so.
+        let rt = Runtime::new(2, None);
+        rt.cancel().set();
+        let mut file = open_regular(&path).unwrap();
+        let mut buf = vec![0; data.len()];
+        assert_eq!(
+            file.fill_parallel(&mut buf, &rt).unwrap_err().kind(),
+            "interrupt"
+        );
     }
 
     #[test]

@@ -212,15 +212,27 @@ pub fn hash_files(
     rt: &Runtime,
     progress: Option<&Progress>,
 ) -> Result<Vec<Result<Vec<String>, RwError>>, RwError> {
+    let size = |path: &PathBuf| std::fs::metadata(path).map_or(0, |m| m.len());
+    hash_each(algos, paths, |path| open_regular(path), size, rt, progress)
+}
+
+/// As [`hash_files`], for items that `open` opens (and `size` sizes, for
+/// progress): names under a directory, opened without leaving it.
+pub fn hash_each<T: Sync>(
+    algos: &[Algo],
+    items: &[T],
+    open: impl Fn(&T) -> Result<OpenFile, RwError> + Sync,
+    size: impl Fn(&T) -> u64 + Sync,
+    rt: &Runtime,
+    progress: Option<&Progress>,
+) -> Result<Vec<Result<Vec<String>, RwError>>, RwError> {
     if let Some(progress) = progress {
-        let sizes = rt.map(paths, |path, _| {
-            std::fs::metadata(path).map_or(0, |m| m.len())
-        })?;
-        progress.start(paths.len(), sizes.iter().sum());
+        let sizes = rt.map(items, |item, _| size(item))?;
+        progress.start(items.len(), sizes.iter().sum());
     }
-    rt.map(paths, |path, cancel| {
+    rt.map(items, |item, cancel| {
         let bytes_done = progress.map(|p| &p.bytes_done);
-        let digests = open_regular(path)
+        let digests = open(item)
             .map_err(HashFailure::Unreadable)
             .and_then(|mut file| {
                 with_buffer(|buf| digest(&mut file, algos, buf, cancel, bytes_done))

@@ -1,18 +1,22 @@
 //! Writes manifests: hashes files under a directory as the runtime
-//! decides, and replaces the manifest atomically with GNU lines that
-//! `sha1sum -c` accepts. Never touches R.
+//! decides (each opened through [`Confined`], never outside it), and
+//! replaces the manifest atomically with GNU lines that `sha1sum -c`
+//! accepts. Never touches R.
 
+use crate::errors::quoted;
 use crate::errors::RwError;
 use crate::fileio::write_atomic;
-use crate::hash::{hash_files, Algo};
+use crate::hash::{hash_each, Algo};
 use crate::manifest::format_line;
 use crate::runtime::{Progress, Runtime};
-use crate::tree::name_to_path;
-use std::path::{Path, PathBuf};
+use crate::tree::{escapes, name_to_path, Confined};
+use std::path::Path;
 
 /// Hashes `names` (relative to `dir`) and writes `manifest` atomically.
-/// Returns each name with its digest, in the order given. Any file that
-/// cannot be read is an error, so that no manifest silently leaves one out.
+/// Returns each name with its digest, in the order given. A name that
+/// leads outside `dir` is refused, and any file that cannot be read is an
+/// error, before anything is written: no manifest silently leaves a file
+/// out, and none lists a line that `verify()` would refuse.
 pub fn write_signatures(
     dir: &Path,
     manifest: &Path,
@@ -21,8 +25,9 @@ pub fn write_signatures(
     rt: &Runtime,
     progress: Option<&Progress>,
 ) -> Result<Vec<(Vec<u8>, String)>, RwError> {
-    let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(name_to_path(n))).collect();
-    let digests = hash_files(&[algo], &paths, rt, progress)?;
+    check_names(names)?;
+    let confined = Confined::new(dir, false)?;
+    let digests = hash_names(&confined, names, algo, rt, progress)?;
     let mut signed = Vec::with_capacity(names.len());
     let mut text = Vec::new();
     for (name, digest) in names.iter().zip(digests) {
@@ -32,6 +37,35 @@ pub fn write_signatures(
     }
     write_atomic(manifest, &text)?;
     Ok(signed)
+}
+
+/// Fails on the first name that leads outside the directory on its face
+/// (absolute, or through `..`): `verify()` would refuse its line.
+pub fn check_names(names: &[Vec<u8>]) -> Result<(), RwError> {
+    match names.iter().find(|n| escapes(&name_to_path(n))) {
+        Some(name) => Err(RwError::Value {
+            arg: "files",
+            reason: format!(
+                "names {}, which is absolute or leads outside `dir` (verify() would refuse it)",
+                quoted(name)
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The digest of each of `names` under the directory, or why not (a name
+/// that leads outside through a link is an I/O error naming it).
+pub fn hash_names(
+    confined: &Confined,
+    names: &[Vec<u8>],
+    algo: Algo,
+    rt: &Runtime,
+    progress: Option<&Progress>,
+) -> Result<Vec<Result<Vec<String>, RwError>>, RwError> {
+    let open = |name: &Vec<u8>| confined.open_reason(&name_to_path(name));
+    let size = |name: &Vec<u8>| confined.size(&name_to_path(name)).unwrap_or(0);
+    hash_each(&[algo], names, open, size, rt, progress)
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
 //! The outcome vocabulary: what checking one file found, in `verify()`,
-//! in an audit and in a bag, and the names R shows for it. Never touches R.
+//! in an audit and in a bag, and the names R shows for it; and why a file
+//! could not be opened. Never touches R.
+
+use std::io;
 
 /// What checking one entry (a manifest line, or a file no manifest
 /// line names) found: by `verify()`, in an audit and in a bag.
@@ -46,6 +49,42 @@ impl Status {
             Status::Moved => "moved",
             Status::Unfetched => "unfetched",
             Status::Present => "present",
+        }
+    }
+}
+
+/// Why a name gives no file to read: the status that makes, and the
+/// system's reason (for messages that name the file).
+#[derive(Debug)]
+pub struct Denied {
+    pub status: Status,
+    pub source: io::Error,
+}
+
+impl Denied {
+    /// `Missing` for "no such file", `Unreadable` for any other failure.
+    pub fn from_io(source: io::Error) -> Denied {
+        let status = if source.kind() == io::ErrorKind::NotFound {
+            Status::Missing
+        } else {
+            Status::Unreadable
+        };
+        Denied { status, source }
+    }
+
+    /// The name leads outside the directory (whatever is there).
+    pub fn refused() -> Denied {
+        Denied {
+            status: Status::Refused,
+            source: io::Error::other("it leads outside the directory"),
+        }
+    }
+
+    /// The name denotes something that is not a regular file.
+    pub fn not_regular(what: &str) -> Denied {
+        Denied {
+            status: Status::Unreadable,
+            source: io::Error::other(format!("not a regular file ({what})")),
         }
     }
 }

@@ -60,17 +60,14 @@ pub fn verify_entries(
 
 /// The size of the file each entry names, 0 where there is none to hash
 /// (missing, refused, not a regular file): how work is split by bytes.
-/// Fails when the directory cannot be resolved.
+/// Fails only when cancelled.
 pub fn entry_sizes(
     confined: &Confined,
     entries: &[Entry],
     rt: &Runtime,
 ) -> Result<Vec<u64>, RwError> {
-    confined.resolve()?;
     rt.map(entries, |e, _| {
-        confined
-            .locate(&name_to_path(&e.name))
-            .map_or(0, |(_, size)| size)
+        confined.size(&name_to_path(&e.name)).unwrap_or(0)
     })
 }
 

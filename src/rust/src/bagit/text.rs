@@ -343,6 +343,8 @@ pub fn parse_metadata(text: &str) -> Metadata {
     for (n, line) in lines(text) {
         if line.trim_matches(is_lws).is_empty() {
             meta.blank_lines.push(n);
+        } else if line.contains('\0') {
+            meta.bad.push((n, line.to_string()));
         } else if line.starts_with(is_lws) {
             match meta.fields.last_mut() {
                 Some((_, value)) => {
@@ -467,6 +469,8 @@ pub enum LineFault {
     Length { got: usize, want: usize },
     /// A `%` that starts no permitted escape (1.0).
     Percent,
+    /// A NUL byte, which no path holds.
+    Nul,
 }
 
 /// Everything a manifest or fetch.txt holds: its lines of `L`, those that
@@ -529,6 +533,9 @@ fn parse_manifest_line(
     algo: Option<Algo>,
     coding: PathCoding,
 ) -> Result<(String, String, bool), LineFault> {
+    if line.contains('\0') {
+        return Err(LineFault::Nul);
+    }
     let digits = line.bytes().take_while(|&b| is_hex(b)).count();
     let (digest, rest) = line.split_at(digits);
     let path = rest.trim_start_matches(is_lws);
@@ -581,6 +588,9 @@ fn parse_fetch_line(
     coding: PathCoding,
 ) -> Result<(String, Option<u64>, String), &'static str> {
     let grammar = "not `url length filepath`";
+    if line.contains('\0') {
+        return Err("a NUL byte, which no URL or path holds");
+    }
     let mut rest = line;
     let mut field = || {
         let end = rest.find(is_lws)?;

@@ -1,8 +1,10 @@
 //! `verify_bag()` and `write_bag()`: BagIt bags checked (here or in
 //! shards) and made.
 
-use super::call::{guarded, named_list, unchecked, with_runtime};
-use super::convert::{algo_named, code, column};
+use super::call::{guarded, named_list, with_runtime};
+use super::convert::{
+    algo_named, code, column, name_column, path, text, text_column, unchecked, utf8_strings,
+};
 use crate::bagit::make::copy::make_bag_at;
 use crate::bagit::make::update::update_bag;
 use crate::bagit::make::{make_bag, Hooks, MadeBag, Request};
@@ -11,16 +13,16 @@ use crate::errors::RwError;
 use crate::hash::Algo;
 use crate::status::Status;
 use extendr_api::prelude::*;
-use std::path::Path;
 
 /// Validates a BagIt bag: the rows of every manifest as columns, with the
 /// names their codes index, and the problems, doubts and metadata found.
 /// @noRd
 #[extendr]
-fn verify_bag_(bag: &str, fast: bool, threads: i32, progress: bool) -> Robj {
+fn verify_bag_(bag: Robj, fast: bool, threads: i32, progress: bool) -> Robj {
     guarded(|| {
+        let bag = path(&bag, "bag")?;
         let check = with_runtime(threads, progress.then_some("verify_bag"), |rt, counters| {
-            check_bag(Path::new(bag), fast, rt, counters)
+            check_bag(&bag, fast, rt, counters)
         })?;
         bag_columns(&check)
     })
@@ -31,9 +33,10 @@ fn verify_bag_(bag: &str, fast: bool, threads: i32, progress: bool) -> Robj {
 /// `size` and `algos` (a bit mask over the algorithm codes).
 /// @noRd
 #[extendr]
-fn bag_plan_(bag: &str) -> Robj {
+fn bag_plan_(bag: Robj) -> Robj {
     guarded(|| {
-        let pending = prepare(Path::new(bag), false)?;
+        let bag = path(&bag, "bag")?;
+        let pending = prepare(&bag, false)?;
         let jobs: Vec<_> = pending
             .jobs()
             .iter()
@@ -55,12 +58,11 @@ fn bag_plan_(bag: &str) -> Robj {
 /// digests of the files read, each file's in code order).
 /// @noRd
 #[extendr]
-fn bag_hash_part_(bag: &str, paths: List, algos: Integers, threads: i32) -> Robj {
+fn bag_hash_part_(bag: Robj, paths: List, algos: Integers, threads: i32) -> Robj {
     guarded(|| {
+        let bag = path(&bag, "bag")?;
         let jobs = bag_jobs(&paths, &algos)?;
-        let digests = with_runtime(threads, None, |rt, _| {
-            hash_part(Path::new(bag), &jobs, rt, None)
-        })?;
+        let digests = with_runtime(threads, None, |rt, _| hash_part(&bag, &jobs, rt, None))?;
         let mut status = Vec::with_capacity(jobs.len());
         let mut flat: Vec<String> = Vec::new();
         for found in digests {
@@ -72,7 +74,8 @@ fn bag_hash_part_(bag: &str, paths: List, algos: Integers, threads: i32) -> Robj
                 Err(s) => status.push(code(&Status::ALL, s)),
             }
         }
-        named_list([("status", status.into()), ("digest", flat.into())])
+        let digest = text_column(flat.iter().map(|d| Some(d.as_str())));
+        named_list([("status", status.into()), ("digest", digest)])
     })
 }
 
@@ -83,7 +86,7 @@ fn bag_hash_part_(bag: &str, paths: List, algos: Integers, threads: i32) -> Robj
 /// @noRd
 #[extendr]
 fn verify_bag_merge_(
-    bag: &str,
+    bag: Robj,
     threads: i32,
     paths: List,
     algos: Integers,
@@ -91,6 +94,7 @@ fn verify_bag_merge_(
     digest: Strings,
 ) -> Robj {
     guarded(|| {
+        let bag = path(&bag, "bag")?;
         let jobs = bag_jobs(&paths, &algos)?;
         if status.len() != jobs.len() {
             return Err(unchecked("status"));
@@ -121,7 +125,7 @@ fn verify_bag_merge_(
         if digest.next().is_some() {
             return Err(unchecked("digest"));
         }
-        let pending = prepare(Path::new(bag), false)?;
+        let pending = prepare(&bag, false)?;
         let digests = with_runtime(threads, None, |rt, _| pending.merge_parts(parts, rt))?;
         bag_columns(&pending.finish(digests))
     })
@@ -156,54 +160,55 @@ fn algo_mask(algos: &[Algo]) -> i32 {
 /// A bag check as the columns and names `verify_bag()` builds its result from.
 fn bag_columns(check: &BagCheck) -> Result<Robj, RwError> {
     let rows = check.rows.iter();
-    let (problem_code, problem_message) = codes_and_messages(&check.problems);
-    let (doubt_code, doubt_message) = codes_and_messages(&check.doubts);
-    let (info_label, info_value): (Vec<&str>, Vec<&str>) = check
-        .info
-        .iter()
-        .map(|(l, v)| (l.as_str(), v.as_str()))
-        .unzip();
     let line = |l: Option<usize>| l.and_then(|l| i32::try_from(l).ok()).unwrap_or(i32::MIN);
     let manifests = check.manifests.iter();
+    let texts = |found: &[Finding]| text_column(found.iter().map(|f| Some(f.message.as_str())));
+    let codes = |found: &[Finding]| text_column(found.iter().map(|f| Some(f.code.name())));
+    let info = check.info.iter();
+    let scalar = |t: &Option<String>| t.as_deref().map_or_else(|| Robj::from(()), text);
     named_list([
         ("line", column(rows.clone().map(|r| line(r.line)))),
-        ("file", column(rows.clone().map(|r| r.file.as_str()))),
+        (
+            "file",
+            name_column(rows.clone().map(|r| Some(r.file.as_slice()))),
+        ),
         (
             "manifest",
             column(rows.clone().map(|r| r.manifest as i32 + 1)),
         ),
         (
             "expected",
-            column(rows.clone().map(|r| r.expected.as_deref())),
+            text_column(rows.clone().map(|r| r.expected.as_deref())),
         ),
-        ("actual", column(rows.clone().map(|r| r.actual.as_deref()))),
+        (
+            "actual",
+            text_column(rows.clone().map(|r| r.actual.as_deref())),
+        ),
         ("status", column(rows.map(|r| code(&Status::ALL, r.status)))),
         (
             "manifest_files",
-            column(manifests.clone().map(|m| m.file.as_str())),
+            text_column(manifests.clone().map(|m| Some(m.file.as_str()))),
         ),
         (
             "manifest_algos",
             // R's name where rwbridge knows the algorithm.
-            column(manifests.map(|m| m.algo.map_or(m.algo_name.as_str(), |a| a.name()))),
+            text_column(manifests.map(|m| Some(m.algo.map_or(m.algo_name.as_str(), |a| a.name())))),
         ),
-        ("problem_code", column(problem_code)),
-        ("problem_message", column(problem_message)),
-        ("doubt_code", column(doubt_code)),
-        ("doubt_message", column(doubt_message)),
-        ("info_label", column(info_label)),
-        ("info_value", column(info_value)),
-        ("version", check.version.as_deref().into()),
-        ("encoding", check.encoding.as_deref().into()),
+        ("problem_code", codes(&check.problems)),
+        ("problem_message", texts(&check.problems)),
+        ("doubt_code", codes(&check.doubts)),
+        ("doubt_message", texts(&check.doubts)),
+        (
+            "info_label",
+            text_column(info.clone().map(|(l, _)| Some(l.as_str()))),
+        ),
+        (
+            "info_value",
+            text_column(info.map(|(_, v)| Some(v.as_str()))),
+        ),
+        ("version", scalar(&check.version)),
+        ("encoding", scalar(&check.encoding)),
     ])
-}
-
-/// The codes and the messages of a bag's problems or doubts, as columns.
-fn codes_and_messages(found: &[Finding]) -> (Vec<&str>, Vec<&str>) {
-    found
-        .iter()
-        .map(|f| (f.code.name(), f.message.as_str()))
-        .unzip()
 }
 
 /// Makes a BagIt 1.0 bag of a directory, in place or, with `dest` (not
@@ -214,11 +219,11 @@ fn codes_and_messages(found: &[Finding]) -> (Vec<&str>, Vec<&str>) {
 #[extendr]
 #[allow(clippy::too_many_arguments)]
 fn write_bag_(
-    dir: &str,
-    dest: Nullable<&str>,
+    dir: Robj,
+    dest: Robj,
     algos: Strings,
-    labels: Strings,
-    values: Strings,
+    labels: Robj,
+    values: Robj,
     threads: i32,
     progress: bool,
     hooks: Integers,
@@ -229,15 +234,14 @@ fn write_bag_(
             .iter()
             .map(|a| algo_named(a.as_ref()))
             .collect::<Result<Vec<Algo>, RwError>>()?;
-        let text = |s: &Rstr| (!s.is_na()).then(|| s.to_string());
-        let info = labels
-            .iter()
-            .zip(values.iter())
-            .map(|(l, v)| text(l).zip(text(v)).ok_or_else(|| unchecked("info")))
-            .collect::<Result<Vec<(String, String)>, RwError>>()?;
+        let dir = path(&dir, "dir")?;
+        let labels = utf8_strings(&labels, "info")?;
+        let values = utf8_strings(&values, "info")?;
         if algos.is_empty() || labels.len() != values.len() {
             return Err(unchecked("algo"));
         }
+        let info: Vec<(String, String)> = labels.into_iter().zip(values).collect();
+        let dest = if dest.is_null() { None } else { Some(path(&dest, "dest")?) };
         let hooks = test_hooks(&hooks, pause_file)?;
         let made = with_runtime(threads, progress.then_some("write_bag"), |rt, counters| {
             let req = Request {
@@ -247,9 +251,9 @@ fn write_bag_(
                 progress: counters,
                 hooks: &hooks,
             };
-            match dest {
-                Nullable::NotNull(dest) => make_bag_at(Path::new(dir), Path::new(dest), &req),
-                Nullable::Null => make_bag(Path::new(dir), &req),
+            match &dest {
+                Some(dest) => make_bag_at(&dir, dest, &req),
+                None => make_bag(&dir, &req),
             }
         })?;
         made_columns(&made)
@@ -260,11 +264,12 @@ fn write_bag_(
 /// payload it holds now; `hooks` and `pause_file` as for `write_bag_()`.
 /// @noRd
 #[extendr]
-fn update_bag_(bag: &str, threads: i32, progress: bool, hooks: Integers, pause_file: &str) -> Robj {
+fn update_bag_(bag: Robj, threads: i32, progress: bool, hooks: Integers, pause_file: &str) -> Robj {
     guarded(|| {
+        let bag = path(&bag, "bag")?;
         let hooks = test_hooks(&hooks, pause_file)?;
         let made = with_runtime(threads, progress.then_some("update_bag"), |rt, counters| {
-            update_bag(Path::new(bag), rt, counters, &hooks)
+            update_bag(&bag, rt, counters, &hooks)
         })?;
         made_columns(&made)
     })

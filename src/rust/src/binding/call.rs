@@ -3,6 +3,7 @@
 //! Ctrl-C and draws progress on the R thread (`with_runtime()`), and the
 //! error for an argument that R should have checked.
 
+use super::convert::{name, text, unchecked};
 use super::ffi;
 use crate::errors::RwError;
 use crate::runtime::{panic_message, Meter, Progress, Runtime};
@@ -39,14 +40,6 @@ pub fn with_runtime<T>(
     result
 }
 
-/// An argument that R should have checked was not: the entry point was
-/// called directly, or the R wrapper has a bug.
-pub fn unchecked(arg: &str) -> RwError {
-    RwError::Internal(format!(
-        "`{arg}` reached Rust unchecked; call the exported R function"
-    ))
-}
-
 pub fn internal(e: extendr_api::Error) -> RwError {
     RwError::Internal(e.to_string())
 }
@@ -67,15 +60,14 @@ pub fn guarded(f: impl FnOnce() -> Result<Robj, RwError>) -> Robj {
 
 /// `list(kind, message, path)` of class `rwbridge_failure`. The message goes
 /// back as data, never through `Rf_error()`'s format string, so a `%` in a
-/// path is harmless here (extendr issue 1058).
+/// path is harmless here (extendr issue 1058); `path` is the path's exact
+/// bytes (see `convert::name_column()`).
 pub fn failure(err: &RwError) -> Robj {
+    let path = err.path().map(|p| p.as_os_str().as_encoded_bytes());
     let items = [
         ("kind", Robj::from(err.kind())),
-        ("message", Robj::from(err.to_string())),
-        (
-            "path",
-            err.path().map_or_else(|| Robj::from(()), Robj::from),
-        ),
+        ("message", text(&err.to_string())),
+        ("path", path.map_or_else(|| Robj::from(()), name)),
     ];
     match named_list(items) {
         Ok(mut list) => {

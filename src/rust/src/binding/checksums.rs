@@ -2,8 +2,11 @@
 //! audited, planned for shards and written, and files hashed.
 
 use super::call::{guarded, named_list, with_runtime};
-use super::convert::{algo_named, code, column, line_numbers, lossy, optional_algo};
-use crate::errors::RwError;
+use super::convert::{
+    self, algo_named, code, column, line_numbers, name_column, names_not_na, optional_algo, path,
+    text_column, unchecked,
+};
+use crate::errors::{shown, RwError};
 use crate::hash::Algo;
 use crate::manifest::{self, Manifest};
 use crate::status::Status;
@@ -13,6 +16,14 @@ use crate::{audit, fileio, hash, signatures, verify};
 use extendr_api::prelude::*;
 use std::path::{Path, PathBuf};
 
+/// The directory and the manifest R passed: the manifest's path is
+/// relative to the directory unless it is absolute.
+fn dir_and_manifest(dir: &Robj, manifest: &Robj) -> Result<(PathBuf, PathBuf), RwError> {
+    let dir = path(dir, "dir")?;
+    let manifest = dir.join(path(manifest, "manifest")?);
+    Ok((dir, manifest))
+}
+
 /// Checks every entry of a manifest, and with `complete` audits the
 /// directory too; a list of columns for R to assemble.
 /// @noRd
@@ -20,8 +31,8 @@ use std::path::{Path, PathBuf};
 #[allow(clippy::too_many_arguments)]
 #[extendr]
 fn verify_(
-    dir: &str,
-    manifest: &str,
+    dir: Robj,
+    manifest: Robj,
     algo: &str,
     threads: i32,
     progress: bool,
@@ -30,8 +41,8 @@ fn verify_(
     lines: Nullable<Integers>,
 ) -> Robj {
     guarded(|| {
-        let dir = PathBuf::from(dir);
-        let manifest = Path::new(manifest);
+        let (dir, manifest) = dir_and_manifest(&dir, &manifest)?;
+        let manifest = manifest.as_path();
         let named = optional_algo(algo)?;
         let mut parsed = manifest::read(manifest, named)?;
         // A shard checks only its own lines.
@@ -48,7 +59,7 @@ fn verify_(
                 let mut outcomes = verify::verify_entries(&confined, entries, rt, counters)?;
                 let extras = if complete {
                     let algo = audit::report_algo(named, entries);
-                    audit::audit(&dir, manifest, entries, &mut outcomes, algo, rt)?
+                    audit::audit(&confined, manifest, entries, &mut outcomes, algo, rt)?
                         .into_iter()
                         .map(|extra| (extra, algo))
                         .collect()
@@ -59,16 +70,16 @@ fn verify_(
             })?;
         let listed = entries.iter().zip(outcomes).map(|(e, o)| Row {
             line: e.line as i32,
-            file: lossy(&e.name),
+            file: e.name.clone(),
             algo: e.algo,
             expected: Some(e.expected.clone()),
             actual: o.actual,
             status: o.status,
-            found_as: o.found_as.as_deref().map(lossy),
+            found_as: o.found_as,
         });
         let unlisted = extras.into_iter().map(|(x, algo)| Row {
             line: i32::MIN,
-            file: lossy(&x.name),
+            file: x.name,
             algo,
             expected: None,
             actual: x.actual,
@@ -81,21 +92,27 @@ fn verify_(
         // string per row would cost a lookup in R's string cache each.
         named_list([
             ("line", column(rows.clone().map(|r| r.line))),
-            ("file", column(rows.clone().map(|r| r.file.as_str()))),
+            (
+                "file",
+                name_column(rows.clone().map(|r| Some(r.file.as_slice()))),
+            ),
             (
                 "algo",
                 column(rows.clone().map(|r| code(&Algo::ALL, r.algo))),
             ),
             (
                 "expected",
-                column(rows.clone().map(|r| r.expected.as_deref())),
+                text_column(rows.clone().map(|r| r.expected.as_deref())),
             ),
-            ("actual", column(rows.clone().map(|r| r.actual.as_deref()))),
+            (
+                "actual",
+                text_column(rows.clone().map(|r| r.actual.as_deref())),
+            ),
             (
                 "status",
                 column(rows.clone().map(|r| code(&Status::ALL, r.status))),
             ),
-            ("found_as", column(rows.map(|r| r.found_as.as_deref()))),
+            ("found_as", name_column(rows.map(|r| r.found_as.as_deref()))),
             malformed_lines(&parsed),
             malformed_texts(&parsed),
         ])
@@ -106,24 +123,25 @@ fn verify_(
 struct Row {
     /// R's integer `NA` for an unlisted file.
     line: i32,
-    file: String,
+    file: Vec<u8>,
     algo: Algo,
     expected: Option<String>,
     actual: Option<String>,
     status: Status,
-    found_as: Option<String>,
+    found_as: Option<Vec<u8>>,
 }
 
 /// The line and the size of the file of every entry, and the malformed
 /// lines: what R needs to split a verification into shards.
 /// @noRd
 #[extendr]
-fn verify_plan_(dir: &str, manifest: &str, algo: &str, threads: i32, allow_outside: bool) -> Robj {
+fn verify_plan_(dir: Robj, manifest: Robj, algo: &str, threads: i32, allow_outside: bool) -> Robj {
     guarded(|| {
-        let parsed = manifest::read(Path::new(manifest), optional_algo(algo)?)?;
+        let (dir, manifest) = dir_and_manifest(&dir, &manifest)?;
+        let parsed = manifest::read(&manifest, optional_algo(algo)?)?;
         let entries = &parsed.entries;
         let sizes = with_runtime(threads, None, |rt, _| {
-            let confined = Confined::new(Path::new(dir), allow_outside)?;
+            let confined = Confined::new(&dir, allow_outside)?;
             verify::entry_sizes(&confined, entries, rt)
         })?;
         named_list([
@@ -139,12 +157,11 @@ fn verify_plan_(dir: &str, manifest: &str, algo: &str, threads: i32, allow_outsi
 /// does not list, and which of the `missing` lines moved where.
 /// @noRd
 #[extendr]
-fn audit_(dir: &str, manifest: &str, algo: &str, threads: i32, missing: Integers) -> Robj {
+fn audit_(dir: Robj, manifest: Robj, algo: &str, threads: i32, missing: Integers) -> Robj {
     guarded(|| {
-        let dir = Path::new(dir);
-        let manifest = Path::new(manifest);
+        let (dir, manifest) = dir_and_manifest(&dir, &manifest)?;
         let named = optional_algo(algo)?;
-        let parsed = manifest::read(manifest, named)?;
+        let parsed = manifest::read(&manifest, named)?;
         let entries = &parsed.entries;
         let missing = line_numbers(&missing);
         let mut outcomes: Vec<Outcome> = entries
@@ -159,19 +176,26 @@ fn audit_(dir: &str, manifest: &str, algo: &str, threads: i32, missing: Integers
             .collect();
         let algo = audit::report_algo(named, entries);
         let extras = with_runtime(threads, None, |rt, _| {
-            audit::audit(dir, manifest, entries, &mut outcomes, algo, rt)
+            let confined = Confined::new(&dir, false)?;
+            audit::audit(&confined, &manifest, entries, &mut outcomes, algo, rt)
         })?;
-        let moved: Vec<(i32, String)> = entries
+        let moved: Vec<(i32, &[u8])> = entries
             .iter()
             .zip(&outcomes)
-            .filter_map(|(e, o)| Some((e.line as i32, lossy(o.found_as.as_deref()?))))
+            .filter_map(|(e, o)| Some((e.line as i32, o.found_as.as_deref()?)))
             .collect();
         named_list([
-            ("file", column(extras.iter().map(|x| lossy(&x.name)))),
-            ("actual", column(extras.iter().map(|x| x.actual.as_deref()))),
+            (
+                "file",
+                name_column(extras.iter().map(|x| Some(x.name.as_slice()))),
+            ),
+            (
+                "actual",
+                text_column(extras.iter().map(|x| x.actual.as_deref())),
+            ),
             ("algo", code(&Algo::ALL, algo).into()),
             ("moved_line", column(moved.iter().map(|m| m.0))),
-            ("found_as", column(moved.iter().map(|m| m.1.as_str()))),
+            ("found_as", name_column(moved.iter().map(|m| Some(m.1)))),
         ])
     })
 }
@@ -181,32 +205,60 @@ fn malformed_lines(parsed: &Manifest) -> (&'static str, Robj) {
     ("malformed_line", column(lines))
 }
 
+/// The malformed lines as shown: NUL bytes visible, a long line cut.
 fn malformed_texts(parsed: &Manifest) -> (&'static str, Robj) {
-    let texts = parsed.malformed.iter().map(|m| m.text.as_str());
-    ("malformed_text", column(texts))
+    let texts: Vec<String> = parsed.malformed.iter().map(|m| shown(&m.text)).collect();
+    (
+        "malformed_text",
+        text_column(texts.iter().map(|t| Some(t.as_str()))),
+    )
 }
 
 /// The regular files under `dir`, as `write_signatures()` lists them.
 /// @noRd
 #[extendr]
-fn list_files_(dir: &str, manifest: &str) -> Robj {
+fn list_files_(dir: Robj, manifest: Robj) -> Robj {
     guarded(|| {
-        let names = list_files(Path::new(dir), Some(Path::new(manifest)))?;
-        Ok(column(names.iter().map(|n| lossy(n))))
+        let (dir, manifest) = dir_and_manifest(&dir, &manifest)?;
+        let names = list_files(&dir, Some(&manifest))?;
+        Ok(name_column(names.iter().map(|n| Some(n.as_slice()))))
+    })
+}
+
+/// The size of each of `names` under `dir` (0 for none), for shards to
+/// share out; an error when a name leads outside `dir` on its face.
+/// @noRd
+#[extendr]
+fn name_sizes_(dir: Robj, names: Robj) -> Robj {
+    guarded(|| {
+        let dir = path(&dir, "dir")?;
+        let names = names_not_na(&names, "files")?;
+        signatures::check_names(&names)?;
+        let confined = Confined::new(&dir, false)?;
+        let sizes = names.iter().map(|n| {
+            let size = confined.size(&crate::tree::name_to_path(n));
+            size.map_or(0.0, |s| s as f64)
+        });
+        Ok(column(sizes))
     })
 }
 
 /// Writes a manifest of `names` and their digests, atomically.
 /// @noRd
 #[extendr]
-fn write_manifest_(manifest: &str, names: Strings, digests: Strings) -> Robj {
+fn write_manifest_(dir: Robj, manifest: Robj, names: Robj, digests: Strings) -> Robj {
     guarded(|| {
+        let (_, manifest) = dir_and_manifest(&dir, &manifest)?;
+        let names = names_not_na(&names, "names")?;
+        if names.len() != digests.len() {
+            return Err(unchecked("digests"));
+        }
         let text: Vec<u8> = names
             .iter()
             .zip(digests.iter())
-            .flat_map(|(name, digest)| manifest::format_line(digest.as_ref(), name.as_bytes()))
+            .flat_map(|(name, digest)| manifest::format_line(digest.as_ref(), name))
             .collect();
-        let written = fileio::write_atomic(Path::new(manifest), &text)?;
+        let written = fileio::write_atomic(&manifest, &text)?;
         Ok(Robj::from(written as f64))
     })
 }
@@ -215,60 +267,111 @@ fn write_manifest_(manifest: &str, names: Strings, digests: Strings) -> Robj {
 /// @noRd
 #[extendr]
 fn write_signatures_(
-    dir: &str,
-    manifest: &str,
-    files: Nullable<Strings>,
+    dir: Robj,
+    manifest: Robj,
+    files: Robj,
     algo: &str,
     threads: i32,
     progress: bool,
 ) -> Robj {
     guarded(|| {
-        let dir = Path::new(dir);
-        let manifest = Path::new(manifest);
+        let (dir, manifest) = dir_and_manifest(&dir, &manifest)?;
         let algo = algo_named(algo)?;
-        let names = match files {
-            Nullable::NotNull(files) => files.iter().map(|f| f.as_bytes().to_vec()).collect(),
-            Nullable::Null => list_files(dir, Some(manifest))?,
+        let names = if files.is_null() {
+            list_files(&dir, Some(&manifest))?
+        } else {
+            names_not_na(&files, "files")?
         };
         let signed = with_runtime(
             threads,
             progress.then_some("write_signatures"),
-            |rt, counters| signatures::write_signatures(dir, manifest, &names, algo, rt, counters),
+            |rt, counters| {
+                signatures::write_signatures(&dir, &manifest, &names, algo, rt, counters)
+            },
         )?;
-        let (files, digests): (Vec<String>, Vec<String>) = signed
-            .into_iter()
-            .map(|(name, digest)| (lossy(&name), digest))
-            .unzip();
-        named_list([("file", files.into()), ("digest", digests.into())])
+        named_list([
+            (
+                "file",
+                name_column(signed.iter().map(|s| Some(s.0.as_slice()))),
+            ),
+            (
+                "digest",
+                text_column(signed.iter().map(|s| Some(s.1.as_str()))),
+            ),
+        ])
     })
 }
 
 /// Digests of files, `NA` for those that cannot be read, and why not.
 /// @noRd
 #[extendr]
-fn hash_files_(paths: Strings, algo: &str, threads: i32, progress: bool) -> Robj {
+fn hash_files_(paths: Robj, algo: &str, threads: i32, progress: bool) -> Robj {
     guarded(|| {
         let algo = algo_named(algo)?;
         // An NA path names no file; an empty one cannot be opened either.
-        let paths: Vec<PathBuf> = paths
-            .iter()
-            .map(|p| PathBuf::from(if p.is_na() { "" } else { p.as_ref() }))
+        let paths: Vec<PathBuf> = convert::paths(&paths, "paths")?
+            .into_iter()
+            .map(Option::unwrap_or_default)
             .collect();
         let results = with_runtime(threads, progress.then_some("hash_files"), |rt, counters| {
             hash::hash_files(&[algo], &paths, rt, counters)
         })?;
-        let digests = results
+        hash_columns(&results)
+    })
+}
+
+/// As `hash_files_()`, for `names` under `dir`, each opened without
+/// leaving it: a part of `write_signatures()` run in shards.
+/// @noRd
+#[extendr]
+fn hash_names_(dir: Robj, names: Robj, algo: &str, threads: i32) -> Robj {
+    guarded(|| {
+        let dir = path(&dir, "dir")?;
+        let names = names_not_na(&names, "files")?;
+        let algo = algo_named(algo)?;
+        let results = with_runtime(threads, None, |rt, _| {
+            let confined = Confined::new(&dir, false)?;
+            signatures::hash_names(&confined, &names, algo, rt, None)
+        })?;
+        hash_columns(&results)
+    })
+}
+
+/// Each file's digest (`NA` when it could not be read), and for those
+/// that could not be, the reason, the message and the kind of error.
+fn hash_columns(results: &[Result<Vec<String>, RwError>]) -> Result<Robj, RwError> {
+    let digests = results
+        .iter()
+        .map(|r| r.as_ref().ok().and_then(|d| d.first()).map(String::as_str));
+    let failure = |describe: fn(&RwError) -> String| -> Robj {
+        let texts: Vec<Option<String>> = results
             .iter()
-            .map(|r| r.as_ref().ok().and_then(|d| d.first()).map(String::as_str));
-        let failure = |describe: fn(&RwError) -> String| -> Robj {
-            column(results.iter().map(|r| r.as_ref().err().map(describe)))
-        };
-        named_list([
-            ("digest", column(digests)),
-            ("reason", failure(RwError::reason)),
-            ("message", failure(|e| e.to_string())),
-            ("kind", failure(|e| e.kind().to_string())),
-        ])
+            .map(|r| r.as_ref().err().map(describe))
+            .collect();
+        text_column(texts.iter().map(Option::as_deref))
+    };
+    named_list([
+        ("digest", text_column(digests)),
+        ("reason", failure(RwError::reason)),
+        ("message", failure(|e| e.to_string())),
+        ("kind", failure(|e| e.kind().to_string())),
+    ])
+}
+
+/// The paths made absolute against the working directory, as bytes: for
+/// shards, whose workers have working directories of their own.
+/// @noRd
+#[extendr]
+fn absolute_(paths: Robj) -> Robj {
+    guarded(|| {
+        let here = std::env::current_dir().map_err(|e| RwError::io("find", Path::new("."), e))?;
+        let absolute: Vec<Option<PathBuf>> = convert::paths(&paths, "paths")?
+            .into_iter()
+            .map(|p| p.map(|p| here.join(p)))
+            .collect();
+        Ok(name_column(absolute.iter().map(|p| {
+            p.as_ref().map(|p| p.as_os_str().as_encoded_bytes())
+        })))
     })
 }
 
@@ -278,7 +381,10 @@ extendr_module! {
     fn verify_plan_;
     fn audit_;
     fn list_files_;
+    fn name_sizes_;
     fn write_manifest_;
     fn write_signatures_;
     fn hash_files_;
+    fn hash_names_;
+    fn absolute_;
 }

@@ -1,14 +1,17 @@
 //! Conversions between R's values and the core's, written once for every
-//! entry point: columns out, names and codes, indices, and the arguments
-//! that R checked but Rust must still not trust. On the R thread only.
+//! entry point: paths and names in (as bytes), names and text out, columns,
+//! codes, indices, and the arguments that R checked but Rust must still
+//! not trust. On the R thread only.
 
-use super::call::unchecked;
-use super::ffi::filled_vector;
-use crate::errors::RwError;
+use super::ffi::{filled_vector, string_at, string_vector, translated, utf8_locale, Declared};
+use crate::errors::{shown, RwError};
 use crate::hash::Algo;
 use crate::outliers::{Grouping, Indices};
+use crate::tree::name_to_path;
 use extendr_api::prelude::*;
 use extendr_ffi::SEXPTYPE;
+use std::borrow::Cow;
+use std::path::PathBuf;
 
 /// An R vector of `values`: a column of a result.
 pub fn column<T>(values: impl IntoIterator<Item = T>) -> Robj
@@ -18,9 +21,171 @@ where
     values.into_iter().collect::<Vec<T>>().into()
 }
 
-/// A file name for R: bytes that are not UTF-8 become U+FFFD.
-pub fn lossy(name: &[u8]) -> String {
-    String::from_utf8_lossy(name).into_owned()
+/// An argument that R should have checked was not: the entry point was
+/// called directly, or the R wrapper has a bug.
+pub fn unchecked(arg: &str) -> RwError {
+    RwError::Internal(format!(
+        "`{arg}` reached Rust unchecked; call the exported R function"
+    ))
+}
+
+/// Element `i` of a character vector as R's file functions use it: the
+/// bytes of a native or `"bytes"` string as they are (valid in the
+/// locale's encoding or not), a UTF-8 or latin1 string in the native
+/// encoding (converted by R unless the locale is UTF-8). `None` for `NA`.
+fn native_at(x: &Robj, i: usize) -> Option<Cow<'_, [u8]>> {
+    let (bytes, declared) = string_at(x, i)?;
+    let utf8 = || utf8_locale() && declared != Declared::Latin1;
+    Some(match declared {
+        Declared::Native | Declared::Bytes => Cow::Borrowed(bytes),
+        Declared::Utf8 if utf8() => Cow::Borrowed(bytes),
+        Declared::Latin1 if utf8_locale() => Cow::Owned(latin1_to_utf8(bytes)),
+        _ => Cow::Owned(translated(x, i, false)?),
+    })
+}
+
+fn latin1_to_utf8(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .map(|&b| char::from(b))
+        .collect::<String>()
+        .into_bytes()
+}
+
+/// The paths (or names) in the character vector `x`, as bytes in the
+/// native encoding (see [`native_at`]); `None` for `NA`. `arg` is named
+/// when `x` is no character vector.
+pub fn paths(x: &Robj, arg: &str) -> Result<Vec<Option<PathBuf>>, RwError> {
+    names(x, arg).map(|names| {
+        names
+            .into_iter()
+            .map(|n| n.map(|n| name_to_path(&n)))
+            .collect()
+    })
+}
+
+/// The one path R passed (a single non-`NA` string).
+pub fn path(x: &Robj, arg: &str) -> Result<PathBuf, RwError> {
+    match paths(x, arg)?.into_iter().next() {
+        Some(Some(path)) if x.len() == 1 => Ok(path),
+        _ => Err(unchecked(arg)),
+    }
+}
+
+/// The names in the character vector `x`, as bytes in the native
+/// encoding; `None` for `NA`.
+pub fn names(x: &Robj, arg: &str) -> Result<Vec<Option<Vec<u8>>>, RwError> {
+    if !x.is_string() {
+        return Err(unchecked(arg));
+    }
+    Ok((0..x.len())
+        .map(|i| native_at(x, i).map(Cow::into_owned))
+        .collect())
+}
+
+/// The names in `x`, none of them `NA` (R checked).
+pub fn names_not_na(x: &Robj, arg: &str) -> Result<Vec<Vec<u8>>, RwError> {
+    names(x, arg)?
+        .into_iter()
+        .map(|n| n.ok_or_else(|| unchecked(arg)))
+        .collect()
+}
+
+/// The one string R passed as the bytes `writeit()` writes: a string whose
+/// bytes are valid in the encoding it declares as UTF-8 (a latin1 string,
+/// or a native one in a locale that is not UTF-8, converted), any other
+/// (`"bytes"`, or not valid in its encoding) byte for byte.
+pub fn text_bytes(x: &Robj, arg: &str) -> Result<Vec<u8>, RwError> {
+    let (bytes, declared) = string_at(x, 0).ok_or_else(|| unchecked(arg))?;
+    Ok(match declared {
+        Declared::Latin1 => latin1_to_utf8(bytes),
+        Declared::Native if !utf8_locale() && !bytes.is_ascii() => {
+            translated(x, 0, true).unwrap_or_else(|| bytes.to_vec())
+        }
+        _ => bytes.to_vec(),
+    })
+}
+
+/// Element `i` of a character vector as text to show: its bytes, a
+/// latin1 string's in UTF-8. `None` for `NA`.
+pub fn string_bytes(x: &Robj, i: usize) -> Option<Cow<'_, [u8]>> {
+    let (bytes, declared) = string_at(x, i)?;
+    Some(match declared {
+        Declared::Latin1 => Cow::Owned(latin1_to_utf8(bytes)),
+        _ => Cow::Borrowed(bytes),
+    })
+}
+
+/// Strings R checked to be valid UTF-8, as Rust strings.
+pub fn utf8_strings(x: &Robj, arg: &str) -> Result<Vec<String>, RwError> {
+    (0..x.len())
+        .map(|i| {
+            let bytes = string_bytes(x, i).ok_or_else(|| unchecked(arg))?;
+            String::from_utf8(bytes.into_owned()).map_err(|_| unchecked(arg))
+        })
+        .collect()
+}
+
+/// A character vector of names (file names, manifest names) for R, so
+/// that two different names never look the same and each reaches the same
+/// file again: valid UTF-8 as UTF-8, any other name with its exact bytes
+/// as a native string (as `list.files()` returns it). `None` is `NA`.
+pub fn name_column<'a>(names: impl ExactSizeIterator<Item = Option<&'a [u8]>>) -> Robj {
+    let len = names.len();
+    strings(len, names.map(|n| n.map(|n| (n, false))))
+}
+
+/// A character vector of text for R (messages, lines quoted, metadata):
+/// UTF-8. `None` is `NA`.
+pub fn text_column<'a>(texts: impl ExactSizeIterator<Item = Option<&'a str>>) -> Robj {
+    let len = texts.len();
+    strings(len, texts.map(|t| t.map(|t| (t.as_bytes(), true))))
+}
+
+/// One string of text for R (see [`text_column`]).
+pub fn text(text: &str) -> Robj {
+    text_column(std::iter::once(Some(text)))
+}
+
+/// One name for R (see [`name_column`]).
+pub fn name(name: &[u8]) -> Robj {
+    name_column(std::iter::once(Some(name)))
+}
+
+/// The strings R makes of `bytes`: those that R would refuse (a NUL byte
+/// inside, over 2^31 - 1 bytes) shown instead, NUL as `\0`, so that no
+/// input raises R's error; valid UTF-8 declared so (always for text),
+/// else native.
+fn strings<'a>(len: usize, items: impl Iterator<Item = Option<(&'a [u8], bool)>>) -> Robj {
+    let mut kept: Vec<Option<(Cow<'a, [u8]>, bool)>> = Vec::with_capacity(len);
+    for item in items {
+        kept.push(item.map(|(bytes, text)| {
+            if bytes.contains(&0) || i32::try_from(bytes.len()).is_err() {
+                let visible = if bytes.len() > i32::MAX as usize {
+                    shown(bytes)
+                } else {
+                    shown_nul(bytes)
+                };
+                (Cow::Owned(visible.into_bytes()), true)
+            } else {
+                let utf8 = text || std::str::from_utf8(bytes).is_ok();
+                (Cow::Borrowed(bytes), utf8)
+            }
+        }));
+    }
+    let view = kept
+        .iter()
+        .map(|k| k.as_ref().map(|(bytes, utf8)| (bytes.as_ref(), *utf8)));
+    string_vector(len, view).unwrap_or_else(|| Robj::from(()))
+}
+
+/// `bytes` with each NUL written `\0`, the rest as UTF-8 where it is.
+fn shown_nul(bytes: &[u8]) -> String {
+    bytes
+        .split(|&b| b == 0)
+        .map(|part| String::from_utf8_lossy(part))
+        .collect::<Vec<_>>()
+        .join("\\0")
 }
 
 /// The 1-based position of `value` in `all`, as R indexes the names that
@@ -133,7 +298,7 @@ macro_rules! numeric {
         } else if let Some($values) = $x.as_integer_slice() {
             $rt.run_on_values($values.len(), |$par, $cancel| $body)
         } else {
-            Err($crate::binding::call::unchecked("x"))
+            Err($crate::binding::convert::unchecked("x"))
         }
     };
 }

@@ -2,8 +2,8 @@
 //! carry, the cost of a call, and what a panic becomes.
 
 use super::call::{guarded, named_list};
-use super::convert::column;
-use crate::errors::RwError;
+use super::convert::{column, string_bytes, text_column};
+use crate::errors::{quoted_in, RwError};
 use crate::hash::Algo;
 use crate::outliers::Method;
 use crate::runtime::Runtime;
@@ -20,6 +20,20 @@ fn code_names_() -> Robj {
             ("algo", column(Algo::ALL.iter().map(|a| a.name()))),
             ("method", column(Method::ALL.iter().map(|m| m.name()))),
         ])
+    })
+}
+
+/// Each string of `x` quoted for a message, by the one rule Rust's
+/// messages follow (see `errors::quoted()`): cut after 200 bytes, NUL and
+/// bytes that are not UTF-8 made visible. `NA` stays `NA`.
+/// @noRd
+#[extendr]
+fn quoted_(x: Robj, mark: &str) -> Robj {
+    guarded(|| {
+        let quoted: Vec<Option<String>> = (0..x.len())
+            .map(|i| string_bytes(&x, i).map(|bytes| quoted_in(bytes, mark)))
+            .collect();
+        Ok(text_column(quoted.iter().map(Option::as_deref)))
     })
 }
 
@@ -48,6 +62,7 @@ fn panic_for_test_(on_worker: bool) -> Robj {
 extendr_module! {
     mod diag;
     fn code_names_;
+    fn quoted_;
     fn noop_;
     fn panic_for_test_;
 }

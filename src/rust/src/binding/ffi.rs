@@ -1,15 +1,17 @@
 //! What only the R thread may do, beyond what extendr offers: poll for
 //! Ctrl-C without R's longjmp crossing a Rust frame, print to R's stderr,
-//! and allocate R vectors whose failure comes back as `None`. Every
-//! function here must be called on the R thread, never from a worker.
+//! allocate R vectors whose failure comes back as `None`, and read and make
+//! R's strings as bytes with their declared encoding (extendr assumes
+//! UTF-8). Every function here must be called on the R thread, never from
+//! a worker.
 
 use extendr_api::prelude::*;
 use extendr_ffi::{
     cetype_t, R_NaReal, R_NaString, R_NilValue, R_PreserveObject, Rf_allocVector, Rf_install,
-    Rf_mkCharLenCE, Rf_protect, Rf_setAttrib, Rf_unprotect, LENGTH, MARK_NOT_MUTABLE, R_CHAR,
-    SET_STRING_ELT, SEXP, SEXPTYPE, STRING_PTR_RO,
+    Rf_mkCharLenCE, Rf_protect, Rf_setAttrib, Rf_unprotect, Rf_xlength, LENGTH, MARK_NOT_MUTABLE,
+    R_CHAR, SET_STRING_ELT, SEXP, SEXPTYPE, STRING_ELT, STRING_PTR_RO, TYPEOF,
 };
-use std::ffi::{c_char, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr};
 
 // R's C API beyond what extendr-ffi declares. SEXP is an opaque pointer to
 // R, as in extendr-ffi's own declarations.
@@ -19,6 +21,9 @@ extern "C" {
     fn R_CheckUserInterrupt();
     fn Rf_ScalarReal(x: f64) -> SEXP;
     fn Rf_ScalarInteger(x: i32) -> SEXP;
+    fn Rf_getCharCE(x: SEXP) -> c_int;
+    fn Rf_translateChar(x: SEXP) -> *const c_char;
+    fn Rf_translateCharUTF8(x: SEXP) -> *const c_char;
     fn Rf_ScalarString(x: SEXP) -> SEXP;
     fn R_tryCatchError(
         body: Option<unsafe extern "C" fn(*mut c_void) -> SEXP>,
@@ -254,4 +259,143 @@ pub fn addresses(strings: &[SEXP]) -> &[usize] {
     // SAFETY: a SEXP is a pointer, of the size and alignment of a usize;
     // the slice is only read, for as long as `strings` is borrowed.
     unsafe { std::slice::from_raw_parts(strings.as_ptr() as *const usize, strings.len()) }
+}
+
+/// The encoding an R string declares (`Encoding()`; ASCII is `Native`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declared {
+    Native,
+    Utf8,
+    Latin1,
+    Bytes,
+}
+
+/// Element `i` of the character vector `x`, as its bytes and the encoding
+/// it declares; `None` for `NA`, or when `x` is not a character vector of
+/// more than `i` elements. The bytes live as long as `x`.
+pub fn string_at(x: &Robj, i: usize) -> Option<(&[u8], Declared)> {
+    // SAFETY: on the R thread; `x` is protected by its `Robj`, and so is
+    // every element's CHARSXP while `x` lives, which bounds the slice's
+    // lifetime. The type and length are checked before any access, and
+    // none of these calls allocates or raises an R error.
+    unsafe {
+        let sexp = x.get();
+        if TYPEOF(sexp) != SEXPTYPE::STRSXP || i as isize >= Rf_xlength(sexp) {
+            return None;
+        }
+        let charsxp = STRING_ELT(sexp, i as isize);
+        if charsxp == R_NaString {
+            return None;
+        }
+        let len = usize::try_from(Rf_xlength(charsxp)).ok()?;
+        let bytes = std::slice::from_raw_parts(R_CHAR(charsxp) as *const u8, len);
+        let declared = match Rf_getCharCE(charsxp) {
+            c if c == cetype_t::CE_UTF8 as c_int => Declared::Utf8,
+            c if c == cetype_t::CE_LATIN1 as c_int => Declared::Latin1,
+            c if c == cetype_t::CE_BYTES as c_int => Declared::Bytes,
+            _ => Declared::Native,
+        };
+        Some((bytes, declared))
+    }
+}
+
+/// Element `i` of `x` translated by R to the native encoding (or to
+/// UTF-8), as R's file functions translate a path; `None` when R cannot
+/// (an R error, caught here: it never jumps over Rust frames).
+pub fn translated(x: &Robj, i: usize, to_utf8: bool) -> Option<Vec<u8>> {
+    struct Request {
+        charsxp: SEXP,
+        to_utf8: bool,
+        out: *const c_char,
+    }
+    unsafe extern "C" fn body(data: *mut c_void) -> SEXP {
+        // SAFETY: `data` points at the `Request` below, alive for the call;
+        // this frame owns nothing, so R's longjmp out of it skips no
+        // destructor. The result lives in R's transient memory until the
+        // `.Call` returns.
+        unsafe {
+            let request = &mut *(data as *mut Request);
+            request.out = if request.to_utf8 {
+                Rf_translateCharUTF8(request.charsxp)
+            } else {
+                Rf_translateChar(request.charsxp)
+            };
+            R_NilValue
+        }
+    }
+    unsafe extern "C" fn on_error(_: SEXP, _: *mut c_void) -> SEXP {
+        // SAFETY: reading R's constant nil on the R thread.
+        unsafe { R_NilValue }
+    }
+    string_at(x, i)?;
+    // SAFETY: on the R thread; `x` is a character vector with a non-NA
+    // element `i` (checked just above), protected by its `Robj`.
+    unsafe {
+        let mut request = Request {
+            charsxp: STRING_ELT(x.get(), i as isize),
+            to_utf8,
+            out: std::ptr::null(),
+        };
+        R_tryCatchError(
+            Some(body),
+            &mut request as *mut Request as *mut c_void,
+            Some(on_error),
+            std::ptr::null_mut(),
+        );
+        (!request.out.is_null()).then(|| CStr::from_ptr(request.out).to_bytes().to_vec())
+    }
+}
+
+/// Whether this session's locale encodes text in UTF-8, as R decides it.
+/// (Elsewhere than Unix: `false`, so that R translates every marked string.)
+#[cfg(not(unix))]
+pub fn utf8_locale() -> bool {
+    false
+}
+
+/// Whether this session's locale encodes text in UTF-8, as R decides it.
+#[cfg(unix)]
+pub fn utf8_locale() -> bool {
+    // SAFETY: nl_langinfo() returns a pointer to a static string, read at
+    // once on the R thread (which alone changes the locale).
+    unsafe {
+        let codeset = libc::nl_langinfo(libc::CODESET);
+        !codeset.is_null() && {
+            let name = CStr::from_ptr(codeset).to_bytes();
+            name.eq_ignore_ascii_case(b"UTF-8") || name.eq_ignore_ascii_case(b"utf8")
+        }
+    }
+}
+
+/// A new character vector of `strings`, each made by R from its bytes:
+/// declared UTF-8 when `utf8` says so, else native. `None` is `NA`. The
+/// bytes must hold no NUL and fit R's 2^31 - 1 limit (the caller makes
+/// sure: R would raise an error).
+pub fn string_vector<'a>(
+    len: usize,
+    strings: impl Iterator<Item = Option<(&'a [u8], bool)>>,
+) -> Option<Robj> {
+    let mut vector = alloc_vector(SEXPTYPE::STRSXP, len)?;
+    for (i, string) in strings.take(len).enumerate() {
+        // SAFETY: on the R thread; `vector` is protected by its `Robj`
+        // while each new CHARSXP is made and set at once; `i < len`. The
+        // caller guarantees bytes without NUL within R's length limit, so
+        // mkCharLenCE() raises no error.
+        unsafe {
+            let charsxp = match string {
+                None => R_NaString,
+                Some((bytes, utf8)) => Rf_mkCharLenCE(
+                    bytes.as_ptr() as *const c_char,
+                    bytes.len() as i32,
+                    if utf8 {
+                        cetype_t::CE_UTF8
+                    } else {
+                        cetype_t::CE_NATIVE
+                    },
+                ),
+            };
+            SET_STRING_ELT(vector.get_mut(), i as isize, charsxp);
+        }
+    }
+    Some(vector)
 }

@@ -1,19 +1,21 @@
 //! `readit()` and `writeit()`: whole files to and from R vectors.
 
-use super::call::{guarded, thread_count, unchecked};
+use super::call::{guarded, with_runtime};
+use super::convert::{path as path_arg, text, text_bytes};
 use super::ffi::alloc_vector;
-use crate::errors::RwError;
-use crate::{fileio, runtime};
+use crate::errors::{quoted, RwError};
+use crate::fileio;
 use extendr_api::prelude::*;
 use extendr_ffi::SEXPTYPE;
 use std::path::Path;
 
-/// Reads a whole file as a raw vector or one UTF-8 string.
+/// Reads a whole file as a raw vector or one UTF-8 string. `path` is a
+/// string, read as the bytes R's file functions use.
 /// @noRd
 #[extendr]
-fn readit_(path: &str, as_text: bool, threads: i32) -> Robj {
+fn readit_(path: Robj, as_text: bool, threads: i32) -> Robj {
     guarded(|| {
-        let path = Path::new(path);
+        let path = &path_arg(&path, "path")?;
         if as_text {
             let fits = |len: u64| i32::try_from(len).is_ok();
             let file = fileio::open_regular(path)?;
@@ -21,30 +23,31 @@ fn readit_(path: &str, as_text: bool, threads: i32) -> Robj {
             if !fits(file.size) {
                 return Err(too_long_for_a_string(path));
             }
-            let text = file.read_text()?;
-            if !fits(text.len() as u64) {
+            let content = file.read_text()?;
+            if !fits(content.len() as u64) {
                 return Err(too_long_for_a_string(path));
             }
-            return Ok(Robj::from(text.as_str()));
+            return Ok(text(&content));
         }
-        read_raw(path, thread_count(threads)?)
+        read_raw(path, threads)
     })
 }
 
 /// Reads straight into a freshly allocated R raw vector: no second copy.
-fn read_raw(path: &Path, threads: usize) -> Result<Robj, RwError> {
+/// A big file is read in parallel on the runtime's workers, and Ctrl-C
+/// stops it.
+fn read_raw(path: &Path, threads: i32) -> Result<Robj, RwError> {
     let mut file = fileio::open_regular(path)?;
     let size = usize::try_from(file.size).map_err(|_| too_big(path))?;
     let mut vector = alloc_vector(SEXPTYPE::RAWSXP, size).ok_or_else(|| too_big(path))?;
     let buf = vector
         .as_raw_slice_mut()
         .ok_or_else(|| RwError::Internal("a raw vector has no bytes".into()))?;
-    let readers = if size >= fileio::PARALLEL_READ_MIN {
-        runtime::resolve_threads(threads)
+    let got = if size >= fileio::PARALLEL_READ_MIN {
+        with_runtime(threads, None, |rt, _| file.fill_parallel(buf, rt))?
     } else {
-        1
+        file.fill(buf)?
     };
-    let got = file.fill_parallel(buf, readers)?;
     // Read up to the size the file had when opened, as `readBin()` with
     // `file.size()` does; one that reports no size (as /proc files do), or
     // shrank, is read to its end.
@@ -64,8 +67,8 @@ fn too_long_for_a_string(path: &Path) -> RwError {
     RwError::Value {
         arg: "as",
         reason: format!(
-            "is \"text\" but '{}' is over 2 GiB, the limit of one R string: use as = \"raw\"",
-            path.display()
+            "is \"text\" but {} is over 2 GiB, the limit of one R string: use as = \"raw\"",
+            quoted(path.as_os_str().as_encoded_bytes())
         ),
     }
 }
@@ -74,13 +77,22 @@ fn too_big(path: &Path) -> RwError {
     RwError::io_reason("read", path, "not enough memory for the whole file")
 }
 
-/// Replaces (or appends to) a file with the bytes of a raw vector.
+/// Replaces (or appends to) a file with the bytes of a raw vector, or of
+/// one string (UTF-8, unless its bytes are not valid in the encoding it
+/// declares: then byte for byte).
 /// @noRd
 #[extendr]
-fn writeit_(data: Robj, path: &str, append: bool) -> Robj {
+fn writeit_(data: Robj, path: Robj, append: bool) -> Robj {
     guarded(|| {
-        let bytes = data.as_raw_slice().ok_or_else(|| unchecked("data"))?;
-        let path = Path::new(path);
+        let text;
+        let bytes = match data.as_raw_slice() {
+            Some(bytes) => bytes,
+            None => {
+                text = text_bytes(&data, "data")?;
+                &text
+            }
+        };
+        let path = &path_arg(&path, "path")?;
         let written = if append {
             fileio::append(path, bytes)?
         } else {

@@ -2,8 +2,10 @@
 //! found in R's numeric vectors, read in place, with the statistics used
 //! set as attributes.
 
-use super::call::{guarded, internal, named_list, unchecked, with_runtime};
-use super::convert::{column, grouping, index_vector, na_if_nan, numeric, positions, window_size};
+use super::call::{guarded, internal, named_list, with_runtime};
+use super::convert::{
+    column, grouping, index_vector, na_if_nan, numeric, positions, unchecked, window_size,
+};
 use super::ffi::{
     addresses, alloc_vector, na_string, set_attributes, string_bytes, string_elements, strings_at,
     Scalar,

@@ -87,7 +87,7 @@ pub fn prepare(bag: &Path, fast: bool) -> Result<Pending<'_>, RwError> {
         }
     }
     top.sort();
-    let source = Source::Dir(Confined::resolved(bag)?);
+    let source = Source::Dir(Confined::new(bag, false)?);
     Ok(prepare_from(bag, source, top, fast))
 }
 
@@ -251,7 +251,7 @@ pub fn hash_part(
     progress: Option<&Progress>,
 ) -> Result<Vec<Digests>, RwError> {
     hash_jobs(
-        &Confined::resolved(bag)?,
+        &Confined::new(bag, false)?,
         &HashMap::new(),
         jobs.iter(),
         rt,

@@ -6,6 +6,7 @@
 use super::report::{Code, Row};
 use super::tags::{Checker, Fetch, Listed, Source, Target};
 use crate::bagit::names::{bag_path, folded, is_system_file, nfc};
+use crate::errors::{quoted, shown};
 use crate::hash::Algo;
 use crate::status::Status;
 use crate::tree::slash_name;
@@ -130,20 +131,23 @@ impl Checker<'_> {
             }
             let relative = item.path().strip_prefix(self.bag).unwrap_or(item.path());
             let bytes = slash_name(relative);
-            let name = String::from_utf8_lossy(&bytes).into_owned();
+            let name = shown_name(&bytes);
             let state = if kind.is_file() {
                 item.metadata()
                     .map(|m| m.len())
                     .map_err(|_| Status::Unreadable)
             } else if kind.is_symlink() {
                 let located = match &self.source {
-                    Source::Dir(confined) => confined.locate(relative).map(|(_, size)| size),
+                    Source::Dir(confined) => confined.size(relative),
                     Source::Archive(_) => self.source.locate(&name),
                 };
                 if located == Err(Status::Refused) {
                     self.problem(
                         Code::Outside,
-                        format!("{name} is a symbolic link that leads outside the bag"),
+                        format!(
+                            "{} is a symbolic link that leads outside the bag",
+                            quoted(&bytes)
+                        ),
                     );
                 }
                 located
@@ -166,7 +170,7 @@ impl Checker<'_> {
         let mut clashes: Vec<Vec<&str>> = by_key.into_values().filter(|v| v.len() > 1).collect();
         clashes.sort();
         for names in clashes {
-            let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+            let quoted: Vec<String> = names.iter().map(quoted).collect();
             self.doubts.add(
                 Code::Names,
                 "data/",
@@ -261,8 +265,9 @@ impl Checker<'_> {
                     Code::Names,
                     file,
                     &format!(
-                        "'{}' is '{}' in data/ only {how}",
-                        entry.written, payload[same[0]].name
+                        "{} is {} in data/ only {how}",
+                        quoted(&entry.written),
+                        quoted(&payload[same[0]].name)
                     ),
                     Some(entry.line),
                 );
@@ -323,9 +328,9 @@ impl Checker<'_> {
                 .map(|&m| manifests[m].file.as_str())
                 .collect();
             let message = if listed_somewhere {
-                format!("{} is not listed in {}", f.name, names.join(", "))
+                format!("{} is not listed in {}", shown(&f.bytes), names.join(", "))
             } else {
-                format!("{} is in no payload manifest", f.name)
+                format!("{} is in no payload manifest", shown(&f.bytes))
             };
             self.problem(Code::Unlisted, message);
             for m in missing_from {
@@ -339,7 +344,8 @@ impl Checker<'_> {
             for &m in &payload_manifests {
                 if !listed_paths[m].contains(*path) {
                     let message = format!(
-                        "fetch.txt line {line}: '{path}' is not listed in {}",
+                        "fetch.txt line {line}: {} is not listed in {}",
+                        quoted(path),
                         manifests[m].file
                     );
                     self.problem(Code::Fetch, message);
@@ -446,20 +452,27 @@ impl Checker<'_> {
                         Some(entry.line),
                     ),
                     Status::Missing => {
-                        self.problem(Code::Missing, format!("{place}: '{file}' is missing"))
+                        self.problem(Code::Missing, format!("{place}: {} is missing", quoted(file)))
                     }
                     Status::Unreadable => self.problem(
                         Code::Unreadable,
-                        format!("{place}: '{file}' is not a regular file, or cannot be read"),
+                        format!(
+                            "{place}: {} is not a regular file, or cannot be read",
+                            quoted(file)
+                        ),
                     ),
                     Status::Refused if entry.target != Target::Refused => self.problem(
                         Code::Outside,
-                        format!("{place}: '{file}' leads outside the bag through a symbolic link"),
+                        format!(
+                            "{place}: {} leads outside the bag through a symbolic link",
+                            quoted(file)
+                        ),
                     ),
                     Status::Mismatch => self.problem(
                         Code::Mismatch,
                         format!(
-                            "{place}: '{file}' does not have the {} checksum listed",
+                            "{place}: {} does not have the {} checksum listed",
+                            quoted(file),
                             info.algo_name
                         ),
                     ),
@@ -468,7 +481,7 @@ impl Checker<'_> {
                 rows.push(Row {
                     manifest: m,
                     line: Some(entry.line),
-                    file: entry.written.clone(),
+                    file: entry.written.clone().into_bytes(),
                     expected: Some(entry.digest.clone()),
                     actual,
                     status,
@@ -482,7 +495,7 @@ impl Checker<'_> {
                 rows.push(Row {
                     manifest: m,
                     line: None,
-                    file: plan.payload[i].name.clone(),
+                    file: plan.payload[i].bytes.clone(),
                     expected: None,
                     actual,
                     status: Status::Extra,
@@ -542,5 +555,14 @@ impl Checker<'_> {
                 ),
             );
         }
+    }
+}
+
+/// A payload file's name as the findings name it: itself when it is
+/// UTF-8 (and short), else with its other bytes written `\xNN`.
+fn shown_name(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(name) => name.to_string(),
+        Err(_) => shown(bytes),
     }
 }

@@ -95,8 +95,9 @@ pub struct Row {
     /// Index into [`BagCheck::manifests`].
     pub manifest: usize,
     pub line: Option<usize>,
-    /// The path as listed (decoded), or the unlisted file's name.
-    pub file: String,
+    /// The path as listed (decoded), or the unlisted file's name (its
+    /// bytes: a name in data/ need not be UTF-8).
+    pub file: Vec<u8>,
     pub expected: Option<String>,
     pub actual: Option<String>,
     pub status: Status,

@@ -12,6 +12,7 @@ use crate::bagit::text::{
     Encoding, LineFault, PathCoding, TagForm, TagLine, Version,
 };
 use crate::bagit::{bag_algo, bag_names, manifest_kind};
+use crate::errors::quoted;
 use crate::status::Status;
 use crate::tree::{name_to_path, Confined};
 use std::collections::HashMap;
@@ -28,9 +29,7 @@ impl Source<'_> {
     /// read (`Refused` when it leads outside the bag).
     pub(super) fn locate(&self, name: &str) -> Result<u64, Status> {
         match self {
-            Source::Dir(confined) => confined
-                .locate(&name_to_path(name.as_bytes()))
-                .map(|(_, size)| size),
+            Source::Dir(confined) => confined.size(&name_to_path(name.as_bytes())),
             Source::Archive(archive) => archive.locate(name).map(|(_, size)| size),
         }
     }
@@ -224,7 +223,7 @@ impl Checker<'_> {
         for (n, line) in &meta.bad {
             self.problem(
                 Code::BagInfo,
-                format!("{name} line {n} is not `Label: value`: '{line}'"),
+                format!("{name} line {n} is not `Label: value`: {}", quoted(line)),
             );
         }
         // Before 1.0, blanks around the colon are allowed (RFC 8493, 2.2.2),
@@ -278,7 +277,10 @@ impl Checker<'_> {
                 Some(pair) => oxum.push(pair),
                 None => self.problem(
                     Code::Oxum,
-                    format!("Payload-Oxum '{value}' is not OctetCount.StreamCount"),
+                    format!(
+                        "Payload-Oxum {} is not OctetCount.StreamCount",
+                        quoted(value)
+                    ),
                 ),
             }
         }
@@ -295,7 +297,10 @@ impl Checker<'_> {
         };
         let parsed = parse_fetch(&text, self.coding);
         for (n, line, why) in &parsed.faults {
-            self.problem(Code::Fetch, format!("fetch.txt line {n}: {why}: '{line}'"));
+            self.problem(
+                Code::Fetch,
+                format!("fetch.txt line {n}: {why}: {}", quoted(line)),
+            );
         }
         for &n in &parsed.blank_lines {
             self.doubts
@@ -309,15 +314,15 @@ impl Checker<'_> {
                 Ok(_) => self.problem(
                     Code::Fetch,
                     format!(
-                        "fetch.txt line {}: '{}' is not in data/ (fetch.txt lists payload files only)",
-                        line.line, line.path
+                        "fetch.txt line {}: {} is not in data/ (fetch.txt lists payload files only)",
+                        line.line, quoted(&line.path)
                     ),
                 ),
                 Err(_) => self.problem(
                     Code::Outside,
                     format!(
-                        "fetch.txt line {}: '{}' leads outside the bag",
-                        line.line, line.path
+                        "fetch.txt line {}: {} leads outside the bag",
+                        line.line, quoted(&line.path)
                     ),
                 ),
             }
@@ -347,8 +352,12 @@ impl Checker<'_> {
                     LineFault::Percent => {
                         "has a `%` that is not %0A, %0D or %25 (RFC 8493 percent-encoding)".into()
                     }
+                    LineFault::Nul => "has a NUL byte, which no path holds".into(),
                 };
-                self.problem(Code::Manifest, format!("{file} line {n} {why}: '{line}'"));
+                self.problem(
+                    Code::Manifest,
+                    format!("{file} line {n} {why}: {}", quoted(line)),
+                );
             }
             for &n in &parsed.blank_lines {
                 self.doubts.add(Code::Blank, file, "blank lines", Some(n));
@@ -383,7 +392,7 @@ impl Checker<'_> {
                         };
                         self.problem(
                             Code::Outside,
-                            format!("{file} line {n}: '{}' {how}", line.path),
+                            format!("{file} line {n}: {} {how}", quoted(&line.path)),
                         );
                         Target::Refused
                     }
@@ -408,7 +417,7 @@ impl Checker<'_> {
                             };
                             self.problem(
                                 Code::Outside,
-                                format!("{file} line {n}: '{}' {why}", line.path),
+                                format!("{file} line {n}: {} {why}", quoted(&line.path)),
                             );
                             Target::Refused
                         } else {
@@ -428,8 +437,8 @@ impl Checker<'_> {
                                         "again with another checksum"
                                     };
                                     let message = format!(
-                                        "{file} line {n}: '{}' is listed on line {first} and {how}",
-                                        line.path
+                                        "{file} line {n}: {} is listed on line {first} and {how}",
+                                        quoted(&line.path)
                                     );
                                     self.problem(Code::Duplicate, message);
                                 }
@@ -504,6 +513,12 @@ fn parse_declaration(bytes: &[u8], problems: &mut Vec<Finding>) -> Declaration {
             return decl;
         }
     };
+    if let Some(at) = text.find('\0') {
+        problem(
+            Code::Declaration,
+            format!("bagit.txt holds a NUL byte (at byte offset {})", at + bom),
+        );
+    }
     let lines = lines(text);
     let tags: Vec<(usize, &str, Option<TagLine>)> =
         lines.iter().map(|&(n, l)| (n, l, tag_line(l))).collect();
@@ -521,7 +536,7 @@ fn parse_declaration(bytes: &[u8], problems: &mut Vec<Finding>) -> Declaration {
         match decl.version {
             None => problem(
                 Code::Version,
-                format!("BagIt-Version '{value}' is not a version (M.N)"),
+                format!("BagIt-Version {} is not a version (M.N)", quoted(value)),
             ),
             Some(v) if !v.is_known() => problem(
                 Code::Version,
@@ -538,7 +553,8 @@ fn parse_declaration(bytes: &[u8], problems: &mut Vec<Finding>) -> Declaration {
             problem(
                 Code::Encoding,
                 format!(
-                    "Tag-File-Character-Encoding '{value}' is not one rwbridge reads (UTF-8, US-ASCII, ISO-8859-1, UTF-16), so no other tag file was read"
+                    "Tag-File-Character-Encoding {} is not one rwbridge reads (UTF-8, US-ASCII, ISO-8859-1, UTF-16), so no other tag file was read",
+                    quoted(value)
                 ),
             );
         }
@@ -564,7 +580,8 @@ fn parse_declaration(bytes: &[u8], problems: &mut Vec<Finding>) -> Declaration {
                 problem(
                     Code::Declaration,
                     format!(
-                        "bagit.txt line {n} is not in the exact form `Label: value` (one space after the colon, no other blanks): '{line}'"
+                        "bagit.txt line {n} is not in the exact form `Label: value` (one space after the colon, no other blanks): {}",
+                        quoted(line)
                     ),
                 );
             }
@@ -581,7 +598,7 @@ fn describe_lines(tags: &[(usize, &str, Option<TagLine>)]) -> String {
         .iter()
         .map(|(_, line, tag)| match tag {
             Some(t) => format!("`{}`", t.label),
-            None => format!("'{line}'"),
+            None => quoted(line),
         })
         .collect();
     format!("{} line(s): {}", tags.len(), labels.join(", "))

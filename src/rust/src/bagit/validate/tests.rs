@@ -134,7 +134,7 @@ fn a_made_bag_is_valid_with_every_row_ok() {
     );
     // 2 payload files in 2 manifests; 4 tag files in 2 tag manifests.
     assert_eq!(got.rows.len(), 2 * 2 + 4 * 2);
-    assert_eq!(got.rows[1].file, "data/sub/b.bin");
+    assert_eq!(got.rows[1].file, b"data/sub/b.bin");
     assert_eq!(got.rows[1].actual.as_deref(), Some(sha256("beta").as_str()));
     assert_eq!(got.info[0], ("Contact-Name".into(), "Tester".into()));
     assert_eq!(got.info[1], ("Payload-Oxum".into(), "9.2".into()));
@@ -341,7 +341,7 @@ fn percent_encoded_names_in_1_0_and_literal_ones_before() {
     bag.write("manifest-sha256.txt", &manifest);
     let got = bag.check();
     valid(&got);
-    assert_eq!(got.rows[0].file, "data/a\nb");
+    assert_eq!(got.rows[0].file, b"data/a\nb");
     // 0.97: `%` is a plain character; bagit-python's %0A and %0D decode.
     let bag = Bag::new("0.97", &[("50%25", "y"), ("a\nb", "z")]);
     bag.write(
@@ -412,7 +412,10 @@ fn completeness_both_ways() {
     );
     assert_eq!(statuses(&got), ["ok", "missing", "extra"]);
     let extra = &got.rows[2];
-    assert_eq!((extra.file.as_str(), extra.line), ("data/new", None));
+    assert_eq!(
+        (extra.file.as_slice(), extra.line),
+        (&b"data/new"[..], None)
+    );
     assert_eq!(extra.actual.as_deref(), Some(sha256("N").as_str()));
     // 1.0: every payload file in every payload manifest.
     let bag = Bag::new("1.0", &[("x", "X"), ("y", "Y")]);
@@ -609,7 +612,7 @@ fn doubtful_but_valid() {
         codes(&got.doubts),
         ["blank_line", "comment", "star", "roundabout", "dot_slash"]
     );
-    assert_eq!(got.rows[1].file, "data/y");
+    assert_eq!(got.rows[1].file, b"data/y");
     assert_eq!(
         got.doubts[4].message,
         "manifest-sha256.txt: paths starting with './' (line 1)"
@@ -756,13 +759,13 @@ fn many_files_with_two_digests_point_at_the_damaged_one() {
     fs::write(dir.path().join("data/f70000"), "y".repeat(70_000)).unwrap();
     let got = check(dir.path(), false);
     assert_eq!(codes(&got.problems), ["mismatch", "mismatch"]);
-    let bad: Vec<&str> = got
+    let bad: Vec<&[u8]> = got
         .rows
         .iter()
         .filter(|r| r.status == Status::Mismatch)
-        .map(|r| r.file.as_str())
+        .map(|r| r.file.as_slice())
         .collect();
-    assert_eq!(bad, ["data/f70000", "data/f70000"]);
+    assert_eq!(bad, [b"data/f70000", b"data/f70000"]);
 }
 
 #[test]
@@ -815,11 +818,43 @@ fn digests_found_in_parts_elsewhere_give_the_same_check() {
     let pending = prepare(dir.path(), false).unwrap();
     let digests = pending.merge_parts(parts, &rt).unwrap();
     let partial = pending.finish(digests);
-    let kept: Vec<&Row> = whole
-        .rows
-        .iter()
-        .filter(|r| r.file.as_bytes() != lost.as_slice())
-        .collect();
+    let kept: Vec<&Row> = whole.rows.iter().filter(|r| r.file != lost).collect();
     assert_eq!(whole.rows.len() - kept.len(), 2, "one row in each manifest");
     assert_eq!(partial.rows.iter().collect::<Vec<_>>(), kept);
+}
+
+#[test]
+fn a_nul_byte_in_a_tag_file_is_a_problem_shown_visibly() {
+    let bag = Bag::new("1.0", &[("a", "A")]);
+    let manifest = format!("{}{}  data/x\0y\n", line("A", "data/a"), sha256("X"));
+    bag.write("manifest-sha256.txt", &manifest);
+    let got = bag.check();
+    only_problem(&got, "manifest", "line 2 has a NUL byte");
+    assert!(got.problems[0].message.contains("data/x\\0y"));
+    assert!(!got.problems[0].message.contains('\0'));
+    assert_eq!(statuses(&got), ["ok"]);
+    // In bag-info.txt and fetch.txt too.
+    let bag = Bag::new("1.0", &[("a", "A")]);
+    bag.write("bag-info.txt", "Contact-Name: A\0B\n");
+    bag.write("fetch.txt", "https://example.org/x 1 data/\0\n");
+    let got = bag.check();
+    assert_eq!(codes(&got.problems), ["bag_info", "fetch"]);
+    for problem in &got.problems {
+        assert!(!problem.message.contains('\0'), "{}", problem.message);
+        assert!(problem.message.contains("\\0"), "{}", problem.message);
+    }
+    assert!(got.info.is_empty());
+}
+
+#[test]
+fn a_huge_line_is_quoted_short() {
+    let bag = Bag::new("1.0", &[("a", "A")]);
+    let huge = "z".repeat(10 << 20);
+    bag.write(
+        "manifest-sha256.txt",
+        &format!("{}{huge}\n", line("A", "data/a")),
+    );
+    let got = bag.check();
+    only_problem(&got, "manifest", &format!("...' ({} bytes)", huge.len()));
+    assert!(got.problems[0].message.len() < 400);
 }
