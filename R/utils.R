@@ -81,9 +81,15 @@ rw_codes <- new.env(parent = emptyenv())
   list2env(code_names_(), envir = rw_codes)
 }
 
-# One of the algorithms the Rust enum names (`rw_codes$algo`).
+# One of the algorithms the Rust enum names (`rw_codes$algo`), exactly: an
+# abbreviation could name another algorithm ("crc32" is not "crc32c").
 rw_algo <- function(algo, call = sys.call(-1)) {
-  check_choice(algo, rw_codes$algo, "algo", call = call)
+  if (is.character(algo) && length(algo) == 1L && !is.na(algo) && algo %in% rw_codes$algo) {
+    return(algo)
+  }
+  check_string(algo, "algo", call = call)
+  rw_abort("value", sprintf("`algo` must be %s, not \"%s\".", rw_algo_names(), algo),
+           call = call)
 }
 
 # One or more of the algorithms the Rust enum names, without repeats.
@@ -95,12 +101,30 @@ rw_algos <- function(algo, call = sys.call(-1)) {
   unknown <- setdiff(algo, rw_codes$algo)
   if (length(unknown) > 0) {
     rw_abort("value", sprintf(
-      "`algo` must hold only %s, not %s.",
-      paste0("\"", rw_codes$algo, "\"", collapse = ", "),
+      "`algo` must hold only algorithm names (%s), not %s.", rw_algo_names(),
       paste0("\"", unknown, "\"", collapse = ", ")
     ), call = call)
   }
   unique(algo)
+}
+
+# The algorithms for a message: the named ones, then BLAKE2b's lengths.
+rw_algo_names <- function() {
+  lengths <- grepl("^blake2b-[0-9]+$", rw_codes$algo)
+  paste0("one of ", paste0("\"", rw_codes$algo[!lengths], "\"", collapse = ", "),
+         " or \"blake2b-N\" (N a multiple of 8 from 8 to 504)")
+}
+
+# `exclude` as verify(), write_signatures() and hash_files() take it: NULL,
+# or a character vector of glob patterns without NA (Rust checks the globs).
+check_exclude <- function(exclude, call = sys.call(-1)) {
+  if (!is.null(exclude) && (!is.character(exclude) || anyNA(exclude))) {
+    rw_abort("type", sprintf(
+      "`exclude` must be NULL or a character vector of glob patterns, not %s.",
+      rw_describe(exclude)
+    ), call = call)
+  }
+  if (is.null(exclude)) NULL else enc2utf8(exclude)
 }
 
 # A data frame from equal-length columns, without data.frame()'s checks.

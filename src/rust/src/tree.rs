@@ -28,11 +28,24 @@ pub fn name_to_path(name: &[u8]) -> PathBuf {
 }
 
 /// Names (relative to `dir`, `/`-separated, sorted bytewise) of the regular
-/// files under `dir`, not following symbolic links, without `skip`.
-pub fn list_files(dir: &Path, skip: Option<&Path>) -> Result<Vec<Vec<u8>>, RwError> {
+/// files under `dir`, not following symbolic links, without `skip` and
+/// without what `exclude` leaves out (a folder it excludes is not entered).
+pub fn list_files(
+    dir: &Path,
+    skip: Option<&Path>,
+    exclude: Option<&Exclude>,
+) -> Result<Vec<Vec<u8>>, RwError> {
     let skip = skip.and_then(|m| relative_to(dir, m));
     let mut names = Vec::new();
-    for item in walkdir::WalkDir::new(dir).follow_links(false) {
+    let walk = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|item| {
+            let relative = item.path().strip_prefix(dir).unwrap_or(item.path());
+            item.depth() == 0
+                || exclude.map_or(true, |x| !x.excludes(relative, item.file_type().is_dir()))
+        });
+    for item in walk {
         let item = item.map_err(|e| listing_error(dir, e))?;
         if !item.file_type().is_file() {
             continue;
@@ -45,6 +58,86 @@ pub fn list_files(dir: &Path, skip: Option<&Path>) -> Result<Vec<Vec<u8>>, RwErr
     }
     names.sort();
     Ok(names)
+}
+
+/// What a listing leaves out: glob patterns with `.gitignore`'s rules,
+/// matched against names relative to the listed directory with `/`
+/// between folders (a pattern without a `/` but at its end matches in
+/// every folder, one with a `/` from the top; `!` takes a name back, but
+/// never out of a folder left out; a trailing `/` matches folders only).
+/// The `ignore` crate's gitignore matcher, as ripgrep uses it.
+pub struct Exclude {
+    matcher: ignore::gitignore::Gitignore,
+}
+
+impl Exclude {
+    /// The patterns, in order (a later one wins); a pattern that is not a
+    /// glob is a `Value` error naming the argument `exclude`.
+    pub fn new<S: AsRef<str>>(patterns: &[S]) -> Result<Exclude, RwError> {
+        let mut builder = ignore::gitignore::GitignoreBuilder::new("");
+        for pattern in patterns {
+            let pattern = pattern.as_ref();
+            builder
+                .add_line(None, pattern)
+                .map_err(|e| RwError::Value {
+                    arg: "exclude",
+                    reason: format!("holds '{pattern}', which is not a glob: {}", glob_error(&e)),
+                })?;
+        }
+        let matcher = builder.build().map_err(|e| RwError::Value {
+            arg: "exclude",
+            reason: format!("is not a set of globs: {e}"),
+        })?;
+        Ok(Exclude { matcher })
+    }
+
+    /// Whether the file (or folder) at `relative` is left out by the
+    /// patterns themselves (a listing does not enter folders left out).
+    pub fn excludes(&self, relative: &Path, is_dir: bool) -> bool {
+        self.matcher.matched(relative, is_dir).is_ignore()
+    }
+
+    /// Whether the file a manifest or the user names (relative to the
+    /// directory, `/`-separated) is left out, by itself or by a folder
+    /// above it; a name that leads outside the directory never is.
+    pub fn excludes_name(&self, name: &[u8]) -> bool {
+        let Some(name) = normal_name(name) else {
+            return false;
+        };
+        // As a listing meets it: each folder from the top, then the file.
+        let folders = name.iter().enumerate().filter(|(_, &b)| b == b'/');
+        let mut paths: Vec<(&[u8], bool)> = folders.map(|(i, _)| (&name[..i], true)).collect();
+        paths.push((&name, false));
+        paths
+            .into_iter()
+            .any(|(path, is_dir)| self.excludes(&name_to_path(path), is_dir))
+    }
+}
+
+/// The glob's own complaint, without the crate's "error parsing glob" and
+/// the pattern repeated.
+fn glob_error(e: &ignore::Error) -> String {
+    let text = e.to_string();
+    match text.split_once("': ") {
+        Some((_, reason)) if text.starts_with("error parsing glob") => reason.to_string(),
+        _ => text,
+    }
+}
+
+/// A manifest name as a listing spells it (`./a` and `sub//../a` are `a`),
+/// or `None` for one that is absolute or leads outside.
+pub fn normal_name(name: &[u8]) -> Option<Vec<u8>> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for part in name.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop()?;
+            }
+            _ => parts.push(part),
+        }
+    }
+    (!name.starts_with(b"/") && !parts.is_empty()).then(|| parts.join(&b'/'))
 }
 
 /// A failure to list a directory tree, with the path and the OS's reason.
@@ -243,7 +336,9 @@ impl Beneath {
         let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
         match openat2(&self.dir, name, flags, Mode::empty(), resolve) {
             Ok(fd) => Opened::File(fs::File::from(fd)),
-            Err(Errno::XDEV | Errno::LOOP) => Opened::Undecided,
+            // EAGAIN: a `..` met a rename elsewhere on the system, and the
+            // kernel could not vouch for it; the long way can.
+            Err(Errno::XDEV | Errno::LOOP | Errno::AGAIN) => Opened::Undecided,
             // Older kernels, and sandboxes that filter the call.
             Err(Errno::NOSYS | Errno::PERM | Errno::INVAL | Errno::TOOBIG) => {
                 self.available.store(false, Ordering::Relaxed);
@@ -332,11 +427,83 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink(dir.path().join("b"), dir.path().join("link")).unwrap();
         let manifest = dir.path().join("sha1sum.txt");
-        let names = list_files(dir.path(), Some(&manifest)).unwrap();
+        let names = list_files(dir.path(), Some(&manifest), None).unwrap();
         let names: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
         assert_eq!(names, vec![&b"A"[..], b"a/b c", b"a/z", b"b"]);
-        let all = list_files(dir.path(), None).unwrap();
+        let all = list_files(dir.path(), None, None).unwrap();
         assert_eq!(all.len(), 5);
+    }
+
+    #[test]
+    fn exclude_follows_gitignore_rules() {
+        let files = [
+            "a.tmp",
+            "sub/b.tmp",
+            "keep.tmp",
+            "top.txt",
+            "sub/top.txt",
+            "cache/x",
+            "sub/cache/y",
+            ".DS_Store",
+            "sub/.DS_Store",
+            "logs/2026/z.log",
+            "logs/readme",
+            "plain",
+        ];
+        let dir = tree(&files.map(|n| (n, n)));
+        let exclude = Exclude::new(&[
+            "*.tmp",
+            "!keep.tmp",
+            "/top.txt",
+            "cache/**",
+            ".DS_Store",
+            "logs/**/*.log",
+        ])
+        .unwrap();
+        let names = list_files(dir.path(), None, Some(&exclude)).unwrap();
+        let names: Vec<&str> = names
+            .iter()
+            .map(|n| std::str::from_utf8(n).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "keep.tmp",
+                "logs/readme",
+                "plain",
+                "sub/cache/y",
+                "sub/top.txt"
+            ]
+        );
+        // A folder left out is not entered: nothing in it comes back.
+        let folder = Exclude::new(&["sub/", "!sub/top.txt"]).unwrap();
+        let names = list_files(dir.path(), None, Some(&folder)).unwrap();
+        assert!(!names.iter().any(|n| n.starts_with(b"sub/")));
+        assert!(folder.excludes_name(b"sub/top.txt"));
+        assert!(folder.excludes_name(b"./sub//x"));
+        assert!(!folder.excludes_name(b"../sub/x"));
+        assert!(!folder.excludes_name(b"/abs/sub/x"));
+        assert!(!Exclude::new(&[] as &[&str]).unwrap().excludes_name(b"a"));
+    }
+
+    #[test]
+    fn a_bad_glob_is_a_value_error_naming_exclude() {
+        for bad in ["a{b", "[z-a]", "x\\"] {
+            let err = Exclude::new(&["*.tmp", bad]).err().unwrap();
+            assert_eq!(err.kind(), "value");
+            let message = err.to_string();
+            assert!(message.starts_with("`exclude` holds '"), "{message}");
+            assert!(message.contains(bad), "{message}");
+        }
+    }
+
+    #[test]
+    fn names_are_compared_as_the_listing_spells_them() {
+        assert_eq!(normal_name(b"./a//b/./c"), Some(b"a/b/c".to_vec()));
+        assert_eq!(normal_name(b"a/../b"), Some(b"b".to_vec()));
+        assert_eq!(normal_name(b"../x"), None);
+        assert_eq!(normal_name(b"/etc/passwd"), None);
+        assert_eq!(normal_name(b"."), None);
     }
 
     #[cfg(target_os = "linux")]

@@ -7,6 +7,7 @@ use super::ffi::filled_vector;
 use crate::errors::RwError;
 use crate::hash::Algo;
 use crate::outliers::{Grouping, Indices};
+use crate::tree::Exclude;
 use extendr_api::prelude::*;
 use extendr_ffi::SEXPTYPE;
 
@@ -42,6 +43,31 @@ pub fn optional_algo(name: &str) -> Result<Option<Algo>, RwError> {
         return Ok(None);
     }
     algo_named(name).map(Some)
+}
+
+/// The algorithm of a code in a result (see `code_names_()`).
+pub fn algo_of_code(code: Rint) -> Result<Algo, RwError> {
+    Option::<i32>::from(code)
+        .and_then(|c| usize::try_from(c).ok()?.checked_sub(1))
+        .and_then(|i| Algo::EVERY.get(i).copied())
+        .ok_or_else(|| unchecked("algo"))
+}
+
+/// The patterns R checked (`NULL`: none), as the listing's matcher; a
+/// pattern that is not a glob is a `Value` error naming `exclude`.
+pub fn exclude(patterns: &Nullable<Strings>) -> Result<Option<Exclude>, RwError> {
+    match patterns {
+        Nullable::Null => Ok(None),
+        Nullable::NotNull(patterns) => {
+            let patterns: Vec<&str> = patterns.iter().map(|p| p.as_ref()).collect();
+            Exclude::new(&patterns).map(Some)
+        }
+    }
+}
+
+/// File names from R, as bytes (UTF-8, as R sends them).
+pub fn names_of(strings: &Strings) -> Vec<Vec<u8>> {
+    strings.iter().map(|s| s.as_bytes().to_vec()).collect()
 }
 
 /// Manifest line numbers from R, sorted for binary search; NA is none.
