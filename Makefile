@@ -5,7 +5,7 @@ R_DEPS    = r-base-dev xz-utils
 TEST_DEPS = $(R_DEPS) r-cran-testthat r-cran-roxygen2 r-cran-knitr r-cran-rmarkdown \
             r-cran-brio r-cran-digest r-cran-withr r-cran-processx \
             r-cran-future r-cran-future.apply r-cran-progressr \
-            pandoc qpdf tidy devscripts b3sum
+            pandoc qpdf tidy devscripts b3sum xxhash rhash openssl
 BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils
 
 # numpy and bagit-python are optional: the tests and benchmarks that compare

@@ -114,8 +114,10 @@ pub fn entry_sizes(
 }
 
 /// Hashes the file in the algorithm most likely to match; when that does
-/// not, and the digest may be another's, reads it once more in all the
-/// others at once. A mismatch is reported in the entry's first algorithm.
+/// not, and the digest may be another's, reads it again in the next
+/// candidate, then once more in all the others at once (a file that matches
+/// none was changed: rare, and each digest is still computed once). A
+/// mismatch is reported in the entry's first algorithm.
 fn check(
     entry: &Entry,
     file: &mut OpenFile,
@@ -147,31 +149,30 @@ fn check(
         return found(first, actual, Status::Ok);
     }
     let others: Vec<Algo> = entry.candidates().filter(|&a| a != first).collect();
-    if others.is_empty() {
-        return found(first, actual, Status::Mismatch);
+    let mut digests = vec![(first, actual)];
+    // Read again, the bytes not counted twice: the next candidate, then
+    // all the rest at once.
+    for pass in [others.get(..1), others.get(1..)].into_iter().flatten() {
+        if pass.is_empty() {
+            continue;
+        }
+        let again = file.rewind().map_err(HashFailure::Unreadable).and_then(|()| {
+            with_buffer(|buf| digest(file, pass, buf, cancel, None))
+        });
+        let Ok(again) = again else {
+            return unreadable;
+        };
+        for (&algo, actual) in pass.iter().zip(again) {
+            if actual == entry.expected {
+                learned.matched(algo);
+                return found(algo, actual, Status::Ok);
+            }
+            digests.push((algo, actual));
+        }
     }
-    // Read again (its bytes not counted twice), in every other candidate.
-    let again = file
-        .rewind()
-        .map_err(HashFailure::Unreadable)
-        .and_then(|()| with_buffer(|buf| digest(file, &others, buf, cancel, None)));
-    let Ok(digests) = again else {
-        return unreadable;
-    };
-    if let Some((&algo, actual)) = others
-        .iter()
-        .zip(&digests)
-        .find(|(_, d)| **d == entry.expected)
-    {
-        learned.matched(algo);
-        return found(algo, actual.clone(), Status::Ok);
-    }
-    let primary = others
-        .iter()
-        .zip(digests)
-        .find(|(&a, _)| a == entry.algo)
-        .map_or(actual, |(_, d)| d);
-    found(entry.algo, primary, Status::Mismatch)
+    let primary = digests.iter().position(|(a, _)| *a == entry.algo).unwrap_or(0);
+    let (_, actual) = digests.swap_remove(primary);
+    found(entry.algo, actual, Status::Mismatch)
 }
 
 fn hash_one(
