@@ -682,6 +682,28 @@ test_that("base64 digests verify, tagged and untagged, as coreutils 9.2+ writes 
   expect_warning(verify(dir, "bad.txt"), class = "rwbridge_malformed_warning")
 })
 
+test_that("SHA-3 lines as cksum 9.8 writes them verify, in hex and base64", {
+  # coreutils 9.1 here has no `cksum -a sha3`: the lines are made as the
+  # coreutils 9.8 manual documents them (`cksum -a sha3 -l N` writes tagged
+  # `SHA3-N (NAME) = HASH` by default, `--untagged` `HASH  NAME`,
+  # `--base64` the digest in base64), from openssl's own digests.
+  dir <- plain_tree()
+  skip_without_tool("openssl")
+  for (bits in c(224, 256, 384, 512)) {
+    hex <- sub(" .*$", "", withr::with_dir(dir, system2(
+      "openssl", c("dgst", paste0("-sha3-", bits), "-r", shQuote(plain_names)), stdout = TRUE)))
+    b64 <- vapply(hex, base64_of_hex, "", USE.NAMES = FALSE)
+    tagged <- paste0("SHA3-", bits, " (", plain_names, ") = ", c(hex[1:2], b64[3]))
+    untagged <- paste0(c(b64[1], hex[2:3]), "  ", plain_names)
+    writeLines(c(tagged, untagged), file.path(dir, "cksum98.txt"), useBytes = TRUE)
+    result <- verify(dir, "cksum98.txt")
+    algo <- paste0("sha3-", bits)
+    expect_identical(result$status, rep("ok", 6), label = algo)
+    expect_identical(result$algo, rep(algo, 6), label = algo)
+    expect_identical(result$expected, c(hex, hex), label = algo)
+  }
+})
+
 test_that("NUL-terminated manifests (-z) verify, their names raw", {
   dir <- awkward_tree()
   skip_without_tool("sha256sum")
