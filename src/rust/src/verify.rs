@@ -156,9 +156,10 @@ fn check(
         if pass.is_empty() {
             continue;
         }
-        let again = file.rewind().map_err(HashFailure::Unreadable).and_then(|()| {
-            with_buffer(|buf| digest(file, pass, buf, cancel, None))
-        });
+        let again = file
+            .rewind()
+            .map_err(HashFailure::Unreadable)
+            .and_then(|()| with_buffer(|buf| digest(file, pass, buf, cancel, None)));
         let Ok(again) = again else {
             return unreadable;
         };
@@ -170,7 +171,10 @@ fn check(
             digests.push((algo, actual));
         }
     }
-    let primary = digests.iter().position(|(a, _)| *a == entry.algo).unwrap_or(0);
+    let primary = digests
+        .iter()
+        .position(|(a, _)| *a == entry.algo)
+        .unwrap_or(0);
     let (_, actual) = digests.swap_remove(primary);
     found(entry.algo, actual, Status::Mismatch)
 }
