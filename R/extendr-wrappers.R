@@ -24,7 +24,7 @@ writeit_ <- function(data, path, append) .Call(wrap__writeit_, data, path, appen
 #' Checks every entry of a manifest, and with `complete` audits the
 #' directory too; a list of columns for R to assemble.
 #' @noRd
-verify_ <- function(dir, manifest, algo, threads, progress, allow_outside, complete, lines) .Call(wrap__verify_, dir, manifest, algo, threads, progress, allow_outside, complete, lines)
+verify_ <- function(dir, manifest, algo, threads, progress, allow_outside, complete, lines, exclude_patterns) .Call(wrap__verify_, dir, manifest, algo, threads, progress, allow_outside, complete, lines, exclude_patterns)
 
 #' The line and the size of the file of every entry, and the malformed
 #' lines: what R needs to split a verification into shards.
@@ -32,26 +32,39 @@ verify_ <- function(dir, manifest, algo, threads, progress, allow_outside, compl
 verify_plan_ <- function(dir, manifest, algo, threads, allow_outside) .Call(wrap__verify_plan_, dir, manifest, algo, threads, allow_outside)
 
 #' The audit of a verification merged from shards: the files the manifest
-#' does not list, and which of the `missing` lines moved where.
+#' does not list, and which of the `missing` lines moved where. `algos`
+#' are the codes of the algorithms each line was found in, in line order.
 #' @noRd
-audit_ <- function(dir, manifest, algo, threads, missing) .Call(wrap__audit_, dir, manifest, algo, threads, missing)
+audit_ <- function(dir, manifest, algo, threads, missing, algos, exclude_patterns) .Call(wrap__audit_, dir, manifest, algo, threads, missing, algos, exclude_patterns)
 
-#' The regular files under `dir`, as `write_signatures()` lists them.
+#' The files a manifest of `dir` covers, as `write_signatures()` finds
+#' them (`manifest` `NULL` skips no file: a listing for `hash_files()`).
 #' @noRd
-list_files_ <- function(dir, manifest) .Call(wrap__list_files_, dir, manifest)
+list_files_ <- function(dir, manifest, files, exclude_patterns) .Call(wrap__list_files_, dir, manifest, files, exclude_patterns)
 
 #' The size of each of `names` under `dir` (0 for none), for shards to
 #' share out; an error when a name leads outside `dir` on its face.
 #' @noRd
 name_sizes_ <- function(dir, names) .Call(wrap__name_sizes_, dir, names)
 
-#' Writes a manifest of `names` and their digests, atomically.
+#' `NULL` when every pattern is a glob; else the failure naming `exclude`.
 #' @noRd
-write_manifest_ <- function(dir, manifest, names, digests) .Call(wrap__write_manifest_, dir, manifest, names, digests)
+check_exclude_ <- function(exclude_patterns) .Call(wrap__check_exclude_, exclude_patterns)
 
-#' Hashes the files under `dir` (or the `files` given) and writes the manifest.
+#' What updating the manifest to list exactly `names` keeps, adds and
+#' drops.
 #' @noRd
-write_signatures_ <- function(dir, manifest, files, algo, threads, progress) .Call(wrap__write_signatures_, dir, manifest, files, algo, threads, progress)
+update_plan_ <- function(dir, manifest, names, algo) .Call(wrap__update_plan_, dir, manifest, names, algo)
+
+#' Writes a manifest of `names` and their digests, atomically; with
+#' `keep`, after those lines of the existing manifest.
+#' @noRd
+write_manifest_ <- function(dir, manifest, names, digests, algo, keep) .Call(wrap__write_manifest_, dir, manifest, names, digests, algo, keep)
+
+#' Hashes the files under `dir` (or the `files` given) and writes the
+#' manifest, or with `update` updates it.
+#' @noRd
+write_signatures_ <- function(dir, manifest, files, algo, threads, progress, exclude_patterns, update) .Call(wrap__write_signatures_, dir, manifest, files, algo, threads, progress, exclude_patterns, update)
 
 #' Digests of files, `NA` for those that cannot be read, and why not.
 #' @noRd

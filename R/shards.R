@@ -118,7 +118,7 @@ rw_failed_parts <- function(values, result, call) {
 # the form verify_() returns them. `threads` is for this process,
 # `worker_threads` the argument as given, for each worker to resolve.
 rw_verify_shards <- function(dir, manifest, algo, threads, worker_threads, allow_outside,
-                             complete, shards, call) {
+                             complete, exclude, shards, call) {
   plan <- rw_unwrap(verify_plan_(dir, manifest, algo, threads, allow_outside), call)
   parts <- rw_split_bytes(plan$size, shards)
   worker_dir <- rw_absolute(dir)
@@ -138,14 +138,17 @@ rw_verify_shards <- function(dir, manifest, algo, threads, worker_threads, allow
   columns <- lapply(columns, `[`, in_order)
   columns$malformed_line <- plan$malformed_line
   columns$malformed_text <- plan$malformed_text
+  columns$malformed_reason <- plan$malformed_reason
   if (!all(done)) {
     rw_failed_parts(values, rw_verification(columns, dir, complete), call)
   }
   if (complete) {
     missing <- columns$line[rw_codes$status[columns$status] == "missing"]
-    audit <- rw_unwrap(audit_(dir, manifest, algo, threads, missing), call)
+    audit <- rw_unwrap(audit_(dir, manifest, algo, threads, missing, columns$algo, exclude),
+                       call)
     moved <- match(audit$moved_line, columns$line)
     columns$status[moved] <- match("moved", rw_codes$status)
+    columns$algo[moved] <- audit$moved_algo
     columns$found_as[moved] <- audit$found_as
     extra <- length(audit$file)
     columns$line <- c(columns$line, rep(NA_integer_, extra))
@@ -160,7 +163,31 @@ rw_verify_shards <- function(dir, manifest, algo, threads, worker_threads, allow
 }
 
 rw_verify_part <- function(dir, manifest, algo, threads, allow_outside, lines) {
-  verify_(dir, manifest, algo, rw_threads(threads), FALSE, allow_outside, FALSE, lines)
+  verify_(dir, manifest, algo, rw_threads(threads), FALSE, allow_outside, FALSE, lines, NULL)
+}
+
+# write_signatures()'s rows from shards: the files listed here (or `files`
+# less what `exclude` leaves out), those to hash split into parts, each
+# opened on its worker without leaving `dir`; with `update`, only the files
+# the manifest does not list yet. This process writes the manifest, as
+# without shards.
+rw_sign_shards <- function(dir, manifest, files, algo, threads, exclude, update, shards, call) {
+  names <- rw_unwrap(list_files_(dir, manifest, files, exclude), call)
+  plan <- if (update) rw_unwrap(update_plan_(dir, manifest, names, algo), call)
+  add <- if (update) plan$add else names
+  # Refuses names that lead outside `dir`, as without shards.
+  sizes <- rw_unwrap(name_sizes_(dir, add), call)
+  hashed <- rw_hash_shards(add, algo, threads, shards, call, dir = dir, sizes = sizes)
+  # As without shards: no manifest that silently leaves a file out.
+  failed <- which(!is.na(hashed$kind))
+  if (length(failed) > 0) {
+    first <- failed[[1L]]
+    rw_abort(hashed$kind[[first]], hashed$message[[first]], call = call,
+             path = paste0(sub("/+$", "", dir, useBytes = TRUE), "/", add[[first]]))
+  }
+  rw_unwrap(write_manifest_(dir, manifest, add, hashed$digest, algo, plan$kept_line), call)
+  list(file = c(plan$file, add), digest = c(plan$digest, hashed$digest),
+       added = c(plan$added, rep(TRUE, length(add))), dropped = plan$dropped)
 }
 
 # hash_files_()'s columns for `paths`, from shards. With `dir`, `paths` are

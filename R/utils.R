@@ -101,21 +101,19 @@ rw_codes <- new.env(parent = emptyenv())
 }
 
 # One of the algorithms the Rust enum names (`rw_codes$algo`), exactly: a
-# digest named by a prefix ("sha3" for SHA-384) is too easily a mistake.
+# digest named by a prefix ("sha3" for SHA-384, "crc32" for "crc32c") is too
+# easily a mistake.
 rw_algo <- function(algo, call = sys.call(-1)) {
-  if (!is.character(algo) || length(algo) != 1L || is.na(algo)) {
-    check_string(algo, "algo", call = call)
+  if (is.character(algo) && length(algo) == 1L && !is.na(algo) && algo %in% rw_codes$algo) {
+    return(algo)
   }
-  if (is.na(match(algo, rw_codes$algo))) {
-    rw_unknown_algos(algo, call)
-  }
-  algo
+  check_string(algo, "algo", call = call)
+  rw_unknown_algos(algo, call)
 }
 
 rw_unknown_algos <- function(unknown, call) {
   rw_abort("value", sprintf(
-    "`algo` must be one of %s (exactly), not %s.",
-    paste0("\"", rw_codes$algo, "\"", collapse = ", "),
+    "`algo` must be %s (exactly), not %s.", rw_algo_names(),
     paste(rw_quote(unknown, "\""), collapse = ", ")
   ), call = call)
 }
@@ -131,6 +129,25 @@ rw_algos <- function(algo, call = sys.call(-1)) {
     rw_unknown_algos(unknown, call)
   }
   unique(algo)
+}
+
+# The algorithms for a message: the named ones, then BLAKE2b's lengths.
+rw_algo_names <- function() {
+  lengths <- grepl("^blake2b-[0-9]+$", rw_codes$algo)
+  paste0("one of ", paste0("\"", rw_codes$algo[!lengths], "\"", collapse = ", "),
+         " or \"blake2b-N\" (N a multiple of 8 from 8 to 504)")
+}
+
+# `exclude` as verify(), write_signatures() and hash_files() take it: NULL,
+# or a character vector of glob patterns without NA (Rust checks the globs).
+check_exclude <- function(exclude, call = sys.call(-1)) {
+  if (!is.null(exclude) && (!is.character(exclude) || anyNA(exclude))) {
+    rw_abort("type", sprintf(
+      "`exclude` must be NULL or a character vector of glob patterns, not %s.",
+      rw_describe(exclude)
+    ), call = call)
+  }
+  if (is.null(exclude)) NULL else enc2utf8(exclude)
 }
 
 # A data frame from equal-length columns, without data.frame()'s checks.

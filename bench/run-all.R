@@ -4,7 +4,8 @@
 source("bench/common.R")
 unlink(results_file)
 print_machine()
-for (script in c("bench/io.R", "bench/verify.R", "bench/digests.R", "bench/shards.R",
+for (script in c("bench/io.R", "bench/verify.R", "bench/digests.R", "bench/manifests.R",
+                 "bench/shards.R",
                  "bench/outliers.R", "bench/bagit.R",
                  "bench/sweep.R")) {
   source(script)

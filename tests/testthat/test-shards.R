@@ -96,6 +96,49 @@ test_that("sequential, multisession and a loopback cluster give the local result
   under_every_plan(function(shards) expect_same_as_local(dir, shards))
 })
 
+test_that("candidate algorithms, exclude and update give the local result in shards", {
+  skip_on_cran()
+  files <- setNames(as.list(sprintf("content %d\n", 1:12)), sprintf("d%d/f%02d.txt", 1:12 %% 3, 1:12))
+  dir <- local_tree(unlist(files))
+  # b3sum's lines under a name that hints at nothing: each found in BLAKE3.
+  names <- names(files)
+  digests <- hash_files(file.path(dir, names), algo = "blake3")
+  writeit(paste0(digests, "  ", names, "\n", collapse = ""), file.path(dir, "checksums.txt"))
+  writeit("damaged\n", file.path(dir, "d1/f01.txt"))
+  file.rename(file.path(dir, "d2/f02.txt"), file.path(dir, "d2/renamed.txt"))
+  writeit("junk", file.path(dir, "d0/x.tmp"))
+  writeit("added\n", file.path(dir, "d1/added.txt"))
+  local <- verify(dir, "checksums.txt", complete = TRUE, exclude = "*.tmp")
+  expect_identical(local$status[local$file == "d2/f02.txt"], "moved")
+  expect_identical(local$algo[local$file == "d2/f02.txt"], "blake3")
+  expect_false("d0/x.tmp" %in% local$file)
+  manifests <- withr::local_tempdir()
+  file.copy(file.path(dir, "checksums.txt"), file.path(manifests, c("local.txt", "sharded.txt")))
+  local_update <- write_signatures(dir, file.path(manifests, "local.txt"), algo = "blake3",
+                                   exclude = "*.tmp", update = TRUE)
+  # The other manifest in dir is a file like any other.
+  expect_identical(attr(local_update, "counts"), c(kept = 11L, added = 3L, dropped = 1L))
+  old <- future::plan(future::sequential)
+  withr::defer(future::plan(old))
+  for (plan in c("sequential", "multisession")) {
+    if (plan == "multisession") future::plan(future::multisession, workers = 2)
+    for (shards in c(1, 3)) {
+      label <- paste(plan, shards)
+      expect_identical(verify(dir, "checksums.txt", complete = TRUE, exclude = "*.tmp",
+                              shards = shards), local, label = label)
+      file.copy(file.path(dir, "checksums.txt"), file.path(manifests, "sharded.txt"),
+                overwrite = TRUE)
+      sharded <- write_signatures(dir, file.path(manifests, "sharded.txt"), algo = "blake3",
+                                  exclude = "*.tmp", update = TRUE, shards = shards)
+      expect_identical(sharded, local_update, label = label)
+      expect_identical(readit(file.path(manifests, "sharded.txt")),
+                       readit(file.path(manifests, "local.txt")), label = label)
+      expect_identical(hash_files(dir, "xxh3", exclude = "*.tmp", shards = shards),
+                       hash_files(dir, "xxh3", exclude = "*.tmp"), label = label)
+    }
+  }
+})
+
 test_that("a worker that dies is an internal error that keeps the finished rows", {
   skip_on_cran()
   skip_on_os("windows")

@@ -192,7 +192,10 @@ test_that("write_signatures() with files, and its errors", {
   expect_match(conditionMessage(err), "nope")
   expect_identical(readit(file.path(dir, "m.txt")), before)
   expect_error(write_signatures(dir, files = NA_character_), class = "rwbridge_type_error")
+  # Algorithms are named exactly: CRC32 is not CRC32C.
   expect_error(write_signatures(dir, algo = "crc32"), class = "rwbridge_value_error")
+  expect_error(write_signatures(dir, algo = "sha3"), class = "rwbridge_value_error")
+  expect_identical(readit(file.path(dir, "m.txt")), before)
 })
 
 test_that("hash_files() gives NA and one warning for unreadable paths", {
@@ -306,10 +309,9 @@ test_that("manifests written by every tool verify, plain and tagged", {
       status <- withr::with_dir(dir, system2(tool, c(if (tag) "--tag", shQuote(names)),
                                              stdout = manifest))
       expect_identical(status, 0L)
-      # Untagged BLAKE lengths are SHA-2's unless the algorithm is named.
-      named <- if (!tag && algo %in% c("blake2b", "blake3")) algo
+      # Untagged BLAKE lengths are SHA-2's too: found in the one that matches.
       label <- paste(algo, if (tag) "tagged" else "plain")
-      result <- verify(dir, "theirs.txt", algo = named)
+      result <- verify(dir, "theirs.txt")
       expect_identical(result$status, rep("ok", length(names)), label = label)
       expect_identical(result$algo, rep(algo, length(names)), label = label)
       expect_identical(result$file, names, label = label)
@@ -350,8 +352,15 @@ test_that("a named algorithm settles ambiguous lengths and makes others malforme
   b3 <- unname(hash_files(file.path(dir, "a"), algo = "blake3"))
   sha1 <- sha1_of("B")
   writeit(paste0(b3, "  a\n", sha1, "  b\n"), file.path(dir, "m.txt"))
-  # Unnamed, a 64-digit digest is SHA-256: a mismatch.
-  expect_identical(verify(dir, "m.txt")$status, c("mismatch", "ok"))
+  # Unnamed, a 64-digit digest may be SHA-256, BLAKE3, ...: the one that matches.
+  result <- verify(dir, "m.txt")
+  expect_identical(result$status, c("ok", "ok"))
+  expect_identical(result$algo, c("blake3", "sha1"))
+  # Named, no other is tried: SHA-256 is a mismatch, the SHA-1 line malformed.
+  expect_warning(result <- verify(dir, "m.txt", algo = "sha256"),
+                 class = "rwbridge_malformed_warning")
+  expect_identical(result$status, "mismatch")
+  expect_identical(result$actual, unname(hash_files(file.path(dir, "a"), algo = "sha256")))
   expect_warning(result <- verify(dir, "m.txt", algo = "blake3"),
                  class = "rwbridge_malformed_warning")
   expect_identical(result$status, "ok")
@@ -570,4 +579,417 @@ test_that("messages quote at most a few hundred bytes of any input", {
   path <- file.path(dir, long)
   err <- expect_error(readit(path), class = "rwbridge_io_error")
   expect_match(conditionMessage(err), rwbridge:::rw_quote(path), fixed = TRUE)
+})
+
+# Every manifest real tools write -------------------------------------------
+# Each algorithm and form against the tool that writes it, both ways: the
+# tool's manifest verified here, write_signatures()'s checked by its -c.
+
+# Runs `tool` with `args` in `dir`, its output into `manifest` there; the
+# exit status.
+run_tool <- function(dir, tool, args, manifest) {
+  withr::with_dir(dir, system2(tool, args, stdout = manifest, stderr = FALSE))
+}
+
+# The digests a tool prints for `files` (one line each, the digest first).
+tool_digests <- function(dir, tool, args, files) {
+  out <- withr::with_dir(dir, system2(tool, c(args, shQuote(files)), stdout = TRUE))
+  sub("[ *].*$", "", out)
+}
+
+plain_names <- c("a.txt", "sub/b c.bin", "caf\u00e9")
+
+plain_tree <- function(env = parent.frame()) {
+  dir <- local_tree(c("a.txt" = "alpha\n", "sub/b c.bin" = "", "caf\u00e9" = "x"), env = env)
+  writeit(as.raw(0:255), file.path(dir, "sub/b c.bin"))
+  dir
+}
+
+# The tools that write each algorithm the coreutils here lack, the options
+# that make them write it, and the options of their -c.
+other_tools <- list(
+  "sha3-224" = list(tool = "rhash", write = "--sha3-224", tag = c("--sha3-224", "--bsd")),
+  "sha3-256" = list(tool = "rhash", write = "--sha3-256", tag = c("--sha3-256", "--bsd")),
+  "sha3-384" = list(tool = "rhash", write = "--sha3-384", tag = c("--sha3-384", "--bsd")),
+  "sha3-512" = list(tool = "rhash", write = "--sha3-512", tag = c("--sha3-512", "--bsd")),
+  blake2s = list(tool = "rhash", write = "--blake2s", tag = c("--blake2s", "--bsd")),
+  crc32c = list(tool = "rhash", write = "--crc32c", tag = c("--crc32c", "--bsd")),
+  xxh32 = list(tool = "xxhsum", write = "-H0", tag = c("-H0", "--tag")),
+  xxh64 = list(tool = "xxhsum", write = "-H1", tag = c("-H1", "--tag")),
+  xxh128 = list(tool = "xxhsum", write = "-H2", tag = c("-H2", "--tag")),
+  # xxhsum 0.8.1 writes XXH3 tagged only.
+  xxh3 = list(tool = "xxhsum", write = NULL, tag = "-H3"),
+  "blake2b-256" = list(tool = "b2sum", write = c("-l", "256"), tag = c("-l", "256", "--tag")),
+  "blake2b-8" = list(tool = "b2sum", write = c("-l", "8"), tag = c("-l", "8", "--tag")),
+  "blake2b-504" = list(tool = "b2sum", write = c("-l", "504"), tag = c("-l", "504", "--tag"))
+)
+
+test_that("every algorithm's tool output verifies, plain and tagged, in that algorithm", {
+  dir <- plain_tree()
+  for (algo in names(other_tools)) {
+    spec <- other_tools[[algo]]
+    skip_without_tool(spec$tool)
+    # The tool's own digests, from its tagged lines (`TAG (name) = hex`).
+    want <- sub("^.*= ", "", withr::with_dir(dir, system2(
+      spec$tool, c(spec$tag, shQuote(plain_names)), stdout = TRUE)))
+    forms <- list(tagged = spec$tag)
+    if (!is.null(spec$write)) forms$plain <- spec$write
+    for (form in names(forms)) {
+      label <- paste(algo, form)
+      expect_identical(run_tool(dir, spec$tool, c(forms[[form]], shQuote(plain_names)),
+                                "theirs.txt"), 0L, label = label)
+      result <- verify(dir, "theirs.txt")
+      expect_identical(result$status, rep("ok", 3), label = label)
+      expect_identical(result$algo, rep(algo, 3), label = label)
+      expect_identical(result$file, plain_names, label = label)
+    }
+    expect_identical(unname(hash_files(file.path(dir, plain_names), algo = algo)), want,
+                     label = algo)
+    expect_identical(result$expected, want, label = algo)
+  }
+})
+
+test_that("write_signatures() in every algorithm passes its tool's -c, and damage fails it", {
+  checkers <- list("sha3-256" = "rhash", "sha3-512" = "rhash", blake2s = "rhash",
+                   crc32c = "rhash", xxh32 = "xxhsum", xxh64 = "xxhsum", xxh3 = "xxhsum",
+                   xxh128 = "xxhsum", "blake2b-256" = "b2sum", "blake2b-8" = "b2sum")
+  dir <- plain_tree()
+  for (algo in names(checkers)) {
+    skip_without_tool(checkers[[algo]])
+    manifest <- paste0(algo, ".txt")
+    write_signatures(dir, manifest, files = plain_names, algo = algo)
+    status <- withr::with_dir(dir, system2(checkers[[algo]], c("-c", manifest),
+                                           stdout = FALSE, stderr = FALSE))
+    expect_identical(status, 0L, label = algo)
+    expect_identical(verify(dir, manifest)$status, rep("ok", 3), label = algo)
+  }
+  writeit("tampered\n", file.path(dir, "a.txt"))
+  for (algo in names(checkers)) {
+    manifest <- paste0(algo, ".txt")
+    status <- withr::with_dir(dir, system2(checkers[[algo]], c("-c", manifest),
+                                           stdout = FALSE, stderr = FALSE))
+    expect_false(identical(status, 0L), label = algo)
+    expect_identical(verify(dir, manifest)$status, c("mismatch", "ok", "ok"), label = algo)
+  }
+})
+
+test_that("openssl dgst and cksum lines verify in every algorithm they share", {
+  dir <- plain_tree()
+  skip_without_tool("openssl")
+  digests <- c(md5 = "-md5", sha1 = "-sha1", sha224 = "-sha224", sha256 = "-sha256",
+               sha384 = "-sha384", sha512 = "-sha512", "sha3-224" = "-sha3-224",
+               "sha3-256" = "-sha3-256", "sha3-384" = "-sha3-384", "sha3-512" = "-sha3-512",
+               blake2b = "-blake2b512", blake2s = "-blake2s256")
+  for (algo in names(digests)) {
+    # openssl 3 writes `SHA2-256(a.txt)= ...`; with -r, `... *a.txt`.
+    for (r in list(NULL, "-r")) {
+      expect_identical(run_tool(dir, "openssl", c("dgst", digests[[algo]], r,
+                                                  shQuote(plain_names)), "ssl.txt"), 0L)
+      result <- verify(dir, "ssl.txt")
+      label <- paste(algo, if (is.null(r)) "tagged" else "-r")
+      expect_identical(result$status, rep("ok", 3), label = label)
+      expect_identical(result$algo, rep(algo, 3), label = label)
+    }
+  }
+  skip_without_tool("cksum")
+  # cksum -a writes tagged lines by default, and BLAKE2b-N with -l.
+  for (args in list(c("-a", "sha256"), c("-a", "blake2b", "-l", "256"), c("-a", "md5"))) {
+    expect_identical(run_tool(dir, "cksum", c(args, shQuote(plain_names)), "ck.txt"), 0L)
+    expect_identical(verify(dir, "ck.txt")$status, rep("ok", 3), label = paste(args, collapse = " "))
+  }
+})
+
+test_that("an algorithm rwbridge lacks is malformed, with a reason naming it", {
+  dir <- plain_tree()
+  skip_without_tool("cksum")
+  # coreutils' SM3, then a line rwbridge reads.
+  expect_identical(run_tool(dir, "cksum", c("-a", "sm3", "--tag", "a.txt"), "sm3.txt"), 0L)
+  cat(paste0(sha1_of("x"), "  caf\u00e9\n"), file = file.path(dir, "sm3.txt"), append = TRUE)
+  warning <- expect_warning(result <- verify(dir, "sm3.txt"), class = "rwbridge_malformed_warning")
+  expect_match(conditionMessage(warning), "line 1: unknown algorithm 'SM3'", fixed = TRUE)
+  expect_identical(result$status, "ok")
+  malformed <- attr(result, "malformed")
+  expect_identical(malformed$line, 1L)
+  expect_identical(malformed$reason, "unknown algorithm 'SM3'")
+  expect_match(malformed$text, "^SM3 \\(a.txt\\) = [0-9a-f]{64}$")
+  # A line no tool writes stays malformed, with no reason to give.
+  writeit(paste0("sha256 (a.txt) = ", strrep("0", 64), "\n"), file.path(dir, "lower.txt"))
+  result <- suppressWarnings(verify(dir, "lower.txt"))
+  expect_identical(attr(result, "malformed")$reason, NA_character_)
+  err <- expect_error(suppressWarnings(verify(dir, "sm3.txt", error = TRUE)),
+                      class = "rwbridge_verify_error")
+  expect_match(conditionMessage(err), "1 malformed line: line 1", fixed = TRUE)
+})
+
+test_that("a manifest of b3sum output named checksums.txt: intact files are ok", {
+  dir <- awkward_tree()
+  skip_without_tool("b3sum")
+  names <- c("a.txt", "sub/b c.bin", "caf\u00e9", "back\\slash", "new\nline")
+  run_tool(dir, "b3sum", shQuote(names), "checksums.txt")
+  result <- verify(dir, "checksums.txt")
+  expect_identical(result$status, rep("ok", 5))
+  expect_identical(result$algo, rep("blake3", 5))
+  # Damage is a mismatch in the most common algorithm of the length,
+  # SHA-256, whose digest sha256sum gives.
+  writeit("tampered\n", file.path(dir, "a.txt"))
+  result <- verify(dir, "checksums.txt")
+  expect_identical(result$status, c("mismatch", rep("ok", 4)))
+  expect_identical(result$algo, c("sha256", rep("blake3", 4)))
+  expect_identical(result$actual[1], tool_digests(dir, "sha256sum", NULL, "a.txt"))
+  # Under the name b3sum's users give it, the mismatch is BLAKE3's.
+  file.copy(file.path(dir, "checksums.txt"), file.path(dir, "B3SUMS"))
+  result <- verify(dir, "B3SUMS")
+  expect_identical(result$algo, rep("blake3", 5))
+  expect_identical(result$actual[1], tool_digests(dir, "b3sum", NULL, "a.txt"))
+  # A named algorithm tries no other.
+  expect_identical(verify(dir, "checksums.txt", algo = "sha256")$status, rep("mismatch", 5))
+})
+
+test_that("untagged digests of every shared length find their algorithm", {
+  dir <- plain_tree()
+  skip_without_tool("xxhsum")
+  skip_without_tool("rhash")
+  # XXH3 untagged (xxhsum 0.8.1 tags it; the tag taken off) is XXH64's length;
+  # CRC32C is XXH32's; SHA3-224 SHA-224's; BLAKE2s SHA-256's.
+  cases <- list(xxh3 = c("xxhsum", "-H3"), crc32c = c("rhash", "--crc32c"),
+                "sha3-224" = c("rhash", "--sha3-224"), blake2s = c("rhash", "--blake2s"),
+                "sha3-512" = c("rhash", "--sha3-512"), xxh128 = c("xxhsum", "-H2"))
+  for (algo in names(cases)) {
+    digests <- tool_digests(dir, cases[[algo]][1], cases[[algo]][-1], plain_names)
+    digests <- sub("^XXH3 \\(.*\\) = ", "", digests)
+    if (algo == "xxh3") {
+      digests <- sub("^.*= ", "", withr::with_dir(dir, system2(
+        "xxhsum", c("-H3", shQuote(plain_names)), stdout = TRUE)))
+    }
+    writeLines(paste0(digests, "  ", plain_names), file.path(dir, "untagged.txt"),
+               useBytes = TRUE)
+    result <- verify(dir, "untagged.txt")
+    expect_identical(result$status, rep("ok", 3), label = algo)
+    expect_identical(result$algo, rep(algo, 3), label = algo)
+  }
+})
+
+test_that("file names hint at the algorithm tried first and reported on a mismatch", {
+  dir <- plain_tree()
+  skip_without_tool("b2sum")
+  names <- c("SHA3SUMS", "x.sha3-256", "checksums.sha3_256")
+  digest <- unname(hash_files(file.path(dir, "a.txt"), algo = "sha3-256"))
+  for (name in names) {
+    writeit(paste0(digest, "  a.txt\n"), file.path(dir, name))
+    expect_identical(verify(dir, name)$algo, "sha3-256", label = name)
+  }
+  writeit("changed\n", file.path(dir, "a.txt"))
+  for (name in names) {
+    result <- verify(dir, name)
+    expect_identical(result$status, "mismatch", label = name)
+    expect_identical(result$algo, "sha3-256", label = name)
+    expect_identical(result$actual, unname(hash_files(file.path(dir, "a.txt"), "sha3-256")))
+  }
+  # b2sum -l 256 output named B2SUMS: BLAKE2b-256 first.
+  run_tool(dir, "b2sum", c("-l", "256", shQuote(plain_names)), "B2SUMS")
+  writeit("again\n", file.path(dir, "a.txt"))
+  result <- verify(dir, "B2SUMS")
+  expect_identical(result$algo, rep("blake2b-256", 3))
+  expect_identical(result$status, c("mismatch", "ok", "ok"))
+})
+
+# A base64 encoder in plain R: the oracle for coreutils' --base64.
+base64_of_hex <- function(hex) {
+  bytes <- strtoi(substring(hex, seq(1, nchar(hex), 2), seq(2, nchar(hex), 2)), 16L)
+  alphabet <- c(LETTERS, letters, 0:9, "+", "/")
+  pad <- (3 - length(bytes) %% 3) %% 3
+  bytes <- c(bytes, rep(0L, pad))
+  groups <- matrix(bytes, nrow = 3)
+  n <- groups[1, ] * 65536 + groups[2, ] * 256 + groups[3, ]
+  chars <- rbind(n %/% 262144, n %/% 4096 %% 64, n %/% 64 %% 64, n %% 64)
+  out <- alphabet[as.vector(chars) + 1]
+  if (pad > 0) out[length(out) - seq_len(pad) + 1] <- "="
+  paste(out, collapse = "")
+}
+
+test_that("base64 digests verify, tagged and untagged, as coreutils 9.2+ writes them", {
+  # coreutils 9.1 here has no --base64: the lines are made as the coreutils
+  # 9.8 manual documents them (RFC 4648 section 4, with its `=` padding,
+  # `cksum -a sha256 --base64` tagged and `--untagged`), from sha256sum's
+  # and md5sum's own digests.
+  expect_identical(base64_of_hex("900150983cd24fb0d6963f7d28e17f72"),
+                   "kAFQmDzST7DWlj99KOF/cg==")
+  dir <- plain_tree()
+  skip_without_tool("sha256sum")
+  for (tool in c(sha256 = "sha256sum", md5 = "md5sum", sha384 = "sha384sum")) {
+    algo <- names(which(c(sha256 = "sha256sum", md5 = "md5sum", sha384 = "sha384sum") == tool))
+    hex <- tool_digests(dir, tool, NULL, plain_names)
+    b64 <- vapply(hex, base64_of_hex, "")
+    tag <- toupper(algo)
+    writeLines(c(paste0(tag, " (", plain_names, ") = ", b64), paste0(b64, "  ", plain_names)),
+               file.path(dir, "b64.txt"), useBytes = TRUE)
+    result <- verify(dir, "b64.txt")
+    expect_identical(result$status, rep("ok", 6), label = algo)
+    expect_identical(result$algo, rep(algo, 6), label = algo)
+    expect_identical(result$expected, c(hex, hex), label = algo)
+  }
+  # Padding is part of the digest, as coreutils' --check wants it.
+  sha256 <- base64_of_hex(tool_digests(dir, "sha256sum", NULL, plain_names[1]))
+  expect_match(sha256, "=$")
+  writeLines(paste0(sub("=+$", "", sha256), "  ", plain_names[1]), file.path(dir, "bad.txt"))
+  expect_warning(verify(dir, "bad.txt"), class = "rwbridge_malformed_warning")
+})
+
+test_that("SHA-3 lines as cksum 9.8 writes them verify, in hex and base64", {
+  # coreutils 9.1 here has no `cksum -a sha3`: the lines are made as the
+  # coreutils 9.8 manual documents them (`cksum -a sha3 -l N` writes tagged
+  # `SHA3-N (NAME) = HASH` by default, `--untagged` `HASH  NAME`,
+  # `--base64` the digest in base64), from openssl's own digests.
+  dir <- plain_tree()
+  skip_without_tool("openssl")
+  for (bits in c(224, 256, 384, 512)) {
+    hex <- sub(" .*$", "", withr::with_dir(dir, system2(
+      "openssl", c("dgst", paste0("-sha3-", bits), "-r", shQuote(plain_names)), stdout = TRUE)))
+    b64 <- vapply(hex, base64_of_hex, "", USE.NAMES = FALSE)
+    tagged <- paste0("SHA3-", bits, " (", plain_names, ") = ", c(hex[1:2], b64[3]))
+    untagged <- paste0(c(b64[1], hex[2:3]), "  ", plain_names)
+    writeLines(c(tagged, untagged), file.path(dir, "cksum98.txt"), useBytes = TRUE)
+    result <- verify(dir, "cksum98.txt")
+    algo <- paste0("sha3-", bits)
+    expect_identical(result$status, rep("ok", 6), label = algo)
+    expect_identical(result$algo, rep(algo, 6), label = algo)
+    expect_identical(result$expected, c(hex, hex), label = algo)
+  }
+})
+
+test_that("NUL-terminated manifests (-z) verify, their names raw", {
+  dir <- awkward_tree()
+  skip_without_tool("sha256sum")
+  names <- c("a.txt", "back\\slash", "new\nline", "sub/b c.bin")
+  for (args in list("-z", c("-z", "--tag"))) {
+    run_tool(dir, "sha256sum", c(args, shQuote(names)), "zero.txt")
+    bytes <- readBin(file.path(dir, "zero.txt"), "raw", 1e5)
+    expect_identical(bytes[length(bytes)], as.raw(0))
+    result <- verify(dir, "zero.txt")
+    expect_identical(result$status, rep("ok", 4), label = paste(args, collapse = " "))
+    expect_identical(result$file, names)
+  }
+  run_tool(dir, "b2sum", c("-z", "-l", "128", shQuote(names)), "zero.txt")
+  result <- verify(dir, "zero.txt")
+  expect_identical(result$status, rep("ok", 4))
+  expect_identical(result$algo, rep("blake2b-128", 4))
+})
+
+test_that("hash_files() of one big file in BLAKE3 is b3sum's digest", {
+  skip_without_tool("b3sum")
+  dir <- withr::local_tempdir()
+  path <- file.path(dir, "big.bin")
+  # Past the size where every worker hashes a part (4 MiB), not a whole
+  # number of parts.
+  set.seed(19)
+  writeit(as.raw(sample(0:255, 9 * 2^20 + 12345, replace = TRUE)), path)
+  want <- tool_digests(dir, "b3sum", NULL, "big.bin")
+  for (threads in 1:2) {
+    expect_identical(unname(hash_files(path, "blake3", threads = threads)), want)
+  }
+  paths <- c(path, file.path(dir, "nope"), path)
+  expect_identical(unname(suppressWarnings(hash_files(paths, "blake3"))), c(want, NA, want))
+})
+
+test_that("exclude leaves files out of the audit, manifests and listings", {
+  dir <- local_tree(c("a.txt" = "A", "sub/b.txt" = "B", ".DS_Store" = "junk",
+                      "sub/.DS_Store" = "junk", "x.tmp" = "T", "sub/y.tmp" = "Y",
+                      "cache/c1" = "C", "keep.tmp" = "K"))
+  exclude <- c(".DS_Store", "*.tmp", "!keep.tmp", "cache/")
+  signed <- write_signatures(dir, exclude = exclude)
+  expect_identical(signed$file, c("a.txt", "keep.tmp", "sub/b.txt"))
+  skip_without_tool("sha1sum")
+  expect_identical(withr::with_dir(dir, system2("sha1sum", c("-c", "--quiet", "sha1sum.txt"))), 0L)
+  # The audit: nothing excluded is extra, the rest is.
+  writeit("new", file.path(dir, "sub/new.txt"))
+  writeit("more junk", file.path(dir, "cache/c2"))
+  result <- verify(dir, complete = TRUE, exclude = exclude)
+  expect_identical(result$file, c("a.txt", "keep.tmp", "sub/b.txt", "sub/new.txt"))
+  expect_identical(result$status, c("ok", "ok", "ok", "extra"))
+  # Anchored at dir with a `/`; listed files are checked whatever their names.
+  result <- verify(dir, complete = TRUE, exclude = c("/*.tmp", "*.txt"))
+  expect_identical(result$status[1:3], rep("ok", 3))
+  expect_setequal(result$file[result$status == "extra"],
+                  c(".DS_Store", "cache/c1", "cache/c2", "sub/.DS_Store", "sub/y.tmp"))
+  # files = names are excluded too.
+  signed <- write_signatures(dir, "m.txt", files = c("a.txt", "x.tmp"), exclude = "*.tmp")
+  expect_identical(signed$file, "a.txt")
+  # hash_files(): a directory stands for its files, named below it.
+  digests <- hash_files(c(dir, file.path(dir, "x.tmp")), exclude = exclude)
+  expect_identical(names(digests),
+                   c(file.path(dir, c("a.txt", "keep.tmp", "m.txt", "sha1sum.txt", "sub/b.txt",
+                                      "sub/new.txt")), file.path(dir, "x.tmp")))
+  expect_identical(unname(digests[1]), sha1_of("A"))
+  # Without exclude a directory is unreadable, as always.
+  expect_warning(expect_identical(unname(hash_files(dir)), NA_character_),
+                 class = "rwbridge_unreadable_warning")
+  expect_identical(hash_files(file.path(dir, "sub"), exclude = character())[[2]], sha1_of("B"))
+})
+
+test_that("bad globs and bad exclude arguments are classed errors, nothing written", {
+  dir <- local_tree(c(a = "A"))
+  for (bad in c("a{b", "[z-a]", "x\\")) {
+    err <- expect_error(write_signatures(dir, exclude = c("*.tmp", bad)),
+                        class = "rwbridge_value_error")
+    expect_match(conditionMessage(err), paste0("`exclude` holds '", bad, "'"), fixed = TRUE)
+    expect_false(file.exists(file.path(dir, "sha1sum.txt")))
+    expect_error(verify(dir, exclude = bad), class = "rwbridge_value_error")
+    expect_error(hash_files(file.path(dir, "a"), exclude = bad), class = "rwbridge_value_error")
+  }
+  expect_error(write_signatures(dir, exclude = NA_character_), class = "rwbridge_type_error")
+  expect_error(verify(dir, exclude = 1), class = "rwbridge_type_error")
+  expect_error(hash_files(dir, exclude = list("a")), class = "rwbridge_type_error")
+  expect_false(file.exists(file.path(dir, "sha1sum.txt")))
+})
+
+test_that("update = TRUE keeps, adds and drops lines, hashing only new files", {
+  dir <- local_tree(c(a = "A", b = "B", gone = "G"))
+  write_signatures(dir, algo = "sha256")
+  manifest <- file.path(dir, "sha1sum.txt")
+  cat("# kept as it is\n", file = manifest, append = TRUE)
+  old <- readLines(manifest)
+  # A listed file changed since: its line is kept, unhashed (verify()'s job).
+  writeit("changed", file.path(dir, "a"))
+  unlink(file.path(dir, "gone"))
+  writeit("new", file.path(dir, "c"))
+  result <- write_signatures(dir, algo = "sha256", update = TRUE)
+  expect_identical(result$file, c("a", "b", "c"))
+  expect_identical(result$change, c("kept", "kept", "added"))
+  expect_identical(attr(result, "dropped"), "gone")
+  expect_identical(attr(result, "counts"), c(kept = 2L, added = 1L, dropped = 1L))
+  sha256 <- function(text) digest::digest(charToRaw(text), "sha256", serialize = FALSE)
+  expect_identical(readLines(manifest),
+                   c(old[1:2], "# kept as it is", paste0(sha256("new"), "  c")))
+  expect_identical(verify(dir, algo = "sha256")$status, c("mismatch", "ok", "ok"))
+  # Up to date: nothing changes.
+  before <- readit(manifest)
+  result <- write_signatures(dir, algo = "sha256", update = TRUE)
+  expect_identical(attr(result, "counts"), c(kept = 3L, added = 0L, dropped = 0L))
+  expect_identical(readit(manifest), before)
+  # No manifest yet: an update writes one.
+  result <- write_signatures(dir, "new.txt", algo = "xxh128", update = TRUE)
+  expect_identical(result$change, rep("added", 4))
+  expect_identical(verify(dir, "new.txt")$status, rep("ok", 4))
+})
+
+test_that("update = TRUE refuses what is not a manifest of its algorithm, writing nothing", {
+  dir <- local_tree(c(a = "A", "notes.txt" = "Some notes.\n"))
+  err <- expect_error(write_signatures(dir, "notes.txt", update = TRUE),
+                      class = "rwbridge_value_error")
+  expect_match(conditionMessage(err), "^`manifest` '.*notes.txt' is not a manifest of sha1 digests")
+  expect_identical(readit(file.path(dir, "notes.txt"), as = "text"), "Some notes.\n")
+  write_signatures(dir, "md5.txt", algo = "md5", files = "a")
+  before <- readit(file.path(dir, "md5.txt"))
+  err <- expect_error(write_signatures(dir, "md5.txt", update = TRUE),
+                      class = "rwbridge_value_error")
+  expect_match(conditionMessage(err), "`algo` is \"sha1\", but line 1 of '", fixed = TRUE)
+  expect_match(conditionMessage(err), "is md5 or xxh128 or blake2b-128 (by its length)",
+               fixed = TRUE)
+  expect_identical(readit(file.path(dir, "md5.txt")), before)
+  writeit(paste0("MD5 (a) = ", tools::md5sum(file.path(dir, "a")), "\n"),
+          file.path(dir, "tagged.txt"))
+  err <- expect_error(write_signatures(dir, "tagged.txt", update = TRUE),
+                      class = "rwbridge_value_error")
+  expect_match(conditionMessage(err), "is md5: pass algo = \"md5\" to update it", fixed = TRUE)
+  expect_error(write_signatures(dir, update = NA), class = "rwbridge_type_error")
 })

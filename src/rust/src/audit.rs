@@ -9,7 +9,7 @@ use crate::hash::{hash_each, Algo};
 use crate::manifest::Entry;
 use crate::runtime::Runtime;
 use crate::status::Status;
-use crate::tree::{list_files, name_to_path, Confined};
+use crate::tree::{list_files, name_to_path, normal_name, Confined, Exclude};
 use crate::verify::Outcome;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
@@ -23,27 +23,37 @@ pub struct Extra {
 }
 
 /// Marks the missing entries whose expected digest is an unlisted file's
-/// as moved (each unlisted file explains at most one, the first in
-/// manifest order), and returns the unlisted files left, sorted bytewise,
-/// with their digest in `algo`. The manifest itself is never unlisted.
+/// (in any algorithm the entry may be) as moved (each unlisted file
+/// explains at most one, the first in manifest order), and returns the
+/// unlisted files left, sorted bytewise, with their digest in `algo`. The
+/// manifest itself is never unlisted, nor are the files `exclude` leaves
+/// out.
 pub fn audit(
     confined: &Confined,
     manifest: &Path,
     entries: &[Entry],
     outcomes: &mut [Outcome],
     algo: Algo,
+    exclude: Option<&Exclude>,
     rt: &Runtime,
 ) -> Result<Vec<Extra>, RwError> {
-    let listed: HashSet<Vec<u8>> = entries.iter().filter_map(|e| normal(&e.name)).collect();
-    let unlisted: Vec<Vec<u8>> = list_files(confined.dir(), Some(manifest))?
+    let listed: HashSet<Vec<u8>> = entries
+        .iter()
+        .filter_map(|e| normal_name(&e.name))
+        .collect();
+    let unlisted: Vec<Vec<u8>> = list_files(confined.dir(), Some(manifest), exclude)?
         .into_iter()
         .filter(|name| !listed.contains(name))
         .collect();
     // Every digest an unlisted file may need, in one read of it.
     let mut algos = vec![algo];
     for (entry, outcome) in entries.iter().zip(outcomes.iter()) {
-        if outcome.status == Status::Missing && !algos.contains(&entry.algo) {
-            algos.push(entry.algo);
+        if outcome.status == Status::Missing {
+            for candidate in entry.candidates() {
+                if !algos.contains(&candidate) {
+                    algos.push(candidate);
+                }
+            }
         }
     }
     let open = |name: &Vec<u8>| confined.open_reason(&name_to_path(name));
@@ -62,10 +72,14 @@ pub fn audit(
         if outcome.status != Status::Missing {
             continue;
         }
-        let candidates = by_digest.get_mut(&(entry.algo, entry.expected.as_str()));
-        if let Some(i) = candidates.and_then(|c| pop_unclaimed(c, &moved)) {
+        let found = entry.candidates().find_map(|algo| {
+            let files = by_digest.get_mut(&(algo, entry.expected.as_str()))?;
+            pop_unclaimed(files, &moved).map(|i| (algo, i))
+        });
+        if let Some((algo, i)) = found {
             moved[i] = true;
             outcome.status = Status::Moved;
+            outcome.algo = algo;
             outcome.found_as = Some(unlisted[i].clone());
         }
     }
@@ -81,11 +95,11 @@ pub fn audit(
         .collect())
 }
 
-/// Unlisted files are reported in the named algorithm, else in the
-/// manifest's first, else in SHA-1.
-pub fn report_algo(named: Option<Algo>, entries: &[Entry]) -> Algo {
+/// Unlisted files are reported in the named algorithm, else in the one its
+/// first line was found in (see [`Outcome::algo`]), else in SHA-1.
+pub fn report_algo(named: Option<Algo>, outcomes: &[Outcome]) -> Algo {
     named
-        .or(entries.first().map(|e| e.algo))
+        .or(outcomes.first().map(|o| o.algo))
         .unwrap_or(Algo::Sha1)
 }
 
@@ -98,27 +112,11 @@ fn pop_unclaimed(candidates: &mut VecDeque<usize>, claimed: &[bool]) -> Option<u
     None
 }
 
-/// A manifest name as the directory listing spells it (`./a` and
-/// `sub//../a` are `a`), or `None` for one that leads outside.
-fn normal(name: &[u8]) -> Option<Vec<u8>> {
-    let mut parts: Vec<&[u8]> = Vec::new();
-    for part in name.split(|&b| b == b'/') {
-        match part {
-            b"" | b"." => {}
-            b".." => {
-                parts.pop()?;
-            }
-            _ => parts.push(part),
-        }
-    }
-    (!name.starts_with(b"/") && !parts.is_empty()).then(|| parts.join(&b'/'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::hash::hash_bytes;
-    use crate::manifest::parse;
+    use crate::manifest::{parse, Reading};
     use crate::test_support::tree;
     use crate::verify::verify_entries;
 
@@ -141,7 +139,7 @@ mod tests {
             line(Algo::Md5, "gone", "c"),
         ]
         .concat();
-        let entries = parse(text.as_bytes(), None).entries;
+        let entries = parse(text.as_bytes(), Reading::default()).entries;
         for rt in [
             Runtime::new(2, None),
             Runtime::new(2, None).all_on_workers(),
@@ -155,6 +153,7 @@ mod tests {
                 &entries,
                 &mut outcomes,
                 Algo::Sha1,
+                None,
                 &rt,
             )
             .unwrap();
@@ -169,11 +168,32 @@ mod tests {
     }
 
     #[test]
-    fn names_are_compared_as_the_listing_spells_them() {
-        assert_eq!(normal(b"./a//b/./c"), Some(b"a/b/c".to_vec()));
-        assert_eq!(normal(b"a/../b"), Some(b"b".to_vec()));
-        assert_eq!(normal(b"../x"), None);
-        assert_eq!(normal(b"/etc/passwd"), None);
-        assert_eq!(normal(b"."), None);
+    fn a_moved_file_is_found_in_any_algorithm_its_digest_may_be() {
+        // b3sum's lines, one file renamed, and a file the patterns leave out.
+        let dir = tree(&[("a", "A"), ("renamed", "B"), ("x.tmp", "T"), ("m", "")]);
+        let blake3 = |c: &str| hash_bytes(Algo::Blake3, c.as_bytes());
+        let text = format!("{}  a\n{}  b\n", blake3("A"), blake3("B"));
+        let entries = parse(text.as_bytes(), Reading::default()).entries;
+        let rt = Runtime::new(2, None);
+        let confined = Confined::new(dir.path(), false).unwrap();
+        let mut outcomes = verify_entries(&confined, &entries, &rt, None).unwrap();
+        let algo = report_algo(None, &outcomes);
+        assert_eq!(algo, Algo::Blake3, "the algorithm the first line matched");
+        let exclude = Exclude::new(&["*.tmp"]).unwrap();
+        let manifest = dir.path().join("m");
+        let extras = audit(
+            &confined,
+            &manifest,
+            &entries,
+            &mut outcomes,
+            algo,
+            Some(&exclude),
+            &rt,
+        )
+        .unwrap();
+        assert!(extras.is_empty(), "{extras:?}");
+        assert_eq!(outcomes[1].status, Status::Moved);
+        assert_eq!(outcomes[1].algo, Algo::Blake3);
+        assert_eq!(outcomes[1].found_as.as_deref(), Some(&b"renamed"[..]));
     }
 }

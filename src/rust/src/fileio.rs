@@ -113,6 +113,22 @@ impl OpenFile {
         Ok(filled)
     }
 
+    /// Reads into `buf` from `offset` until it is full or the file ends,
+    /// without moving the file position, so that several threads may read
+    /// one file at once.
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize, RwError> {
+        read_full_at(&self.file, buf, offset).map_err(|e| RwError::io("read", &self.path, e))
+    }
+
+    /// Goes back to the start, to read the file again.
+    pub fn rewind(&mut self) -> Result<(), RwError> {
+        self.file
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| RwError::io("read", &self.path, e))?;
+        self.position = 0;
+        Ok(())
+    }
+
     /// Reads whatever is left: empty unless the file grew since it was opened.
     pub fn rest(&mut self) -> Result<Vec<u8>, RwError> {
         let mut rest = Vec::new();

@@ -1,12 +1,13 @@
-//! Digests of files in the common algorithms (MD5, SHA-1, SHA-2, BLAKE2b,
-//! BLAKE3), several in one pass over a file, streamed through each
-//! thread's buffer. The crates pick the CPU's instructions (SHA-NI, AVX2) at
-//! run time. Checks the cancel flag between chunks. Never touches R; safe
-//! on worker threads.
+//! Digests of files in every algorithm of [`Algo`], several in one pass
+//! over a file, streamed through each thread's buffer; one big file in
+//! BLAKE3 on every worker at once. The crates pick the CPU's instructions
+//! (SHA-NI, AVX2) at run time. Checks the cancel flag between chunks.
+//! Never touches R; safe on worker threads.
 
+pub use crate::algo::Algo;
 use crate::errors::RwError;
 use crate::fileio::{open_regular, OpenFile};
-use crate::runtime::{Cancel, Progress, Runtime};
+use crate::runtime::{Cancel, Par, Progress, Runtime};
 use sha1::digest::DynDigest;
 use std::cell::RefCell;
 use std::fmt::Write;
@@ -17,86 +18,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// small enough to stay in the L2 cache while it is hashed.
 pub const BUFFER_SIZE: usize = 256 * 1024;
 
-/// The digest algorithms, as coreutils' `md5sum` ... `b2sum` and `b3sum`
-/// compute them (BLAKE2b with 512 bits, BLAKE3 with 256).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Algo {
-    Md5,
-    Sha1,
-    Sha224,
-    Sha256,
-    Sha384,
-    Sha512,
-    Blake2b,
-    Blake3,
-}
-
-impl Algo {
-    /// Every algorithm. Where two share a digest length, the first is what
-    /// an untagged digest of that length means by default.
-    pub const ALL: [Algo; 8] = [
-        Algo::Md5,
-        Algo::Sha1,
-        Algo::Sha224,
-        Algo::Sha256,
-        Algo::Sha384,
-        Algo::Sha512,
-        Algo::Blake2b,
-        Algo::Blake3,
-    ];
-
-    /// The name used in R, the tag of a BSD line (`SHA1 (name) = ...`),
-    /// and the number of hex digits of a digest.
-    fn table(self) -> (&'static str, &'static str, usize) {
-        match self {
-            Algo::Md5 => ("md5", "MD5", 32),
-            Algo::Sha1 => ("sha1", "SHA1", 40),
-            Algo::Sha224 => ("sha224", "SHA224", 56),
-            Algo::Sha256 => ("sha256", "SHA256", 64),
-            Algo::Sha384 => ("sha384", "SHA384", 96),
-            Algo::Sha512 => ("sha512", "SHA512", 128),
-            Algo::Blake2b => ("blake2b", "BLAKE2b", 128),
-            Algo::Blake3 => ("blake3", "BLAKE3", 64),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        self.table().0
-    }
-
-    pub fn bsd_tag(self) -> &'static str {
-        self.table().1
-    }
-
-    pub fn hex_len(self) -> usize {
-        self.table().2
-    }
-
-    pub fn from_name(name: &str) -> Option<Algo> {
-        Algo::ALL.into_iter().find(|a| a.name() == name)
-    }
-
-    /// The algorithm of an untagged digest of `len` hex digits: `named`
-    /// when one is named (none when the length does not fit it), else the
-    /// first of [`Algo::ALL`] with that length.
-    pub fn of_hex_len(len: usize, named: Option<Algo>) -> Option<Algo> {
-        match named {
-            Some(algo) => (algo.hex_len() == len).then_some(algo),
-            None => Algo::ALL.into_iter().find(|a| a.hex_len() == len),
-        }
-    }
-}
-
 /// A digest being computed. The RustCrypto hashers share one interface;
-/// BLAKE3's crate has its own.
+/// BLAKE2b of a length chosen at run time, BLAKE3, xxHash and CRC32C have
+/// their own.
 enum Hasher {
     RustCrypto(Box<dyn DynDigest>),
+    Blake2bVar(Box<blake2::Blake2bVar>),
     Blake3(Box<blake3::Hasher>),
+    Xxh32(xxhash_rust::xxh32::Xxh32),
+    Xxh64(xxhash_rust::xxh64::Xxh64),
+    /// XXH3 with 64 bits, or with 128 (`wide`).
+    Xxh3 {
+        state: Box<xxhash_rust::xxh3::Xxh3Default>,
+        wide: bool,
+    },
+    Crc32c(u32),
 }
 
 impl Hasher {
     fn new(algo: Algo) -> Hasher {
         let boxed = |h: Box<dyn DynDigest>| Hasher::RustCrypto(h);
+        let xxh3 = |wide| Hasher::Xxh3 {
+            state: Box::default(),
+            wide,
+        };
         match algo {
             Algo::Md5 => boxed(Box::<md5::Md5>::default()),
             Algo::Sha1 => boxed(Box::<sha1::Sha1>::default()),
@@ -106,30 +51,70 @@ impl Hasher {
             Algo::Sha512 => boxed(Box::<sha2::Sha512>::default()),
             Algo::Blake2b => boxed(Box::<blake2::Blake2b512>::default()),
             Algo::Blake3 => Hasher::Blake3(Box::default()),
+            Algo::Sha3_224 => boxed(Box::<sha3::Sha3_224>::default()),
+            Algo::Sha3_256 => boxed(Box::<sha3::Sha3_256>::default()),
+            Algo::Sha3_384 => boxed(Box::<sha3::Sha3_384>::default()),
+            Algo::Sha3_512 => boxed(Box::<sha3::Sha3_512>::default()),
+            Algo::Blake2s => boxed(Box::<blake2::Blake2s256>::default()),
+            Algo::Xxh32 => Hasher::Xxh32(xxhash_rust::xxh32::Xxh32::new(0)),
+            Algo::Xxh64 => Hasher::Xxh64(xxhash_rust::xxh64::Xxh64::new(0)),
+            Algo::Xxh3 => xxh3(false),
+            Algo::Xxh128 => xxh3(true),
+            Algo::Crc32c => Hasher::Crc32c(0),
+            Algo::Blake2bN(bits) => {
+                use blake2::digest::VariableOutput;
+                match blake2::Blake2bVar::new(bits.get() / 8) {
+                    Ok(h) => Hasher::Blake2bVar(Box::new(h)),
+                    // `Bits` holds only lengths the crate takes; were it
+                    // not so, BLAKE2b-512's digest has another length
+                    // and can match nothing.
+                    Err(_) => boxed(Box::<blake2::Blake2b512>::default()),
+                }
+            }
         }
     }
 
     fn update(&mut self, data: &[u8]) {
         match self {
             Hasher::RustCrypto(h) => h.update(data),
+            Hasher::Blake2bVar(h) => blake2::digest::Update::update(&mut **h, data),
             Hasher::Blake3(h) => {
                 h.update(data);
             }
+            Hasher::Xxh32(h) => h.update(data),
+            Hasher::Xxh64(h) => h.update(data),
+            Hasher::Xxh3 { state, .. } => state.update(data),
+            Hasher::Crc32c(crc) => *crc = crc32c::crc32c_append(*crc, data),
         }
     }
 
-    /// Lowercase hexadecimal, as the coreutils tools print it.
+    /// Lowercase hexadecimal, as the tools print it: xxHash and CRC32C as
+    /// big-endian numbers (xxhsum's canonical form, rhash's).
     fn finish(self) -> String {
         let bytes = match self {
             Hasher::RustCrypto(h) => h.finalize().into_vec(),
+            Hasher::Blake2bVar(h) => {
+                use blake2::digest::VariableOutput;
+                h.finalize_boxed().into_vec()
+            }
             Hasher::Blake3(h) => h.finalize().as_bytes().to_vec(),
+            Hasher::Xxh32(h) => h.digest().to_be_bytes().to_vec(),
+            Hasher::Xxh64(h) => h.digest().to_be_bytes().to_vec(),
+            Hasher::Xxh3 { state, wide: false } => state.digest().to_be_bytes().to_vec(),
+            Hasher::Xxh3 { state, wide: true } => state.digest128().to_be_bytes().to_vec(),
+            Hasher::Crc32c(crc) => crc.to_be_bytes().to_vec(),
         };
-        let mut hex = String::with_capacity(bytes.len() * 2);
-        for b in bytes {
-            let _ = write!(hex, "{b:02x}");
-        }
-        hex
+        to_hex(&bytes)
     }
+}
+
+/// Lowercase hexadecimal of `bytes`.
+pub fn to_hex(bytes: &[u8]) -> String {
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 /// Why a file has no digest.
@@ -203,9 +188,19 @@ fn digest_chunks(
     }
 }
 
+/// Files of at least this many bytes are hashed in BLAKE3 by every worker
+/// at once, each worker a part of the file; smaller ones one to a worker.
+pub const BLAKE3_WIDE_MIN: u64 = 4 << 20;
+
+/// The part of a file a worker hashes at a time: one BLAKE3 subtree, so a
+/// power of two of BLAKE3's 1 KiB chunks. Four of the read buffers.
+const BLAKE3_SUBTREE: u64 = 1 << 20;
+
 /// The digests (one per algorithm) of many files, in the order given, run
 /// as the runtime decides; for a file that cannot be read, the reason.
-/// With `progress`, the sizes are found first. Fails only when cancelled.
+/// With `progress`, the sizes are found first; so they are in BLAKE3
+/// alone, whose big files are hashed one at a time on every worker (see
+/// [`blake3_wide`]). Fails only when cancelled.
 pub fn hash_files(
     algos: &[Algo],
     paths: &[PathBuf],
@@ -217,7 +212,8 @@ pub fn hash_files(
 }
 
 /// As [`hash_files`], for items that `open` opens (and `size` sizes, for
-/// progress): names under a directory, opened without leaving it.
+/// progress and to find BLAKE3's big files): names under a directory,
+/// opened without leaving it.
 pub fn hash_each<T: Sync>(
     algos: &[Algo],
     items: &[T],
@@ -226,12 +222,17 @@ pub fn hash_each<T: Sync>(
     rt: &Runtime,
     progress: Option<&Progress>,
 ) -> Result<Vec<Result<Vec<String>, RwError>>, RwError> {
+    let blake3_alone = algos == [Algo::Blake3];
+    let sizes = if progress.is_some() || blake3_alone {
+        rt.map(items, |item, _| size(item))?
+    } else {
+        Vec::new()
+    };
     if let Some(progress) = progress {
-        let sizes = rt.map(items, |item, _| size(item))?;
         progress.start(items.len(), sizes.iter().sum());
     }
-    rt.map(items, |item, cancel| {
-        let bytes_done = progress.map(|p| &p.bytes_done);
+    let bytes_done = progress.map(|p| &p.bytes_done);
+    let one = |item: &T, cancel: &Cancel| {
         let digests = open(item)
             .map_err(HashFailure::Unreadable)
             .and_then(|mut file| {
@@ -240,11 +241,163 @@ pub fn hash_each<T: Sync>(
         if let Some(progress) = progress {
             progress.files_done.fetch_add(1, Ordering::Relaxed);
         }
-        digests.map_err(|failure| match failure {
+        digests.map_err(HashFailure::into_error)
+    };
+    let wide: Vec<bool> = sizes
+        .iter()
+        .map(|&s| blake3_alone && s >= BLAKE3_WIDE_MIN)
+        .collect();
+    if !wide.contains(&true) {
+        return rt.map(items, one);
+    }
+    let narrow: Vec<usize> = (0..items.len()).filter(|&i| !wide[i]).collect();
+    let mut narrow_digests = rt
+        .map(&narrow, |&i, cancel| one(&items[i], cancel))?
+        .into_iter();
+    let mut out = Vec::with_capacity(items.len());
+    for (item, wide) in items.iter().zip(wide) {
+        out.push(match wide {
+            true => {
+                let digest = blake3_file(open(item), rt, bytes_done)?;
+                if let Some(progress) = progress {
+                    progress.files_done.fetch_add(1, Ordering::Relaxed);
+                }
+                digest.map(|d| vec![d])
+            }
+            false => narrow_digests
+                .next()
+                .ok_or_else(|| RwError::Internal("a file was skipped".into()))?,
+        });
+    }
+    Ok(out)
+}
+
+impl HashFailure {
+    /// The reason as an error: `Interrupted` when cancelled.
+    fn into_error(self) -> RwError {
+        match self {
             HashFailure::Unreadable(e) => e,
             HashFailure::Cancelled => RwError::Interrupted,
+        }
+    }
+}
+
+/// BLAKE3 of one big file, `opened`, on every worker ([`blake3_wide`]),
+/// while this thread polls for Ctrl-C; the reason when it cannot be read. Fails only
+/// when cancelled.
+fn blake3_file(
+    opened: Result<OpenFile, RwError>,
+    rt: &Runtime,
+    bytes_done: Option<&AtomicU64>,
+) -> Result<Result<String, RwError>, RwError> {
+    let mut file = match opened {
+        Ok(file) => file,
+        Err(e) => return Ok(Err(e)),
+    };
+    let size = usize::try_from(file.size).unwrap_or(usize::MAX);
+    let wide = rt.run_on_values(size, |par, cancel| {
+        Ok(blake3_wide(&file, par, cancel, bytes_done))
+    })?;
+    let digest = match wide {
+        Ok(Some(digest)) => Ok(digest),
+        // It changed while it was read: read it again, from the start.
+        Ok(None) => with_buffer(|buf| {
+            digest(&mut file, &[Algo::Blake3], buf, rt.cancel(), None).map(|mut d| d.remove(0))
+        }),
+        Err(failure) => Err(failure),
+    };
+    match digest {
+        Ok(digest) => Ok(Ok(digest)),
+        Err(HashFailure::Unreadable(e)) => Ok(Err(e)),
+        Err(HashFailure::Cancelled) => Err(RwError::Interrupted),
+    }
+}
+
+/// BLAKE3 of a file of more than one subtree, the subtrees hashed on the
+/// workers of `par`, each read with positioned reads into the worker's own
+/// buffer (no memory map: a file truncated while mapped kills the process
+/// with SIGBUS), then merged as BLAKE3's tree merges them. `None` when the
+/// file was not the size it had when opened: its digest is then to be
+/// taken again, reading it through (and so for a file of one subtree).
+pub fn blake3_wide(
+    file: &OpenFile,
+    par: Par,
+    cancel: &Cancel,
+    bytes_done: Option<&AtomicU64>,
+) -> Result<Option<String>, HashFailure> {
+    use blake3::hazmat::{merge_subtrees_root, ChainingValue, HasherExt, Mode};
+    let size = file.size;
+    if size <= BLAKE3_SUBTREE {
+        return Ok(None);
+    }
+    let count = size.div_ceil(BLAKE3_SUBTREE);
+    let subtrees: Vec<u64> = (0..count).collect();
+    let hash_subtree = |&i: &u64| -> Result<Option<ChainingValue>, HashFailure> {
+        cancel.check().map_err(|_| HashFailure::Cancelled)?;
+        let start = i * BLAKE3_SUBTREE;
+        let end = size.min(start + BLAKE3_SUBTREE);
+        let mut hasher = blake3::Hasher::new();
+        hasher.set_input_offset(start);
+        let complete = with_buffer(|buf| {
+            let mut at = start;
+            while at < end {
+                let want = buf.len().min((end - at) as usize);
+                let got = file.read_at(&mut buf[..want], at)?;
+                hasher.update(&buf[..got]);
+                at += got as u64;
+                if let Some(done) = bytes_done {
+                    done.fetch_add(got as u64, Ordering::Relaxed);
+                }
+                if got < want {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
         })
-    })
+        .map_err(HashFailure::Unreadable)?;
+        Ok(complete.then(|| hasher.finalize_non_root()))
+    };
+    let mut values = Vec::with_capacity(subtrees.len());
+    for value in par.map(&subtrees, hash_subtree) {
+        match value? {
+            Some(value) => values.push(value),
+            None => return Ok(None),
+        }
+    }
+    // A file that grew is read again.
+    let mut probe = [0u8; 1];
+    if file
+        .read_at(&mut probe, size)
+        .map_err(HashFailure::Unreadable)?
+        > 0
+    {
+        return Ok(None);
+    }
+    let left = values.len().next_power_of_two() / 2;
+    let root = merge_subtrees_root(
+        &merge_subtrees(&values[..left]),
+        &merge_subtrees(&values[left..]),
+        Mode::Hash,
+    );
+    Ok(Some(to_hex(root.as_bytes())))
+}
+
+/// The chaining value of consecutive subtrees of equal size (the last one
+/// may be shorter), merged as BLAKE3 builds its tree: the left part holds
+/// the largest power of two of them that leaves some on the right.
+fn merge_subtrees(values: &[blake3::hazmat::ChainingValue]) -> blake3::hazmat::ChainingValue {
+    use blake3::hazmat::{merge_subtrees_non_root, Mode};
+    match values {
+        [one] => *one,
+        _ => {
+            let left = values.len().next_power_of_two() / 2;
+            merge_subtrees_non_root(
+                &merge_subtrees(&values[..left]),
+                &merge_subtrees(&values[left..]),
+                Mode::Hash,
+            )
+        }
+    }
 }
 
 /// Runs `f` with this thread's read buffer, allocated once per worker
@@ -276,149 +429,4 @@ pub fn digest_bytes(algos: &[Algo], data: &[u8]) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::test_support::{one_file, tree};
-
-    /// Digests of "" and of "abc" as md5sum, sha1sum ... b2sum and b3sum
-    /// print them.
-    const VECTORS: [(Algo, &str, &str); 8] = [
-        (
-            Algo::Md5,
-            "d41d8cd98f00b204e9800998ecf8427e",
-            "900150983cd24fb0d6963f7d28e17f72",
-        ),
-        (
-            Algo::Sha1,
-            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
-            "a9993e364706816aba3e25717850c26c9cd0d89d",
-        ),
-        (
-            Algo::Sha224,
-            "d14a028c2a3a2bc9476102bb288234c415a2b01f828ea62ac5b3e42f",
-            "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7",
-        ),
-        (
-            Algo::Sha256,
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-        ),
-        (
-            Algo::Sha384,
-            "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b",
-            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7",
-        ),
-        (
-            Algo::Sha512,
-            "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
-            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
-        ),
-        (
-            Algo::Blake2b,
-            "786a02f742015903c6c6fd852552d272912f4740e15847618a86e217f71f5419d25e1031afee585313896444934eb04b903a685b1448b755d56f701afe9be2ce",
-            "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923",
-        ),
-        (
-            Algo::Blake3,
-            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262",
-            "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85",
-        ),
-    ];
-
-    fn digest_path(
-        path: &std::path::Path,
-        algos: &[Algo],
-        buf: &mut [u8],
-        cancel: &Cancel,
-    ) -> Result<Vec<String>, HashFailure> {
-        let mut file = open_regular(path).map_err(HashFailure::Unreadable)?;
-        digest(&mut file, algos, buf, cancel, None)
-    }
-
-    #[test]
-    fn known_vectors() {
-        for (algo, empty, abc) in VECTORS {
-            assert_eq!(hash_bytes(algo, b""), empty, "{algo:?}");
-            assert_eq!(hash_bytes(algo, b"abc"), abc, "{algo:?}");
-            assert_eq!(abc.len(), algo.hex_len());
-        }
-    }
-
-    #[test]
-    fn files_across_buffer_boundaries_hash_like_memory() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut buf = vec![0; 1024];
-        let cancel = Cancel::default();
-        for len in [0usize, 1, 1023, 1024, 1025, 4096, 100_000] {
-            let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
-            let path = dir.path().join(format!("f{len}"));
-            std::fs::write(&path, &data).unwrap();
-            let done = AtomicU64::new(0);
-            let mut file = open_regular(&path).unwrap();
-            let got = digest(&mut file, &Algo::ALL, &mut buf, &cancel, Some(&done)).unwrap();
-            for (algo, digest) in Algo::ALL.iter().zip(got) {
-                assert_eq!(digest, hash_bytes(*algo, &data), "{len} {algo:?}");
-            }
-            assert_eq!(done.load(Ordering::Relaxed), len as u64);
-        }
-    }
-
-    #[test]
-    fn million_a_sha1() {
-        let (_dir, path) = one_file("a", "a".repeat(1_000_000));
-        let mut buf = vec![0; BUFFER_SIZE];
-        let got = digest_path(&path, &[Algo::Sha1], &mut buf, &Cancel::default()).unwrap();
-        assert_eq!(got, ["34aa973cd4c4daa4f61eeb2bdbad27316534016f"]);
-    }
-
-    #[test]
-    fn cancel_and_unreadable() {
-        let (dir, path) = one_file("a", "abc");
-        let cancel = Cancel::default();
-        cancel.set();
-        let mut buf = vec![0; 16];
-        let got = digest_path(&path, &[Algo::Sha1], &mut buf, &cancel);
-        assert!(matches!(got, Err(HashFailure::Cancelled)));
-        let got = digest_path(dir.path(), &[Algo::Sha1], &mut buf, &Cancel::default());
-        assert!(matches!(got, Err(HashFailure::Unreadable(_))));
-    }
-
-    #[test]
-    fn many_files_in_order_with_the_reason_for_the_unreadable() {
-        let files: Vec<(String, String)> =
-            (0..50).map(|i| (format!("f{i}"), i.to_string())).collect();
-        let dir = tree(&files);
-        let mut paths: Vec<PathBuf> = files.iter().map(|(n, _)| dir.path().join(n)).collect();
-        paths.push(dir.path().join("missing"));
-        let rt = Runtime::new(2, None).all_on_workers();
-        let progress = Progress::default();
-        let got = hash_files(&[Algo::Sha1], &paths, &rt, Some(&progress)).unwrap();
-        for (i, digest) in got.iter().take(50).enumerate() {
-            let want = hash_bytes(Algo::Sha1, i.to_string().as_bytes());
-            assert_eq!(digest.as_ref().ok(), Some(&vec![want]));
-        }
-        let reason = got[50].as_ref().unwrap_err().to_string();
-        assert!(reason.ends_with("No such file or directory"), "{reason}");
-        assert_eq!(progress.files_done.load(Ordering::Relaxed), 51);
-        assert_eq!(progress.bytes_total.load(Ordering::Relaxed), 90);
-        let rt = Runtime::new(2, None);
-        rt.cancel().set();
-        let err = hash_files(&[Algo::Sha1], &paths, &rt, None).unwrap_err();
-        assert_eq!(err.kind(), "interrupt");
-    }
-
-    #[test]
-    fn names_tags_and_lengths() {
-        for algo in Algo::ALL {
-            assert_eq!(Algo::from_name(algo.name()), Some(algo));
-            assert_eq!(Algo::of_hex_len(algo.hex_len(), Some(algo)), Some(algo));
-            assert_eq!(Algo::of_hex_len(algo.hex_len() + 2, Some(algo)), None);
-        }
-        let default_of = |len| Algo::of_hex_len(len, None);
-        assert_eq!(default_of(64), Some(Algo::Sha256));
-        assert_eq!(default_of(128), Some(Algo::Sha512));
-        assert_eq!(default_of(32), Some(Algo::Md5));
-        assert_eq!(default_of(48), None);
-        assert_eq!(Algo::from_name("crc32"), None);
-    }
-}
+mod tests;

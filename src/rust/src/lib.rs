@@ -15,6 +15,8 @@ pub mod manifest;
 
 pub mod hash;
 
+pub mod algo;
+
 pub mod tree;
 
 pub mod status;

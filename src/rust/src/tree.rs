@@ -10,10 +10,12 @@ mod beneath;
 #[cfg(not(unix))]
 mod by_path;
 mod confined;
+mod exclude;
 #[cfg(test)]
 mod tests;
 
 pub use confined::{escapes, Confined};
+pub use exclude::{normal_name, Exclude};
 
 use crate::errors::RwError;
 use std::fs;
@@ -33,11 +35,24 @@ pub fn name_to_path(name: &[u8]) -> PathBuf {
 }
 
 /// Names (relative to `dir`, `/`-separated, sorted bytewise) of the regular
-/// files under `dir`, not following symbolic links, without `skip`.
-pub fn list_files(dir: &Path, skip: Option<&Path>) -> Result<Vec<Vec<u8>>, RwError> {
+/// files under `dir`, not following symbolic links, without `skip` and
+/// without what `exclude` leaves out (a folder it excludes is not entered).
+pub fn list_files(
+    dir: &Path,
+    skip: Option<&Path>,
+    exclude: Option<&Exclude>,
+) -> Result<Vec<Vec<u8>>, RwError> {
     let skip = skip.and_then(|m| relative_to(dir, m));
     let mut names = Vec::new();
-    for item in walkdir::WalkDir::new(dir).follow_links(false) {
+    let walk = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|item| {
+            let relative = item.path().strip_prefix(dir).unwrap_or(item.path());
+            item.depth() == 0
+                || exclude.map_or(true, |x| !x.excludes(relative, item.file_type().is_dir()))
+        });
+    for item in walk {
         let item = item.map_err(|e| listing_error(dir, e))?;
         if !item.file_type().is_file() {
             continue;

@@ -241,7 +241,11 @@ fn write_bag_(
             return Err(unchecked("algo"));
         }
         let info: Vec<(String, String)> = labels.into_iter().zip(values).collect();
-        let dest = if dest.is_null() { None } else { Some(path(&dest, "dest")?) };
+        let dest = if dest.is_null() {
+            None
+        } else {
+            Some(path(&dest, "dest")?)
+        };
         let hooks = test_hooks(&hooks, pause_file)?;
         let made = with_runtime(threads, progress.then_some("write_bag"), |rt, counters| {
             let req = Request {

@@ -3,16 +3,16 @@
 
 use super::call::{guarded, named_list, with_runtime};
 use super::convert::{
-    self, algo_named, code, column, line_numbers, name_column, names_not_na, optional_algo, path,
-    text_column, unchecked,
+    self, algo_named, algo_of_code, code, column, exclude, line_numbers, name_column, names_not_na,
+    optional_algo, path, text_column, unchecked,
 };
 use crate::errors::{shown, RwError};
 use crate::hash::Algo;
 use crate::manifest::{self, Manifest};
 use crate::status::Status;
-use crate::tree::{list_files, Confined};
+use crate::tree::{list_files, Confined, Exclude};
 use crate::verify::Outcome;
-use crate::{audit, fileio, hash, signatures, verify};
+use crate::{audit, hash, signatures, verify};
 use extendr_api::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -39,11 +39,13 @@ fn verify_(
     allow_outside: bool,
     complete: bool,
     lines: Nullable<Integers>,
+    exclude_patterns: Robj,
 ) -> Robj {
     guarded(|| {
         let (dir, manifest) = dir_and_manifest(&dir, &manifest)?;
         let manifest = manifest.as_path();
         let named = optional_algo(algo)?;
+        let exclude = exclude(&exclude_patterns)?;
         let mut parsed = manifest::read(manifest, named)?;
         // A shard checks only its own lines.
         if let Nullable::NotNull(lines) = lines {
@@ -58,11 +60,20 @@ fn verify_(
                 let confined = Confined::new(&dir, allow_outside)?;
                 let mut outcomes = verify::verify_entries(&confined, entries, rt, counters)?;
                 let extras = if complete {
-                    let algo = audit::report_algo(named, entries);
-                    audit::audit(&confined, manifest, entries, &mut outcomes, algo, rt)?
-                        .into_iter()
-                        .map(|extra| (extra, algo))
-                        .collect()
+                    let algo = audit::report_algo(named, &outcomes);
+                    let exclude = exclude.as_ref();
+                    audit::audit(
+                        &confined,
+                        manifest,
+                        entries,
+                        &mut outcomes,
+                        algo,
+                        exclude,
+                        rt,
+                    )?
+                    .into_iter()
+                    .map(|extra| (extra, algo))
+                    .collect()
                 } else {
                     Vec::new()
                 };
@@ -71,7 +82,7 @@ fn verify_(
         let listed = entries.iter().zip(outcomes).map(|(e, o)| Row {
             line: e.line as i32,
             file: e.name.clone(),
-            algo: e.algo,
+            algo: o.algo,
             expected: Some(e.expected.clone()),
             actual: o.actual,
             status: o.status,
@@ -98,7 +109,7 @@ fn verify_(
             ),
             (
                 "algo",
-                column(rows.clone().map(|r| code(&Algo::ALL, r.algo))),
+                column(rows.clone().map(|r| code(&Algo::EVERY, r.algo))),
             ),
             (
                 "expected",
@@ -115,6 +126,7 @@ fn verify_(
             ("found_as", name_column(rows.map(|r| r.found_as.as_deref()))),
             malformed_lines(&parsed),
             malformed_texts(&parsed),
+            malformed_reasons(&parsed),
         ])
     })
 }
@@ -149,40 +161,68 @@ fn verify_plan_(dir: Robj, manifest: Robj, algo: &str, threads: i32, allow_outsi
             ("size", column(sizes.iter().map(|&s| s as f64))),
             malformed_lines(&parsed),
             malformed_texts(&parsed),
+            malformed_reasons(&parsed),
         ])
     })
 }
 
 /// The audit of a verification merged from shards: the files the manifest
-/// does not list, and which of the `missing` lines moved where.
+/// does not list, and which of the `missing` lines moved where. `algos`
+/// are the codes of the algorithms each line was found in, in line order.
 /// @noRd
 #[extendr]
-fn audit_(dir: Robj, manifest: Robj, algo: &str, threads: i32, missing: Integers) -> Robj {
+fn audit_(
+    dir: Robj,
+    manifest: Robj,
+    algo: &str,
+    threads: i32,
+    missing: Integers,
+    algos: Integers,
+    exclude_patterns: Robj,
+) -> Robj {
     guarded(|| {
         let (dir, manifest) = dir_and_manifest(&dir, &manifest)?;
         let named = optional_algo(algo)?;
+        let exclude = exclude(&exclude_patterns)?;
         let parsed = manifest::read(&manifest, named)?;
         let entries = &parsed.entries;
+        if algos.len() != entries.len() {
+            return Err(unchecked("algos"));
+        }
         let missing = line_numbers(&missing);
-        let mut outcomes: Vec<Outcome> = entries
+        let mut outcomes = entries
             .iter()
-            .map(|e| {
-                Outcome::unhashed(if missing.binary_search(&e.line).is_ok() {
+            .zip(algos.iter())
+            .map(|(e, algo)| {
+                let status = if missing.binary_search(&e.line).is_ok() {
                     Status::Missing
                 } else {
                     Status::Ok
-                })
+                };
+                Ok(Outcome::unhashed(status, algo_of_code(algo)?))
             })
-            .collect();
-        let algo = audit::report_algo(named, entries);
+            .collect::<Result<Vec<Outcome>, RwError>>()?;
+        let algo = audit::report_algo(named, &outcomes);
         let extras = with_runtime(threads, None, |rt, _| {
             let confined = Confined::new(&dir, false)?;
-            audit::audit(&confined, &manifest, entries, &mut outcomes, algo, rt)
+            let exclude = exclude.as_ref();
+            audit::audit(
+                &confined,
+                &manifest,
+                entries,
+                &mut outcomes,
+                algo,
+                exclude,
+                rt,
+            )
         })?;
-        let moved: Vec<(i32, &[u8])> = entries
+        let moved: Vec<(i32, i32, &[u8])> = entries
             .iter()
             .zip(&outcomes)
-            .filter_map(|(e, o)| Some((e.line as i32, o.found_as.as_deref()?)))
+            .filter_map(|(e, o)| {
+                let found_as = o.found_as.as_deref()?;
+                Some((e.line as i32, code(&Algo::EVERY, o.algo), found_as))
+            })
             .collect();
         named_list([
             (
@@ -193,9 +233,10 @@ fn audit_(dir: Robj, manifest: Robj, algo: &str, threads: i32, missing: Integers
                 "actual",
                 text_column(extras.iter().map(|x| x.actual.as_deref())),
             ),
-            ("algo", code(&Algo::ALL, algo).into()),
+            ("algo", code(&Algo::EVERY, algo).into()),
             ("moved_line", column(moved.iter().map(|m| m.0))),
-            ("found_as", name_column(moved.iter().map(|m| Some(m.1)))),
+            ("moved_algo", column(moved.iter().map(|m| m.1))),
+            ("found_as", name_column(moved.iter().map(|m| Some(m.2)))),
         ])
     })
 }
@@ -214,13 +255,44 @@ fn malformed_texts(parsed: &Manifest) -> (&'static str, Robj) {
     )
 }
 
-/// The regular files under `dir`, as `write_signatures()` lists them.
+fn malformed_reasons(parsed: &Manifest) -> (&'static str, Robj) {
+    let reasons = parsed.malformed.iter().map(|m| m.reason.as_deref());
+    ("malformed_reason", column(reasons))
+}
+
+/// The files a manifest of `dir` covers: `files` when given (less those
+/// `exclude` leaves out), else every regular file under `dir` but the
+/// manifest and those `exclude` leaves out.
+fn covered(
+    dir: &Path,
+    manifest: Option<&Path>,
+    files: &Robj,
+    exclude: Option<&Exclude>,
+) -> Result<Vec<Vec<u8>>, RwError> {
+    if files.is_null() {
+        return list_files(dir, manifest, exclude);
+    }
+    let mut names = names_not_na(files, "files")?;
+    if let Some(exclude) = exclude {
+        names.retain(|n| !exclude.excludes_name(n));
+    }
+    Ok(names)
+}
+
+/// The files a manifest of `dir` covers, as `write_signatures()` finds
+/// them (`manifest` `NULL` skips no file: a listing for `hash_files()`).
 /// @noRd
 #[extendr]
-fn list_files_(dir: Robj, manifest: Robj) -> Robj {
+fn list_files_(dir: Robj, manifest: Robj, files: Robj, exclude_patterns: Robj) -> Robj {
     guarded(|| {
-        let (dir, manifest) = dir_and_manifest(&dir, &manifest)?;
-        let names = list_files(&dir, Some(&manifest))?;
+        let exclude = exclude(&exclude_patterns)?;
+        let dir = path(&dir, "dir")?;
+        let skip = if manifest.is_null() {
+            None
+        } else {
+            Some(dir.join(path(&manifest, "manifest")?))
+        };
+        let names = covered(&dir, skip.as_deref(), &files, exclude.as_ref())?;
         Ok(name_column(names.iter().map(|n| Some(n.as_slice()))))
     })
 }
@@ -243,28 +315,88 @@ fn name_sizes_(dir: Robj, names: Robj) -> Robj {
     })
 }
 
-/// Writes a manifest of `names` and their digests, atomically.
+/// `NULL` when every pattern is a glob; else the failure naming `exclude`.
 /// @noRd
 #[extendr]
-fn write_manifest_(dir: Robj, manifest: Robj, names: Robj, digests: Strings) -> Robj {
+fn check_exclude_(exclude_patterns: Robj) -> Robj {
+    guarded(|| exclude(&exclude_patterns).map(|_| Robj::from(())))
+}
+
+/// What updating the manifest to list exactly `names` keeps, adds and
+/// drops.
+/// @noRd
+#[extendr]
+fn update_plan_(dir: Robj, manifest: Robj, names: Robj, algo: &str) -> Robj {
     guarded(|| {
         let (_, manifest) = dir_and_manifest(&dir, &manifest)?;
+        let algo = algo_named(algo)?;
+        let names = names_not_na(&names, "names")?;
+        let plan = signatures::plan_update(&manifest, &names, algo)?;
+        update_columns(&plan, &[])
+    })
+}
+
+/// The rows of an updated manifest (kept lines, then added files) and the
+/// files dropped, as R builds `write_signatures()`'s result from them.
+fn update_columns(plan: &signatures::Update, added: &[(Vec<u8>, String)]) -> Result<Robj, RwError> {
+    let kept = plan
+        .kept
+        .iter()
+        .map(|e| (e.name.as_slice(), e.expected.as_str()));
+    let rows: Vec<(&[u8], &str)> = kept
+        .chain(added.iter().map(|(n, d)| (n.as_slice(), d.as_str())))
+        .collect();
+    let names = |names: &[Vec<u8>]| name_column(names.iter().map(|n| Some(n.as_slice())));
+    named_list([
+        ("file", name_column(rows.iter().map(|r| Some(r.0)))),
+        ("digest", text_column(rows.iter().map(|r| Some(r.1)))),
+        (
+            "added",
+            column((0..rows.len()).map(|i| i >= plan.kept.len())),
+        ),
+        ("kept_line", column(plan.kept.iter().map(|e| e.line as i32))),
+        ("add", names(&plan.add)),
+        ("dropped", names(&plan.dropped)),
+    ])
+}
+
+/// Writes a manifest of `names` and their digests, atomically; with
+/// `keep`, after those lines of the existing manifest.
+/// @noRd
+#[extendr]
+fn write_manifest_(
+    dir: Robj,
+    manifest: Robj,
+    names: Robj,
+    digests: Strings,
+    algo: &str,
+    keep: Nullable<Integers>,
+) -> Robj {
+    guarded(|| {
+        let (_, manifest) = dir_and_manifest(&dir, &manifest)?;
+        let algo = algo_named(algo)?;
         let names = names_not_na(&names, "names")?;
         if names.len() != digests.len() {
             return Err(unchecked("digests"));
         }
-        let text: Vec<u8> = names
-            .iter()
-            .zip(digests.iter())
-            .flat_map(|(name, digest)| manifest::format_line(digest.as_ref(), name))
+        let signed: Vec<(Vec<u8>, String)> = names
+            .into_iter()
+            .zip(digests.iter().map(|d| d.to_string()))
             .collect();
-        let written = fileio::write_atomic(&manifest, &text)?;
+        let keep = match keep {
+            Nullable::NotNull(lines) => Some(line_numbers(&lines)),
+            Nullable::Null => None,
+        };
+        let written = signatures::write_manifest(&manifest, keep.as_deref(), &signed, algo)?;
         Ok(Robj::from(written as f64))
     })
 }
 
-/// Hashes the files under `dir` (or the `files` given) and writes the manifest.
+/// Hashes the files under `dir` (or the `files` given) and writes the
+/// manifest, or with `update` updates it.
 /// @noRd
+// An entry point takes the R function's arguments, one for one.
+#[allow(clippy::too_many_arguments)]
 #[extendr]
 fn write_signatures_(
     dir: Robj,
@@ -273,22 +405,26 @@ fn write_signatures_(
     algo: &str,
     threads: i32,
     progress: bool,
+    exclude_patterns: Robj,
+    update: bool,
 ) -> Robj {
     guarded(|| {
         let (dir, manifest) = dir_and_manifest(&dir, &manifest)?;
         let algo = algo_named(algo)?;
-        let names = if files.is_null() {
-            list_files(&dir, Some(&manifest))?
-        } else {
-            names_not_na(&files, "files")?
-        };
-        let signed = with_runtime(
-            threads,
-            progress.then_some("write_signatures"),
-            |rt, counters| {
-                signatures::write_signatures(&dir, &manifest, &names, algo, rt, counters)
-            },
-        )?;
+        let exclude = exclude(&exclude_patterns)?;
+        let names = covered(&dir, Some(&manifest), &files, exclude.as_ref())?;
+        let label = progress.then_some("write_signatures");
+        if update {
+            let plan = signatures::plan_update(&manifest, &names, algo)?;
+            let added = with_runtime(threads, label, |rt, counters| {
+                signatures::sign(&dir, &plan.add, algo, rt, counters)
+            })?;
+            signatures::write_manifest(&manifest, Some(&plan.kept_lines()), &added, algo)?;
+            return update_columns(&plan, &added);
+        }
+        let signed = with_runtime(threads, label, |rt, counters| {
+            signatures::write_signatures(&dir, &manifest, &names, algo, rt, counters)
+        })?;
         named_list([
             (
                 "file",
@@ -382,6 +518,8 @@ extendr_module! {
     fn audit_;
     fn list_files_;
     fn name_sizes_;
+    fn check_exclude_;
+    fn update_plan_;
     fn write_manifest_;
     fn write_signatures_;
     fn hash_files_;

@@ -4,10 +4,10 @@
 //! not trust. On the R thread only.
 
 use super::ffi::{filled_vector, string_at, string_vector, translated, utf8_locale, Declared};
-use crate::errors::{shown, RwError};
+use crate::errors::{quoted, shown, RwError};
 use crate::hash::Algo;
 use crate::outliers::{Grouping, Indices};
-use crate::tree::name_to_path;
+use crate::tree::{name_to_path, Exclude};
 use extendr_api::prelude::*;
 use extendr_ffi::SEXPTYPE;
 use std::borrow::Cow;
@@ -207,6 +207,32 @@ pub fn optional_algo(name: &str) -> Result<Option<Algo>, RwError> {
         return Ok(None);
     }
     algo_named(name).map(Some)
+}
+
+/// The algorithm of a code in a result (see `code_names_()`).
+pub fn algo_of_code(code: Rint) -> Result<Algo, RwError> {
+    Option::<i32>::from(code)
+        .and_then(|c| usize::try_from(c).ok()?.checked_sub(1))
+        .and_then(|i| Algo::EVERY.get(i).copied())
+        .ok_or_else(|| unchecked("algo"))
+}
+
+/// The patterns (`NULL`: none) as the listing's matcher; a pattern that
+/// is not a glob, or not UTF-8, is a `Value` error naming `exclude`.
+pub fn exclude(patterns: &Robj) -> Result<Option<Exclude>, RwError> {
+    if patterns.is_null() {
+        return Ok(None);
+    }
+    let patterns = names_not_na(patterns, "exclude")?
+        .into_iter()
+        .map(|p| {
+            String::from_utf8(p).map_err(|e| RwError::Value {
+                arg: "exclude",
+                reason: format!("holds {}, which is not UTF-8", quoted(e.as_bytes())),
+            })
+        })
+        .collect::<Result<Vec<String>, RwError>>()?;
+    Exclude::new(&patterns).map(Some)
 }
 
 /// Manifest line numbers from R, sorted for binary search; NA is none.

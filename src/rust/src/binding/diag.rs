@@ -17,7 +17,7 @@ fn code_names_() -> Robj {
     guarded(|| {
         named_list([
             ("status", column(Status::ALL.iter().map(|s| s.name()))),
-            ("algo", column(Algo::ALL.iter().map(|a| a.name()))),
+            ("algo", column(Algo::EVERY.iter().map(|a| a.name()))),
             ("method", column(Method::ALL.iter().map(|m| m.name()))),
         ])
     })

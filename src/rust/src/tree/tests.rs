@@ -12,10 +12,10 @@ fn listing_is_sorted_recursive_and_skips_the_manifest() {
     #[cfg(unix)]
     std::os::unix::fs::symlink(dir.path().join("b"), dir.path().join("link")).unwrap();
     let manifest = dir.path().join("sha1sum.txt");
-    let names = list_files(dir.path(), Some(&manifest)).unwrap();
+    let names = list_files(dir.path(), Some(&manifest), None).unwrap();
     let names: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
     assert_eq!(names, vec![&b"A"[..], b"a/b c", b"a/z", b"b"]);
-    let all = list_files(dir.path(), None).unwrap();
+    let all = list_files(dir.path(), None, None).unwrap();
     assert_eq!(all.len(), 5);
 }
 
