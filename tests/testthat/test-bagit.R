@@ -104,7 +104,7 @@ rule_cases <- list(
     put(d, "manifest-sha256.txt", paste0(manifest_line("X", "data/x"), manifest_line("P", "data/50%")))
   }),
   unknown_algorithm = list(code = "algorithm", damage = function(d) {
-    put(d, "manifest-sha3_256.txt", paste0(strrep("a", 64), "  data/x\n"))
+    put(d, "manifest-shake_128.txt", paste0(strrep("a", 64), "  data/x\n"))
   }),
   parent_path = list(code = "outside", damage = function(d) {
     put(d, "manifest-sha256.txt", paste0(manifest_line("X", "data/x"), manifest_line("X", "data/../../x")))
@@ -675,10 +675,13 @@ test_that("tag files in UTF-16 are read in either byte order, with or without a 
 
 test_that("manifests are named as bagit-python names them, and rows by R's names", {
   dir <- local_tree(c(a = "A"))
-  algos <- c("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake3")
+  algos <- c("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3-224", "sha3-256",
+             "sha3-384", "sha3-512", "blake2b", "blake2s", "blake3")
+  # bagit-python's spelling: sha3_256 for sha3-256.
+  files <- sub("-", "_", algos, fixed = TRUE)
   write_bag(dir, algo = algos)
-  expect_setequal(list.files(dir, pattern = "^manifest-"), paste0("manifest-", algos, ".txt"))
-  expect_setequal(list.files(dir, pattern = "^tagmanifest-"), paste0("tagmanifest-", algos, ".txt"))
+  expect_setequal(list.files(dir, pattern = "^manifest-"), paste0("manifest-", files, ".txt"))
+  expect_setequal(list.files(dir, pattern = "^tagmanifest-"), paste0("tagmanifest-", files, ".txt"))
   result <- expect_silent(verify_bag(dir))
   expect_true(attr(result, "valid"))
   expect_setequal(unique(result$algo), algos)
@@ -688,11 +691,27 @@ test_that("manifests are named as bagit-python names them, and rows by R's names
                      digest_of("A", algo), label = algo)
   }
   # An algorithm rwbridge lacks: rows "present", a problem naming the ones it has.
-  put(dir, "manifest-sha3_256.txt", paste0(strrep("a", 64), "  data/a\n"))
+  put(dir, "manifest-shake_128.txt", paste0(strrep("a", 64), "  data/a\n"))
   result <- suppressWarnings(verify_bag(dir))
-  expect_identical(unique(result$status[result$manifest == "manifest-sha3_256.txt"]), "present")
-  expect_identical(unique(result$algo[result$manifest == "manifest-sha3_256.txt"]), "sha3_256")
-  expect_match(attr(result, "problems")$message, "does not compute 'sha3_256' \\(it computes md5, sha1")
+  expect_identical(unique(result$status[result$manifest == "manifest-shake_128.txt"]), "present")
+  expect_identical(unique(result$algo[result$manifest == "manifest-shake_128.txt"]), "shake_128")
+  expect_match(attr(result, "problems")$message, "does not compute 'shake_128' \\(it computes md5, sha1")
+  # An algorithm bags do not use is a value error, and nothing moves.
+  dir <- local_tree(c(a = "A"))
+  expect_error(write_bag(dir, algo = "xxh3"), "which bags do not use", class = "rwbridge_value_error")
+  expect_identical(list.files(dir), "a")
+  # RFC 8493's normalised spelling is read too, under R's name.
+  dir <- local_tree(c(a = "A"))
+  write_bag(dir, algo = "sha3-256")
+  file.rename(file.path(dir, "manifest-sha3_256.txt"), file.path(dir, "manifest-sha3256.txt"))
+  file.remove(file.path(dir, "tagmanifest-sha3_256.txt"))
+  result <- verify_bag(dir)
+  expect_true(attr(result, "valid"))
+  expect_identical(result$algo, "sha3-256")
+  skip_if(!nzchar(Sys.which("python3")), "python3 is not installed")
+  want <- system2("python3", c("-c", shQuote("import hashlib; print(hashlib.sha3_256(b'A').hexdigest())")),
+                  stdout = TRUE)
+  expect_identical(result$actual, want)
 })
 
 # Serialized bags -------------------------------------------------------------
@@ -784,14 +803,19 @@ test_that("archive members that lead outside are problems, never read", {
 test_that("every algorithm both compute: our bags validate with bagit-python, and its with us", {
   skip_on_cran()
   skip_without_bagit_python()
-  for (algo in c("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b")) {
+  for (algo in c("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3-224", "sha3-256",
+                 "sha3-384", "sha3-512", "blake2b", "blake2s")) {
+    python_name <- sub("-", "_", algo, fixed = TRUE)
     dir <- local_tree(c(a.txt = "alpha", "sub/b b.bin" = "beta"))
     write_bag(dir, algo = algo)
     expect_identical(bagit_python_validate(dir), "VALID", label = algo)
+    put(dir, "data/a.txt", "ALPHA")
+    expect_match(bagit_python_validate(dir), "^INVALID", label = algo)
     dir <- local_tree(c(a.txt = "alpha", "sub/b b.bin" = "beta"))
-    out <- run_python("import sys, bagit; bagit.make_bag(sys.argv[1], checksums=[sys.argv[2]])", dir, algo)
+    out <- run_python("import sys, bagit; bagit.make_bag(sys.argv[1], checksums=[sys.argv[2]])",
+                      dir, python_name)
     expect_identical(out$status, 0L, label = paste(out$output, collapse = "\n"))
-    expect_true(file.exists(file.path(dir, sprintf("manifest-%s.txt", algo))))
+    expect_true(file.exists(file.path(dir, sprintf("manifest-%s.txt", python_name))))
     result <- expect_silent(verify_bag(dir))
     expect_true(attr(result, "valid"), label = algo)
     expect_identical(unique(result$algo), algo)

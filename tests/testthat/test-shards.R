@@ -186,7 +186,7 @@ shard_bag <- function(env = parent.frame()) {
   md5 <- paste0(readit(file.path(dir, "manifest-md5.txt"), as = "text"),
                 manifest_line("to fetch", "data/later.txt", "md5"))
   put(dir, "manifest-md5.txt", md5)
-  put(dir, "manifest-sha3_256.txt", "00  data/big.bin\n")
+  put(dir, "manifest-shake_128.txt", "00  data/big.bin\n")
   put(dir, "bag-info.txt", "Source-Organization: A lab\n")
   tags <- c("bagit.txt", "bag-info.txt", "manifest-md5.txt", "manifest-sha256.txt", "fetch.txt")
   put(dir, "tagmanifest-sha512.txt", paste0(vapply(tags, function(t) {

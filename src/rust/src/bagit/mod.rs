@@ -16,14 +16,20 @@ use crate::hash::Algo;
 /// normalised spelling (lowercase, without `-` or `_`: `sha3256`) is read
 /// too, and the R name is [`Algo::name`] (`"sha3-256"`). An algorithm of
 /// hash.rs that is not here is not used in bags. A new one is one line.
-const BAG_ALGOS: [(Algo, &str); 8] = [
+const BAG_ALGOS: [(Algo, &str); 13] = [
     (Algo::Md5, "md5"),
     (Algo::Sha1, "sha1"),
     (Algo::Sha224, "sha224"),
     (Algo::Sha256, "sha256"),
     (Algo::Sha384, "sha384"),
     (Algo::Sha512, "sha512"),
+    (Algo::Sha3_224, "sha3_224"),
+    (Algo::Sha3_256, "sha3_256"),
+    (Algo::Sha3_384, "sha3_384"),
+    (Algo::Sha3_512, "sha3_512"),
+    // hashlib's blake2b and blake2s: their longest digests.
     (Algo::Blake2b, "blake2b"),
+    (Algo::Blake2s, "blake2s"),
     // Not in Python's hashlib: bagit-python ignores such a manifest.
     (Algo::Blake3, "blake3"),
 ];
