@@ -138,6 +138,21 @@ impl OpenFile {
         Ok(rest)
     }
 
+    /// Copies the whole file into `to` (a new file it makes, with this
+    /// file's permissions), synced: in the kernel where it can
+    /// (`copy_file_range()`). Returns the bytes copied.
+    pub fn copy_to(mut self, to: &Path) -> Result<u64, RwError> {
+        let mut out = File::create_new(to).map_err(|e| RwError::io("make", to, e))?;
+        let copied =
+            io::copy(&mut self.file, &mut out).map_err(|e| RwError::io("copy", &self.path, e))?;
+        if let Ok(meta) = self.file.metadata() {
+            out.set_permissions(meta.permissions())
+                .map_err(|e| RwError::io("copy", to, e))?;
+        }
+        out.sync_all().map_err(|e| RwError::io("sync", to, e))?;
+        Ok(copied)
+    }
+
     /// The whole file, NUL bytes and all.
     pub fn read_all(mut self) -> Result<Vec<u8>, RwError> {
         let mut bytes = try_vec::<u8>(self.size, || {

@@ -6,7 +6,7 @@
 use super::journal::{sync_dir, Lock, JOURNAL};
 use super::{changed_error, digests_of, directory, payload_of, tag_files, MadeBag, Request, Steps};
 use crate::errors::RwError;
-use crate::tree::name_to_path;
+use crate::tree::{name_to_path, Confined};
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -98,17 +98,17 @@ fn build(
     for (name, _) in &payload.dirs {
         made_dir(&data.join(name_to_path(name.as_bytes())))?;
     }
+    // Each file opened without leaving `dir`: a folder swapped for a link
+    // meanwhile is never copied through. Synced before the rename makes
+    // the bag visible.
+    let source = Confined::new(dir, false)?;
     let copied = req.rt.map(&payload.names, |name, cancel| {
         cancel.check()?;
         let relative = name_to_path(name.as_bytes());
-        let (from, to) = (dir.join(&relative), data.join(&relative));
-        fs::copy(&from, &to).map_err(|e| RwError::io("copy", &from, e))?;
-        // Synced before the rename makes the bag visible.
-        fs::File::open(&to)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| RwError::io("sync", &to, e))
+        let from = source.open_reason(&relative)?;
+        from.copy_to(&data.join(&relative))
     })?;
-    copied.into_iter().collect::<Result<Vec<()>, RwError>>()?;
+    copied.into_iter().collect::<Result<Vec<u64>, RwError>>()?;
     let mut steps = Steps::new(req.hooks, dir);
     steps.next()?;
     // The copies are hashed: the manifests describe what the bag holds.

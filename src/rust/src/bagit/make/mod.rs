@@ -16,9 +16,9 @@ use super::text::encode_path_in;
 use super::text::PathCoding;
 use crate::errors::RwError;
 use crate::fileio::write_atomic;
-use crate::hash::{hash_bytes, hash_files, Algo};
+use crate::hash::{hash_bytes, hash_each, Algo};
 use crate::runtime::{Progress, Runtime};
-use crate::tree::{listing_error, name_to_path, slash_name};
+use crate::tree::{listing_error, name_to_path, slash_name, Confined};
 use journal::{move_back, sync_dir, Journal, Lock, Plan};
 use std::fs;
 use std::io;
@@ -194,14 +194,14 @@ fn payload_of(dir: &Path) -> Result<Payload, RwError> {
     })
 }
 
-/// The digests of `names` under `root`, one per algorithm: an unreadable
-/// file (or Ctrl-C) is an error.
+/// The digests of `names` under `root`, one per algorithm, each opened
+/// without leaving `root` (a folder swapped for a link meanwhile is never
+/// read through): an unreadable file (or Ctrl-C) is an error.
 fn digests_of(root: &Path, names: &[String], req: &Request) -> Result<Vec<Vec<String>>, RwError> {
-    let paths: Vec<PathBuf> = names
-        .iter()
-        .map(|n| root.join(name_to_path(n.as_bytes())))
-        .collect();
-    hash_files(req.algos, &paths, req.rt, req.progress)?
+    let confined = Confined::new(root, false)?;
+    let open = |n: &String| confined.open_reason(&name_to_path(n.as_bytes()));
+    let size = |n: &String| confined.size(&name_to_path(n.as_bytes())).unwrap_or(0);
+    hash_each(req.algos, names, open, size, req.rt, req.progress)?
         .into_iter()
         .collect()
 }

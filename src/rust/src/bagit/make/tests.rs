@@ -473,3 +473,33 @@ fn an_update_killed_after_its_commit_is_completed_by_the_next() {
     let check = check_bag(dir.path(), false, &rt, None).unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
 }
+
+#[cfg(unix)]
+#[test]
+fn payload_files_are_hashed_without_leaving_the_folder() {
+    // A folder swapped for a link to outside after the listing: what
+    // digests_of() then meets is a name that leads outside, never read.
+    let top = tree(&[("bag/data/sub/f", "inside"), ("outside/f", "OUTSIDE")]);
+    let data = top.path().join("bag/data");
+    fs::remove_dir_all(data.join("sub")).unwrap();
+    std::os::unix::fs::symlink(top.path().join("outside"), data.join("sub")).unwrap();
+    let rt = Runtime::new(2, None);
+    let hooks = Hooks::default();
+    let err = digests_of(
+        &data,
+        &["sub/f".to_string()],
+        &req(&[Algo::Sha256], &rt, &hooks),
+    )
+    .err()
+    .unwrap();
+    assert_says(&err, "leads outside");
+    // Inside, the digests are the files'.
+    let inside = tree(&[("sub/f", "inside")]);
+    let digests = digests_of(
+        inside.path(),
+        &["sub/f".to_string()],
+        &req(&[Algo::Sha256], &rt, &hooks),
+    )
+    .unwrap();
+    assert_eq!(digests, [vec![hash_bytes(Algo::Sha256, b"inside")]]);
+}
