@@ -7,7 +7,7 @@ TEST_DEPS = $(R_DEPS) r-cran-testthat r-cran-roxygen2 r-cran-knitr r-cran-rmarkd
             r-cran-future r-cran-future.apply r-cran-progressr \
             r-cran-robustbase r-cran-pracma \
             pandoc qpdf tidy devscripts b3sum xxhash rhash openssl zip tar python3
-BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils
+BENCH_DEPS = $(TEST_DEPS) r-cran-bench r-cran-openssl openssl coreutils pngquant
 
 # numpy and bagit-python are optional: the tests and benchmarks that compare
 # with them skip without them.
