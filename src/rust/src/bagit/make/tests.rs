@@ -32,6 +32,7 @@ fn make(dir: &Path, algos: &[Algo], fail_at: usize) -> Result<MadeBag, RwError> 
         &Request {
             algos,
             info: &info,
+            exclude: None,
             rt: &Runtime::new(2, None),
             progress: None,
             hooks: &hooks,
@@ -44,6 +45,7 @@ fn req<'a, 'r>(algos: &'a [Algo], rt: &'a Runtime<'r>, hooks: &'a Hooks) -> Requ
     Request {
         algos,
         info: &[],
+        exclude: None,
         rt,
         progress: None,
         hooks,
@@ -116,7 +118,7 @@ fn a_directory_becomes_a_valid_1_0_bag() {
             "manifest-sha512.txt"
         ]
     );
-    let check = check_bag(dir.path(), false, &Runtime::new(2, None), None).unwrap();
+    let check = check_bag(dir.path(), false, None, &Runtime::new(2, None), None).unwrap();
     assert!(
         check.problems.is_empty() && check.doubts.is_empty(),
         "{check:?}"
@@ -142,7 +144,7 @@ fn awkward_names_are_percent_encoded() {
         assert!(manifest.contains("data/new%0Aline\n"), "{manifest}");
         assert!(manifest.contains("data/cr%0Dname\n"), "{manifest}");
     }
-    let check = check_bag(dir.path(), false, &Runtime::new(1, None), None).unwrap();
+    let check = check_bag(dir.path(), false, None, &Runtime::new(1, None), None).unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
 }
 
@@ -160,7 +162,7 @@ fn an_empty_directory_is_an_empty_bag() {
     );
     assert!(dir.path().join("data/empty").is_dir());
     assert_eq!(read(dir.path(), "manifest-sha256.txt"), "");
-    let check = check_bag(dir.path(), false, &Runtime::new(1, None), None).unwrap();
+    let check = check_bag(dir.path(), false, None, &Runtime::new(1, None), None).unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
 }
 
@@ -282,7 +284,7 @@ fn a_journal_left_by_a_failed_restore_is_rolled_back_by_the_next_call() {
     assert!(text.ends_with("completes the restore"), "{text}");
     assert!(dir.path().join(journal::JOURNAL).exists());
     // The check names the journal.
-    let check = check_bag(dir.path(), true, &rt, None).unwrap();
+    let check = check_bag(dir.path(), true, None, &rt, None).unwrap();
     assert!(
         check
             .problems
@@ -292,7 +294,7 @@ fn a_journal_left_by_a_failed_restore_is_rolled_back_by_the_next_call() {
         check.problems
     );
     make(dir.path(), &[Algo::Md5], 0).unwrap();
-    let check = check_bag(dir.path(), false, &rt, None).unwrap();
+    let check = check_bag(dir.path(), false, None, &rt, None).unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
     let payload: Vec<_> = snapshot(&dir.path().join("data")).into_iter().collect();
     let original: Vec<_> = before.into_iter().collect();
@@ -326,7 +328,7 @@ fn a_second_writer_fails_at_once_while_the_first_holds_the_lock() {
         assert_says(&other.unwrap_err(), "it is locked");
     }
     assert!(!dest.exists());
-    let check = check_bag(dir.path(), false, &rt, None).unwrap();
+    let check = check_bag(dir.path(), false, None, &rt, None).unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
 }
 
@@ -349,7 +351,7 @@ fn a_bag_made_elsewhere_leaves_its_source_as_it_was() {
     );
     assert_eq!(snapshot(dir.path()), before);
     assert!(dest.join("data/empty").is_dir());
-    let check = check_bag(&dest, false, &rt, None).unwrap();
+    let check = check_bag(&dest, false, None, &rt, None).unwrap();
     assert!(
         check.problems.is_empty() && check.doubts.is_empty(),
         "{check:?}"
@@ -404,6 +406,7 @@ fn an_update_rewrites_the_manifests_and_oxum_and_keeps_the_rest() {
         &Request {
             algos: &[Algo::Sha256, Algo::Md5],
             info: &info,
+            exclude: None,
             rt: &rt,
             progress: None,
             hooks: &none,
@@ -414,11 +417,11 @@ fn an_update_rewrites_the_manifests_and_oxum_and_keeps_the_rest() {
     fs::remove_file(dir.path().join("data/a")).unwrap();
     fs::write(dir.path().join("data/b"), "changed").unwrap();
     fs::write(dir.path().join("data/new"), "new file").unwrap();
-    assert!(!check_bag(dir.path(), false, &rt, None)
+    assert!(!check_bag(dir.path(), false, None, &rt, None)
         .unwrap()
         .problems
         .is_empty());
-    let made = update::update_bag(dir.path(), &rt, None, &none).unwrap();
+    let made = update::update_bag(dir.path(), None, &rt, None, &none).unwrap();
     assert_eq!(
         made,
         MadeBag {
@@ -426,7 +429,7 @@ fn an_update_rewrites_the_manifests_and_oxum_and_keeps_the_rest() {
             octets: 15
         }
     );
-    let check = check_bag(dir.path(), false, &rt, None).unwrap();
+    let check = check_bag(dir.path(), false, None, &rt, None).unwrap();
     assert!(
         check.problems.is_empty() && check.doubts.is_empty(),
         "{check:?}"
@@ -445,7 +448,7 @@ fn an_update_rewrites_the_manifests_and_oxum_and_keeps_the_rest() {
             fail_at,
             ..Hooks::default()
         };
-        let err = update::update_bag(dir.path(), &rt, None, &hooks).unwrap_err();
+        let err = update::update_bag(dir.path(), None, &rt, None, &hooks).unwrap_err();
         assert_says(&err, &format!("step {fail_at}"));
         assert_eq!(snapshot(dir.path()), before, "step {fail_at}");
     }
@@ -464,12 +467,12 @@ fn an_update_killed_after_its_commit_is_completed_by_the_next() {
         fail_at: 5,
         ..Hooks::default()
     };
-    update::update_bag(dir.path(), &rt, None, &hooks).unwrap_err();
+    update::update_bag(dir.path(), None, &rt, None, &hooks).unwrap_err();
     assert!(dir.path().join(journal::JOURNAL).exists());
     assert_eq!(
         journal::recover(dir.path()).unwrap(),
         journal::Recovered::UpdateCompleted
     );
-    let check = check_bag(dir.path(), false, &rt, None).unwrap();
+    let check = check_bag(dir.path(), false, None, &rt, None).unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
 }

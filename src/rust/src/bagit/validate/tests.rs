@@ -62,9 +62,9 @@ impl Bag {
 }
 
 fn check(dir: &Path, fast: bool) -> BagCheck {
-    let inline = check_bag(dir, fast, &Runtime::new(2, None), None).unwrap();
+    let inline = check_bag(dir, fast, None, &Runtime::new(2, None), None).unwrap();
     let rt = Runtime::new(2, None).all_on_workers();
-    let workers = check_bag(dir, fast, &rt, None).unwrap();
+    let workers = check_bag(dir, fast, None, &rt, None).unwrap();
     assert_eq!(inline, workers, "inline and on workers");
     inline
 }
@@ -97,6 +97,7 @@ fn made(files: &[(&str, &str)], algos: &[Algo]) -> tempfile::TempDir {
         &Request {
             algos,
             info: &info,
+            exclude: None,
             rt: &Runtime::new(2, None),
             progress: None,
             hooks: &Default::default(),
@@ -147,7 +148,14 @@ fn each_payload_file_is_read_once_for_all_its_digests() {
         &[Algo::Sha256, Algo::Sha512, Algo::Md5],
     );
     let progress = Progress::default();
-    let got = check_bag(dir.path(), false, &Runtime::new(2, None), Some(&progress)).unwrap();
+    let got = check_bag(
+        dir.path(),
+        false,
+        None,
+        &Runtime::new(2, None),
+        Some(&progress),
+    )
+    .unwrap();
     valid(&got);
     // Tag files come from memory (counted as files, not as bytes read).
     assert_eq!(progress.bytes_done.load(Ordering::Relaxed), 8);
@@ -295,9 +303,9 @@ fn structure_and_algorithms() {
     // A manifest whose algorithm rwbridge lacks is still read for
     // completeness, but the bag cannot be called valid.
     let bag = Bag::new("1.0", &[("x", "X")]);
-    bag.write("manifest-sha3_256.txt", "abcd  data/x\n");
+    bag.write("manifest-sm3.txt", "abcd  data/x\n");
     let got = bag.check();
-    only_problem(&got, "algorithm", "does not compute 'sha3_256'");
+    only_problem(&got, "algorithm", "does not compute 'sm3'");
     assert_eq!(statuses(&got), ["ok", "present"]);
 }
 
@@ -723,7 +731,7 @@ fn cancelled_checks_stop() {
     let dir = made(&[("a", "A")], &[Algo::Sha256]);
     let rt = Runtime::new(2, None);
     rt.cancel().set();
-    let err = check_bag(dir.path(), false, &rt, None).unwrap_err();
+    let err = check_bag(dir.path(), false, None, &rt, None).unwrap_err();
     assert_eq!(err.kind(), "interrupt");
 }
 
@@ -731,10 +739,10 @@ fn cancelled_checks_stop() {
 fn a_missing_bag_is_an_io_error() {
     let dir = tempfile::tempdir().unwrap();
     let rt = Runtime::new(1, None);
-    let err = check_bag(&dir.path().join("nope"), false, &rt, None).unwrap_err();
+    let err = check_bag(&dir.path().join("nope"), false, None, &rt, None).unwrap_err();
     assert_eq!(err.kind(), "io");
     let (_d, file) = crate::test_support::one_file("f", "x");
-    let err = check_bag(&file, false, &rt, None).unwrap_err();
+    let err = check_bag(&file, false, None, &rt, None).unwrap_err();
     assert!(
         err.to_string()
             .contains("neither a directory nor a serialized bag"),
@@ -786,7 +794,7 @@ fn digests_found_in_parts_elsewhere_give_the_same_check() {
         ["unlisted", "oxum", "mismatch", "mismatch"]
     );
 
-    let pending = prepare(dir.path(), false).unwrap();
+    let pending = prepare(dir.path(), false, None).unwrap();
     let shared: Vec<Job> = pending
         .jobs()
         .iter()
@@ -815,7 +823,7 @@ fn digests_found_in_parts_elsewhere_give_the_same_check() {
     // A part that failed: its files' rows are left out, and only theirs.
     let lost = parts[0].0.path.clone();
     parts[0].1 = None;
-    let pending = prepare(dir.path(), false).unwrap();
+    let pending = prepare(dir.path(), false, None).unwrap();
     let digests = pending.merge_parts(parts, &rt).unwrap();
     let partial = pending.finish(digests);
     let kept: Vec<&Row> = whole.rows.iter().filter(|r| r.file != lost).collect();
