@@ -476,3 +476,129 @@ fn an_update_killed_after_its_commit_is_completed_by_the_next() {
     let check = check_bag(dir.path(), false, None, &rt, None).unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
 }
+
+#[test]
+fn excluded_entries_stay_where_they_are_whatever_step_fails() {
+    let dir = tree(&[
+        ("a", "A"),
+        ("sub/c", "C"),
+        ("sub/b.tmp", "B"),
+        ("sub/deep/e", "E"),
+        ("cache/d", "D"),
+        ("x.tmp", "X"),
+    ]);
+    // Left out, a link is never looked at.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("../a", dir.path().join("cache/link")).unwrap();
+    let before = snapshot(dir.path());
+    let exclude = Exclude::new(&["*.tmp", "cache/"]).unwrap();
+    let rt = Runtime::new(2, None);
+    let run = |hooks: &Hooks| {
+        let mut r = req(&[Algo::Sha256], &rt, hooks);
+        r.exclude = Some(&exclude);
+        make_bag(dir.path(), &r)
+    };
+    // Steps: hashed, the journal, a, sub (made afresh), sub/c, sub/deep,
+    // the rename to data/, 4 tag files, the final check.
+    for fail_at in 1..=12 {
+        let hooks = Hooks {
+            fail_at,
+            ..Hooks::default()
+        };
+        let err = run(&hooks).unwrap_err();
+        assert_says(&err, &format!("failure injected at step {fail_at}"));
+        assert_eq!(snapshot(dir.path()), before, "step {fail_at}");
+    }
+    // A restore that fails leaves the journal; recovering merges sub/ back.
+    let hooks = Hooks {
+        fail_at: 6,
+        fail_undo: true,
+        ..Hooks::default()
+    };
+    run(&hooks).unwrap_err();
+    assert!(dir.path().join(journal::JOURNAL).exists());
+    assert_eq!(
+        journal::recover(dir.path()).unwrap(),
+        journal::Recovered::MakeRolledBack
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    let made = run(&Hooks::default()).unwrap();
+    assert_eq!(
+        made,
+        MadeBag {
+            files: 3,
+            octets: 3
+        }
+    );
+    let sha = |c: &str| hash_bytes(Algo::Sha256, c.as_bytes());
+    assert_eq!(
+        read(dir.path(), "manifest-sha256.txt"),
+        format!(
+            "{}  data/a\n{}  data/sub/c\n{}  data/sub/deep/e\n",
+            sha("A"),
+            sha("C"),
+            sha("E")
+        )
+    );
+    let after = snapshot(dir.path());
+    for name in ["sub/b.tmp", "cache/d", "x.tmp"] {
+        let name = PathBuf::from(name);
+        assert_eq!(after.get(&name), before.get(&name), "{}", name.display());
+        assert!(!dir.path().join("data").join(&name).exists());
+    }
+    let check = check_bag(dir.path(), false, None, &rt, None).unwrap();
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+}
+
+#[test]
+fn an_excluded_entry_in_the_way_of_the_bag_is_refused_before_anything_moves() {
+    let rt = Runtime::new(1, None);
+    let hooks = Hooks::default();
+    for (files, pattern, says) in [
+        (
+            &[("data/x.tmp", "X"), ("data/y", "Y")][..],
+            "*.tmp",
+            "'data'",
+        ),
+        (
+            &[("bagit.txt", "mine"), ("a", "A")][..],
+            "/bagit.txt",
+            "'bagit.txt'",
+        ),
+        (
+            &[("tagmanifest-sha256.txt", "mine")][..],
+            "tag*",
+            "'tagmanifest-sha256.txt'",
+        ),
+    ] {
+        let dir = tree(files);
+        let before = snapshot(dir.path());
+        let exclude = Exclude::new(&[pattern]).unwrap();
+        let mut r = req(&[Algo::Sha256], &rt, &hooks);
+        r.exclude = Some(&exclude);
+        let err = make_bag(dir.path(), &r).unwrap_err();
+        assert_eq!(err.kind(), "value");
+        assert_says(&err, "`exclude` leaves out");
+        assert_says(&err, says);
+        assert_eq!(snapshot(dir.path()), before);
+    }
+}
+
+#[test]
+fn a_bag_made_elsewhere_copies_only_what_is_not_excluded() {
+    let dir = tree(&[("a", "A"), ("sub/b.tmp", "B"), ("cache/d", "D")]);
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("bag");
+    let before = snapshot(dir.path());
+    let exclude = Exclude::new(&["*.tmp", "cache/"]).unwrap();
+    let rt = Runtime::new(2, None);
+    let hooks = Hooks::default();
+    let mut r = req(&[Algo::Sha256], &rt, &hooks);
+    r.exclude = Some(&exclude);
+    let made = copy::make_bag_at(dir.path(), &dest, &r).unwrap();
+    assert_eq!(made.files, 1);
+    assert_eq!(snapshot(dir.path()), before);
+    let data: Vec<PathBuf> = snapshot(&dest.join("data")).into_keys().collect();
+    // The folder sub/ is bagged (empty), as an empty folder is.
+    assert_eq!(data, [PathBuf::from("a"), PathBuf::from("sub")]);
+}

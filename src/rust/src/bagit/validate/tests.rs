@@ -866,3 +866,45 @@ fn a_huge_line_is_quoted_short() {
     only_problem(&got, "manifest", &format!("...' ({} bytes)", huge.len()));
     assert!(got.problems[0].message.len() < 400);
 }
+
+#[test]
+fn unlisted_files_exclude_matches_are_no_part_of_the_check() {
+    let bag = Bag::new("1.0", &[("a", "A"), ("s/k.tmp", "K")]);
+    bag.write("bag-info.txt", "Payload-Oxum: 2.2\n");
+    for (name, content) in [
+        ("data/.DS_Store", "finder"),
+        ("data/s/x.tmp", "scratch"),
+        ("data/cache/c", "cached"),
+        // Names that differ only by case: a doubt, unless left out.
+        ("data/S/Y.tmp", "y"),
+        ("data/s/y.tmp", "y"),
+    ] {
+        bag.write(name, content);
+    }
+    let exclude = Exclude::new(&["*.tmp", ".DS_Store", "cache/"]).unwrap();
+    let rt = Runtime::new(2, None);
+    for fast in [false, true] {
+        let got = check_bag(bag.path(), fast, Some(&exclude), &rt, None).unwrap();
+        valid(&got);
+        assert!(got.doubts.is_empty(), "{:?}", got.doubts);
+        let files: Vec<&[u8]> = got.rows.iter().map(|r| r.file.as_slice()).collect();
+        assert_eq!(files, [&b"data/a"[..], b"data/s/k.tmp"]);
+        let plain = check_bag(bag.path(), fast, None, &rt, None).unwrap();
+        assert!(codes(&plain.problems).contains(&"unlisted"));
+        assert!(codes(&plain.problems).contains(&"oxum"));
+        assert_eq!(codes(&plain.doubts), ["names", "system_file"]);
+    }
+    // Nothing left out is even planned for hashing.
+    let pending = prepare(bag.path(), false, Some(&exclude)).unwrap();
+    let planned: Vec<&[u8]> = pending.jobs().iter().map(|j| j.path.as_slice()).collect();
+    assert_eq!(planned, [&b"data/a"[..], b"data/s/k.tmp"]);
+    // A listed file a pattern matches is checked as always.
+    bag.write("data/s/k.tmp", "damaged");
+    let got = check_bag(bag.path(), false, Some(&exclude), &rt, None).unwrap();
+    assert_eq!(
+        codes(&got.problems),
+        ["oxum", "mismatch"],
+        "{:?}",
+        got.problems
+    );
+}
