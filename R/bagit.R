@@ -638,7 +638,7 @@ rw_update_bag <- function(bag, threads, progress, fail_at = 0L, pause_at = 0L,
   progress <- rw_progress(progress, call = call)
   bag <- rw_path(bag)
   hooks <- as.integer(c(fail_at, pause_at, 0L))
-  rw_unwrap(update_bag_(bag, threads, progress, hooks, pause_file, exclude), call = call)
+  rw_unwrap(update_bag_(bag, exclude, threads, progress, hooks, pause_file), call = call)
   invisible(bag)
 }
 

@@ -117,7 +117,7 @@ write_bag_ <- function(dir, dest, algos, labels, values, threads, progress, hook
 #' payload it holds now, less what `exclude_patterns` matches (relative to
 #' data/); `hooks` and `pause_file` as for `write_bag_()`.
 #' @noRd
-update_bag_ <- function(bag, threads, progress, hooks, pause_file, exclude_patterns) .Call(wrap__update_bag_, bag, threads, progress, hooks, pause_file, exclude_patterns)
+update_bag_ <- function(bag, exclude_patterns, threads, progress, hooks, pause_file) .Call(wrap__update_bag_, bag, exclude_patterns, threads, progress, hooks, pause_file)
 
 #' The medcouple of the finite values of `x` (a double vector), as the
 #' "adjbox" rule scales its fences by: for tests against robustbase's

@@ -287,11 +287,11 @@ fn write_bag_(
 #[extendr]
 fn update_bag_(
     bag: Robj,
+    exclude_patterns: Robj,
     threads: i32,
     progress: bool,
     hooks: Integers,
     pause_file: &str,
-    exclude_patterns: Robj,
 ) -> Robj {
     guarded(|| {
         let bag = path(&bag, "bag")?;
