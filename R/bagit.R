@@ -21,10 +21,11 @@
 #'   manifest `tagmanifest-<algorithm>.txt` in the bag's top directory is
 #'   read and checked. Algorithms are named in the file names as
 #'   bagit-python names them (`md5`, `sha1`, `sha224`, `sha256`, `sha384`,
-#'   `sha512`, `blake2b` for BLAKE2b-512, and also `blake3`), or in RFC
+#'   `sha512`, `sha3_224`, `sha3_256`, `sha3_384`, `sha3_512`, `blake2b`
+#'   for BLAKE2b-512, `blake2s` for BLAKE2s-256, and also `blake3`), or in RFC
 #'   8493's normalised spelling (lowercase, without `-` or `_`), and in the
 #'   `algo` column by [verify()]'s names. A manifest of any other
-#'   algorithm (`sha3_256`, say) is still read for completeness,
+#'   algorithm (bagit-python's `shake_128`, say) is still read for completeness,
 #'   its rows have status `"present"`, and it is a problem (code
 #'   `"algorithm"`): rwbridge cannot vouch for checksums it did not check.
 #' * Manifest lines: `checksum`, one or more spaces or tabs, `filepath`;
@@ -48,6 +49,8 @@
 #' * Completeness: every file listed in any manifest is present; every
 #'   payload file (every entry under `data/` that is not a directory) is
 #'   listed in every payload manifest in 1.0, in at least one before 1.0.
+#'   Payload files that no manifest lists and that `exclude` leaves out
+#'   are no part of the check (see `exclude`).
 #'   A file listed in a payload manifest and in `fetch.txt` may be absent:
 #'   its row has status `"unfetched"`, and it is not a problem (so `valid`
 #'   means valid but for the files still to fetch). `fetch.txt` lines must
@@ -165,6 +168,19 @@
 #'   `rwbridge_internal_error` naming the failed parts, whose `result`
 #'   field holds the rows of every finished part (and of the files this
 #'   process hashed).
+#' @param exclude `NULL` (the default), or a character vector of glob
+#'   patterns naming payload files to leave out when no manifest lists
+#'   them: such a file (a `.DS_Store` or `*.tmp` that appeared in `data/`
+#'   after bagging) is neither hashed nor reported (no `"unlisted"`
+#'   problem, no `"extra"` row, no `"system_file"` or `"names"` doubt) and
+#'   is not counted in the `Payload-Oxum` check. The patterns are matched
+#'   against the path relative to the bag's `data/` folder, with
+#'   [verify()]'s `exclude` rules (`.gitignore`'s: `*.tmp` matches in every
+#'   folder, `cache/**` or `/notes.txt` only from `data/`, `cache/` a folder
+#'   and all it holds), so the same `exclude` given to [write_bag()] and to
+#'   `verify_bag()` agree. A file that a manifest lists is checked as
+#'   always, whether a pattern matches it or not. The same for a directory
+#'   and a serialized bag, with `fast = TRUE` and with `shards`.
 #' @return A data frame of class `c("rwbridge_bag_verification",
 #'   "rwbridge_verification", "data.frame")` with one row per manifest line,
 #'   payload manifests first then tag manifests, each in name order and in
@@ -200,7 +216,8 @@
 #'   `"partial"`, `"blank_line"`, `"comment"`, `"bom"`, `"bag_info"`,
 #'   `"system_file"`.
 #' @section Errors:
-#' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument.
+#' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument (a
+#'   pattern in `exclude` that is not a glob).
 #' * `rwbridge_io_error`: `bag` is missing, is neither a directory nor a
 #'   serialized bag, or cannot be listed; an archive that cannot be read,
 #'   is empty or does not hold exactly one top directory. (A directory that
@@ -229,12 +246,20 @@
 #' try(verify_bag(dir, threads = 2, error = TRUE))
 #' # fast = TRUE only compares sizes and names: the same size passes.
 #' attr(verify_bag(dir, fast = TRUE, threads = 2), "valid")
+#'
+#' # A file a Mac adds to data/ later: left out of the check with `exclude`.
+#' writeit("ACGT\n", file.path(dir, "data", "sample.fastq"))
+#' writeit("", file.path(dir, "data", ".DS_Store"))
+#' attr(verify_bag(dir, threads = 2, exclude = ".DS_Store"), "valid")
 #' unlink(dir, recursive = TRUE)
 verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error = FALSE,
-                       shards = NULL) {
+                       shards = NULL, exclude = NULL) {
   args <- rw_workers(bag, NULL, threads, progress, shards, sys.call(), bag = TRUE)
   check_flag(fast, "fast")
   check_flag(error, "error")
+  if (!is.null(exclude)) {
+    exclude <- check_exclude(exclude)
+  }
   bag <- args$dir
   if (!is.null(args$shards) && !fast && !dir.exists(bag)) {
     rw_abort("value", sprintf(
@@ -242,9 +267,10 @@ verify_bag <- function(bag, fast = FALSE, threads = NULL, progress = NULL, error
     ), call = sys.call())
   }
   result <- if (is.null(args$shards) || fast) {
-    rw_bag_verification(rw_unwrap(verify_bag_(bag, fast, args$threads, args$progress)), bag)
+    found <- verify_bag_(bag, fast, args$threads, args$progress, exclude)
+    rw_bag_verification(rw_unwrap(found, call = sys.call()), bag)
   } else {
-    rw_bag_shards(bag, args$threads, threads, args$shards, sys.call())
+    rw_bag_shards(bag, args$threads, threads, args$shards, exclude, sys.call())
   }
   doubts <- attr(result, "doubts")
   problems <- attr(result, "problems")
@@ -337,6 +363,23 @@ print.rwbridge_bag_verification <- function(x, ...) {
 #' only when whole; on failure that folder is removed and nothing else was
 #' written.
 #'
+#' @section Leaving files out:
+#' `exclude` names files and folders that are not bagged: they are neither
+#' hashed nor listed, not counted in `Payload-Oxum`, and neither moved nor
+#' copied. With `dest` they are simply not copied. In place they stay where
+#' they are, so they end up beside `data/`, outside the payload: a
+#' `cache/` folder or a `.DS_Store` at the top of `dir` stays at the top of
+#' the bag, and `sub/b.tmp` stays in a folder `sub/` beside `data/` (while
+#' the rest of `sub/` moves to `data/sub/`). The tag manifests
+#' `write_bag()` writes do not list them (a later [update_bag()] lists
+#' every file outside `data/` in the tag manifests, as bagit-python does).
+#' rwbridge never deletes a file of yours: to have them gone, delete them
+#' yourself. Something left out that would stay where the bag puts its own
+#' `data/` or tag files (a top-level `data` folder holding a file left
+#' out, a `bagit.txt` left out) is an `rwbridge_value_error`, before
+#' anything changes; so is a pattern that is not a glob. An interrupted
+#' call (killed, or failing) is rolled back without touching them.
+#'
 #' @section Killed, concurrent, changing:
 #' * **Killed.** In place, before the first move `write_bag()` writes a
 #'   journal, `dir/.rwbridge-bag-journal`, naming the temporary folder
@@ -379,8 +422,7 @@ print.rwbridge_bag_verification <- function(x, ...) {
 #' is, and [verify_bag()] reads them so: its bags validate here.) A
 #' `"blake3"` manifest is ignored by bagit-python, whose `hashlib` lacks
 #' BLAKE3. Manifest file names are bagit-python's: `manifest-sha256.txt`;
-#' for an algorithm whose R name has a hyphen (`"sha3-256"`, once rwbridge
-#' computes it) the file is `manifest-sha3_256.txt`, as bagit-python names
+#' for an algorithm whose R name has a hyphen (`"sha3-256"`) the file is `manifest-sha3_256.txt`, as bagit-python names
 #' it, and [verify_bag()] reads RFC 8493's `manifest-sha3256.txt` too.
 #'
 #' @section Decisions where bagit-python and RFC 8493 leave room:
@@ -415,8 +457,10 @@ print.rwbridge_bag_verification <- function(x, ...) {
 #'   take it (see "File names" in [readit()]). `~` is expanded.
 #' @param algo The algorithms of the manifests: a character vector of one
 #'   or more of `"md5"`, `"sha1"`, `"sha224"`, `"sha256"`, `"sha384"`,
-#'   `"sha512"`, `"blake2b"` and `"blake3"` (the names [verify()] uses),
-#'   matched exactly. The default, `c("sha256", "sha512")`, is
+#'   `"sha512"`, `"sha3-224"`, `"sha3-256"`, `"sha3-384"`, `"sha3-512"`,
+#'   `"blake2b"`, `"blake2s"` and `"blake3"` (the names [verify()] uses),
+#'   matched exactly; every one but `"blake3"` is one bagit-python writes
+#'   and checks too. The default, `c("sha256", "sha512")`, is
 #'   bagit-python's.
 #' @param info The `bag-info.txt` fields: a named list (or named character
 #'   vector; `NULL` is `list()`) whose names are the labels and whose
@@ -433,11 +477,19 @@ print.rwbridge_bag_verification <- function(x, ...) {
 #'   default) means [interactive()].
 #' @param dest `NULL` (the default) to make the bag in place, or a single
 #'   string: where to make it, from a copy of `dir` (`~` is expanded).
+#' @param exclude `NULL` (the default: every file is bagged), or a
+#'   character vector of glob patterns naming files and folders not to bag
+#'   (see "Leaving files out"), matched against the path relative to `dir`
+#'   with `/` between folders, by [verify()]'s `exclude` rules
+#'   (`.gitignore`'s): `c(".DS_Store", "*.tmp", "cache/")`. Give
+#'   [verify_bag()] the same patterns to ignore such files appearing in
+#'   `data/` later.
 #' @return The bag's path, invisibly: `dir` (with `~` expanded), or `dest`.
 #' @section Errors:
-#' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument;
-#'   `dir` holds the working directory (in place); `dest` lies inside
-#'   `dir`.
+#' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument (a
+#'   pattern in `exclude` that is not a glob); `dir` holds the working
+#'   directory (in place); `dest` lies inside `dir`; in place, something
+#'   `exclude` leaves out would stay in the way of `data/` or a tag file.
 #' * `rwbridge_io_error`: `dir` is missing or not a directory; `dest`
 #'   exists or its parent does not; a file cannot be read; a symbolic link
 #'   or special file; `dir` (or `dest`) is locked by another writer; a file
@@ -455,23 +507,28 @@ print.rwbridge_bag_verification <- function(x, ...) {
 #' bag <- write_bag(dir, dest = file.path(tempdir(), "delivery-bag"), threads = 2)
 #' list.files(bag, recursive = TRUE)
 #'
-#' # In place: the files move under data/.
-#' write_bag(dir, info = list("Contact-Name" = "Ada"), threads = 2)
+#' # In place: the files move under data/; what `exclude` leaves out stays.
+#' writeit("scratch\n", file.path(dir, "raw", "run.tmp"))
+#' write_bag(dir, info = list("Contact-Name" = "Ada"), threads = 2, exclude = "*.tmp")
 #' list.files(dir, recursive = TRUE)
 #' cat(readit(file.path(dir, "bag-info.txt"), as = "text"))
 #' unlink(c(dir, bag), recursive = TRUE)
 write_bag <- function(dir, algo = c("sha256", "sha512"), info = list(), threads = NULL,
-                      progress = NULL, dest = NULL) {
-  rw_write_bag(dir, algo, info, threads, progress, dest = dest, call = sys.call())
+                      progress = NULL, dest = NULL, exclude = NULL) {
+  rw_write_bag(dir, algo, info, threads, progress, dest = dest, exclude = exclude,
+               call = sys.call())
 }
 
 # The test hooks (tests only): `fail_at` makes that step fail, `pause_at`
 # makes it wait (having written `pause_file`) until `pause_file` is
 # removed, and `fail_undo` makes the restore after a failure fail too.
 rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L, dest = NULL,
-                         pause_at = 0L, pause_file = "", fail_undo = FALSE,
+                         pause_at = 0L, pause_file = "", fail_undo = FALSE, exclude = NULL,
                          call = sys.call(-1)) {
   check_string(dir, "dir", call = call)
+  if (!is.null(exclude)) {
+    exclude <- check_exclude(exclude, call = call)
+  }
   algo <- rw_algos(algo, call = call)
   fields <- rw_bag_info(info, call = call)
   threads <- rw_threads(threads, call = call)
@@ -502,7 +559,7 @@ rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L, dest 
   }
   hooks <- as.integer(c(fail_at, pause_at, fail_undo))
   rw_unwrap(write_bag_(dir, dest, algo, fields$label, fields$value, threads, progress,
-                       hooks, pause_file), call = call)
+                       hooks, pause_file, exclude), call = call)
   invisible(if (is.null(dest)) dir else dest)
 }
 
@@ -540,10 +597,17 @@ rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L, dest 
 #' it is hashed makes the call fail, leaving the bag as it was.
 #'
 #' @param bag A single string: the bag's top directory. `~` is expanded.
+#' @param exclude `NULL` (the default: every payload file), or a character
+#'   vector of glob patterns matched against paths relative to the bag's
+#'   `data/` folder, as [verify_bag()]'s `exclude`: the payload files they
+#'   match are left out of the new manifests and `Payload-Oxum` (and not
+#'   hashed), listed before or not; they stay in `data/`. The bag is then
+#'   valid for `verify_bag(exclude = )` with the same patterns.
 #' @inheritParams write_bag
 #' @return `bag` (with `~` expanded), invisibly.
 #' @section Errors:
-#' * `rwbridge_type_error`: a bad argument.
+#' * `rwbridge_type_error`, `rwbridge_value_error`: a bad argument (a
+#'   pattern in `exclude` that is not a glob).
 #' * `rwbridge_io_error`: `bag` is missing, is not a bag (no `bagit.txt`,
 #'   no payload manifest), has a manifest of an algorithm rwbridge does not
 #'   compute or tag files in an encoding it does not write; a file cannot
@@ -562,18 +626,21 @@ rw_write_bag <- function(dir, algo, info, threads, progress, fail_at = 0L, dest 
 #' attr(verify_bag(dir, threads = 2), "valid")
 #' attr(verify_bag(dir, threads = 2), "info")$`Payload-Oxum`
 #' unlink(dir, recursive = TRUE)
-update_bag <- function(bag, threads = NULL, progress = NULL) {
-  rw_update_bag(bag, threads, progress, call = sys.call())
+update_bag <- function(bag, threads = NULL, progress = NULL, exclude = NULL) {
+  rw_update_bag(bag, threads, progress, exclude = exclude, call = sys.call())
 }
 
 rw_update_bag <- function(bag, threads, progress, fail_at = 0L, pause_at = 0L,
-                          pause_file = "", call = sys.call(-1)) {
+                          pause_file = "", exclude = NULL, call = sys.call(-1)) {
   check_string(bag, "bag", call = call)
+  if (!is.null(exclude)) {
+    exclude <- check_exclude(exclude, call = call)
+  }
   threads <- rw_threads(threads, call = call)
   progress <- rw_progress(progress, call = call)
   bag <- rw_path(bag)
   hooks <- as.integer(c(fail_at, pause_at, 0L))
-  rw_unwrap(update_bag_(bag, threads, progress, hooks, pause_file), call = call)
+  rw_unwrap(update_bag_(bag, exclude, threads, progress, hooks, pause_file), call = call)
   invisible(bag)
 }
 

@@ -81,15 +81,16 @@ hash_names_ <- function(dir, names, algo, threads) .Call(wrap__hash_names_, dir,
 absolute_ <- function(paths) .Call(wrap__absolute_, paths)
 
 #' Validates a BagIt bag: the rows of every manifest as columns, with the
-#' names their codes index, and the problems, doubts and metadata found.
+#' names their codes index, and the problems, doubts and metadata found;
+#' unlisted payload files `exclude_patterns` matches are left out.
 #' @noRd
-verify_bag_ <- function(bag, fast, threads, progress) .Call(wrap__verify_bag_, bag, fast, threads, progress)
+verify_bag_ <- function(bag, fast, threads, progress, exclude_patterns) .Call(wrap__verify_bag_, bag, fast, threads, progress, exclude_patterns)
 
 #' The files a check of the bag hashes, but for the tag files it reads
 #' anyway, for shards to share out: `path` (raw, relative to the bag),
 #' `size` and `algos` (a bit mask over the algorithm codes).
 #' @noRd
-bag_plan_ <- function(bag) .Call(wrap__bag_plan_, bag)
+bag_plan_ <- function(bag, exclude_patterns) .Call(wrap__bag_plan_, bag, exclude_patterns)
 
 #' One shard of a bag's check: the digests of `paths` for the algorithms
 #' of each mask, as `status` (a status code; 1 for read) and `digest` (the
@@ -102,19 +103,21 @@ bag_hash_part_ <- function(bag, paths, algos, threads) .Call(wrap__bag_hash_part
 #' files read, as `bag_hash_part_()` gives them; the other files hashed
 #' here. Returns what `verify_bag_()` does.
 #' @noRd
-verify_bag_merge_ <- function(bag, threads, paths, algos, status, digest) .Call(wrap__verify_bag_merge_, bag, threads, paths, algos, status, digest)
+verify_bag_merge_ <- function(bag, threads, paths, algos, status, digest, exclude_patterns) .Call(wrap__verify_bag_merge_, bag, threads, paths, algos, status, digest, exclude_patterns)
 
 #' Makes a BagIt 1.0 bag of a directory, in place or, with `dest` (not
-#' `NA`), at a new place from a copy; all or nothing. `hooks` (all 0 but
-#' in tests): the step to fail, the step at which to pause until
-#' `pause_file` is removed, and whether the restore fails too.
+#' `NULL`), at a new place from a copy, less what `exclude_patterns`
+#' matches; all or nothing. `hooks` (all 0 but in tests): the step to
+#' fail, the step at which to pause until `pause_file` is removed, and
+#' whether the restore fails too.
 #' @noRd
-write_bag_ <- function(dir, dest, algos, labels, values, threads, progress, hooks, pause_file) .Call(wrap__write_bag_, dir, dest, algos, labels, values, threads, progress, hooks, pause_file)
+write_bag_ <- function(dir, dest, algos, labels, values, threads, progress, hooks, pause_file, exclude_patterns) .Call(wrap__write_bag_, dir, dest, algos, labels, values, threads, progress, hooks, pause_file, exclude_patterns)
 
 #' Rewrites a bag's manifests, Payload-Oxum and tag manifests for the
-#' payload it holds now; `hooks` and `pause_file` as for `write_bag_()`.
+#' payload it holds now, less what `exclude_patterns` matches (relative to
+#' data/); `hooks` and `pause_file` as for `write_bag_()`.
 #' @noRd
-update_bag_ <- function(bag, threads, progress, hooks, pause_file) .Call(wrap__update_bag_, bag, threads, progress, hooks, pause_file)
+update_bag_ <- function(bag, exclude_patterns, threads, progress, hooks, pause_file) .Call(wrap__update_bag_, bag, exclude_patterns, threads, progress, hooks, pause_file)
 
 #' The medcouple of the finite values of `x` (a double vector), as the
 #' "adjbox" rule scales its fences by: for tests against robustbase's

@@ -241,8 +241,8 @@ rw_hash_names_part <- function(dir, names, algo, threads) {
 # verify_bag()'s result, the bag's files (but for the tag files this
 # process reads anyway) hashed in shards. `threads` and `worker_threads` as
 # for rw_verify_shards().
-rw_bag_shards <- function(bag, threads, worker_threads, shards, call) {
-  plan <- rw_unwrap(bag_plan_(bag), call)
+rw_bag_shards <- function(bag, threads, worker_threads, shards, exclude, call) {
+  plan <- rw_unwrap(bag_plan_(bag, exclude), call)
   parts <- rw_split_bytes(plan$size, shards)
   worker_bag <- rw_absolute(bag)
   args <- lapply(parts, function(idx) {
@@ -258,7 +258,7 @@ rw_bag_shards <- function(bag, threads, worker_threads, shards, call) {
   digest <- unlist(lapply(values[done], `[[`, "digest"))
   in_parts <- unlist(parts)
   found <- rw_unwrap(verify_bag_merge_(bag, threads, plan$path[in_parts], plan$algos[in_parts],
-                                       unlist(status), as.character(digest)),
+                                       unlist(status), as.character(digest), exclude),
                      call)
   result <- rw_bag_verification(found, bag)
   if (!all(done)) {

@@ -218,7 +218,7 @@ test_that("verify_bag() in shards gives the local result, rows, problems and war
   # The bag has what the test is for: every status, and files read in parts.
   expect_setequal(local$status, c("ok", "mismatch", "missing", "unreadable", "refused",
                                   "extra", "unfetched", "present"))
-  expect_gt(length(rwbridge:::bag_plan_(dir)$path), 10)
+  expect_gt(length(rwbridge:::bag_plan_(dir, NULL)$path), 10)
   under_every_plan(function(shards) expect_bag_same_as_local(dir, shards))
   # fast = TRUE hashes nothing: the same check, run here.
   expect_identical(suppressWarnings(verify_bag(dir, fast = TRUE, shards = 2)),
@@ -255,7 +255,7 @@ test_that("a bag's parts report files they could not read, and lose only failed 
   skip_on_os("windows")
   dir <- hand_bag(c(a = "A", b = "B", c = "C", d = "D"))
   local <- verify_bag(dir)
-  plan <- rwbridge:::bag_plan_(dir)
+  plan <- rwbridge:::bag_plan_(dir, NULL)
   part <- rwbridge:::bag_hash_part_(dir, plan$path, plan$algos, 1L)
   expect_identical(part$status, rep(1L, 4))
   expect_identical(sort(part$digest), sort(local$actual))
@@ -268,7 +268,7 @@ test_that("a bag's parts report files they could not read, and lose only failed 
   # Digests come for the files read only.
   digest <- part$digest[-missing]
   found <- rwbridge:::rw_unwrap(rwbridge:::verify_bag_merge_(dir, 1L, plan$path, plan$algos,
-                                                              status, digest))
+                                                              status, digest, NULL))
   merged <- rwbridge:::rw_bag_verification(found, dir)
   expect_identical(merged$file, c("data/a", "data/b", "data/d"))
   expect_identical(merged$status, c("ok", "missing", "ok"))
@@ -277,11 +277,11 @@ test_that("a bag's parts report files they could not read, and lose only failed 
   # A file the parts did not hash (the bag changed since the plan) is hashed here.
   found <- rwbridge:::rw_unwrap(rwbridge:::verify_bag_merge_(dir, 1L, plan$path[-1],
                                                               plan$algos[-1], part$status[-1],
-                                                              part$digest[-1]))
+                                                              part$digest[-1], NULL))
   expect_identical(rwbridge:::rw_bag_verification(found, dir), local)
   # Parts whose columns do not add up are an internal error, not a result.
   expect_error(rwbridge:::rw_unwrap(rwbridge:::verify_bag_merge_(dir, 1L, plan$path, plan$algos,
-                                                                  status, digest[-1])),
+                                                                  status, digest[-1], NULL)),
                class = "rwbridge_internal_error")
 })
 

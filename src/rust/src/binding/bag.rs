@@ -3,7 +3,8 @@
 
 use super::call::{guarded, named_list, with_runtime};
 use super::convert::{
-    algo_named, code, column, name_column, path, text, text_column, unchecked, utf8_strings,
+    algo_named, code, column, exclude, name_column, path, text, text_column, unchecked,
+    utf8_strings,
 };
 use crate::bagit::make::copy::make_bag_at;
 use crate::bagit::make::update::update_bag;
@@ -15,14 +16,22 @@ use crate::status::Status;
 use extendr_api::prelude::*;
 
 /// Validates a BagIt bag: the rows of every manifest as columns, with the
-/// names their codes index, and the problems, doubts and metadata found.
+/// names their codes index, and the problems, doubts and metadata found;
+/// unlisted payload files `exclude_patterns` matches are left out.
 /// @noRd
 #[extendr]
-fn verify_bag_(bag: Robj, fast: bool, threads: i32, progress: bool) -> Robj {
+fn verify_bag_(
+    bag: Robj,
+    fast: bool,
+    threads: i32,
+    progress: bool,
+    exclude_patterns: Robj,
+) -> Robj {
     guarded(|| {
         let bag = path(&bag, "bag")?;
+        let exclude = exclude(&exclude_patterns)?;
         let check = with_runtime(threads, progress.then_some("verify_bag"), |rt, counters| {
-            check_bag(&bag, fast, rt, counters)
+            check_bag(&bag, fast, exclude.as_ref(), rt, counters)
         })?;
         bag_columns(&check)
     })
@@ -33,10 +42,11 @@ fn verify_bag_(bag: Robj, fast: bool, threads: i32, progress: bool) -> Robj {
 /// `size` and `algos` (a bit mask over the algorithm codes).
 /// @noRd
 #[extendr]
-fn bag_plan_(bag: Robj) -> Robj {
+fn bag_plan_(bag: Robj, exclude_patterns: Robj) -> Robj {
     guarded(|| {
         let bag = path(&bag, "bag")?;
-        let pending = prepare(&bag, false)?;
+        let exclude = exclude(&exclude_patterns)?;
+        let pending = prepare(&bag, false, exclude.as_ref())?;
         let jobs: Vec<_> = pending
             .jobs()
             .iter()
@@ -92,9 +102,11 @@ fn verify_bag_merge_(
     algos: Integers,
     status: Integers,
     digest: Strings,
+    exclude_patterns: Robj,
 ) -> Robj {
     guarded(|| {
         let bag = path(&bag, "bag")?;
+        let exclude = exclude(&exclude_patterns)?;
         let jobs = bag_jobs(&paths, &algos)?;
         if status.len() != jobs.len() {
             return Err(unchecked("status"));
@@ -125,7 +137,7 @@ fn verify_bag_merge_(
         if digest.next().is_some() {
             return Err(unchecked("digest"));
         }
-        let pending = prepare(&bag, false)?;
+        let pending = prepare(&bag, false, exclude.as_ref())?;
         let digests = with_runtime(threads, None, |rt, _| pending.merge_parts(parts, rt))?;
         bag_columns(&pending.finish(digests))
     })
@@ -212,9 +224,10 @@ fn bag_columns(check: &BagCheck) -> Result<Robj, RwError> {
 }
 
 /// Makes a BagIt 1.0 bag of a directory, in place or, with `dest` (not
-/// `NA`), at a new place from a copy; all or nothing. `hooks` (all 0 but
-/// in tests): the step to fail, the step at which to pause until
-/// `pause_file` is removed, and whether the restore fails too.
+/// `NULL`), at a new place from a copy, less what `exclude_patterns`
+/// matches; all or nothing. `hooks` (all 0 but in tests): the step to
+/// fail, the step at which to pause until `pause_file` is removed, and
+/// whether the restore fails too.
 /// @noRd
 #[extendr]
 #[allow(clippy::too_many_arguments)]
@@ -228,8 +241,10 @@ fn write_bag_(
     progress: bool,
     hooks: Integers,
     pause_file: &str,
+    exclude_patterns: Robj,
 ) -> Robj {
     guarded(|| {
+        let exclude = exclude(&exclude_patterns)?;
         let algos = algos
             .iter()
             .map(|a| algo_named(a.as_ref()))
@@ -251,6 +266,7 @@ fn write_bag_(
             let req = Request {
                 algos: &algos,
                 info: &info,
+                exclude: exclude.as_ref(),
                 rt,
                 progress: counters,
                 hooks: &hooks,
@@ -265,15 +281,24 @@ fn write_bag_(
 }
 
 /// Rewrites a bag's manifests, Payload-Oxum and tag manifests for the
-/// payload it holds now; `hooks` and `pause_file` as for `write_bag_()`.
+/// payload it holds now, less what `exclude_patterns` matches (relative to
+/// data/); `hooks` and `pause_file` as for `write_bag_()`.
 /// @noRd
 #[extendr]
-fn update_bag_(bag: Robj, threads: i32, progress: bool, hooks: Integers, pause_file: &str) -> Robj {
+fn update_bag_(
+    bag: Robj,
+    exclude_patterns: Robj,
+    threads: i32,
+    progress: bool,
+    hooks: Integers,
+    pause_file: &str,
+) -> Robj {
     guarded(|| {
         let bag = path(&bag, "bag")?;
+        let exclude = exclude(&exclude_patterns)?;
         let hooks = test_hooks(&hooks, pause_file)?;
         let made = with_runtime(threads, progress.then_some("update_bag"), |rt, counters| {
-            update_bag(&bag, rt, counters, &hooks)
+            update_bag(&bag, exclude.as_ref(), rt, counters, &hooks)
         })?;
         made_columns(&made)
     })

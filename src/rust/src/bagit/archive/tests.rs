@@ -18,6 +18,7 @@ fn a_bag(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
         &Request {
             algos: &[Algo::Sha256, Algo::Md5],
             info: &info,
+            exclude: None,
             rt: &rt,
             progress: None,
             hooks: &Hooks::default(),
@@ -89,7 +90,7 @@ fn serialized(bag: &Path) -> Vec<PathBuf> {
 }
 
 fn check(path: &Path) -> Result<BagCheck, RwError> {
-    check_bag(path, false, &Runtime::new(2, None), None)
+    check_bag(path, false, None, &Runtime::new(2, None), None)
 }
 
 #[test]
@@ -106,8 +107,8 @@ fn a_serialized_bag_gives_what_the_unpacked_bag_gives() {
     );
     for path in serialized(&bag) {
         assert_eq!(check(&path).unwrap(), unpacked, "{}", path.display());
-        let fast = check_bag(&path, true, &Runtime::new(1, None), None).unwrap();
-        let fast_unpacked = check_bag(&bag, true, &Runtime::new(1, None), None).unwrap();
+        let fast = check_bag(&path, true, None, &Runtime::new(1, None), None).unwrap();
+        let fast_unpacked = check_bag(&bag, true, None, &Runtime::new(1, None), None).unwrap();
         assert_eq!(fast, fast_unpacked, "{}", path.display());
     }
 }

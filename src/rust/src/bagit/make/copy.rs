@@ -91,7 +91,7 @@ fn build(
     meta: &fs::Metadata,
     req: &Request,
 ) -> Result<MadeBag, RwError> {
-    let payload = payload_of(dir)?;
+    let payload = payload_of(dir, req.exclude)?;
     let data = partial.join("data");
     let made_dir = |path: &Path| fs::create_dir(path).map_err(|e| RwError::io("make", path, e));
     made_dir(&data)?;

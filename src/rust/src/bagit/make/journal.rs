@@ -305,11 +305,19 @@ fn remove_written(dir: &Path, name: &str) -> Result<(), (PathBuf, io::Error)> {
 
 /// Moves every entry of `temp` back to `dir`, then removes `temp`, which is
 /// empty by then (`remove_dir`, never `remove_dir_all`: no file is lost).
+/// A folder whose namesake stayed in `dir` (it holds what `exclude` left
+/// out) has its entries moved back into that namesake, the same way.
 pub fn move_back(temp: &Path, dir: &Path) -> Result<(), (PathBuf, io::Error)> {
     for item in fs::read_dir(temp).map_err(|e| (temp.to_path_buf(), e))? {
         let item = item.map_err(|e| (temp.to_path_buf(), e))?;
         let to = dir.join(item.file_name());
-        if to.symlink_metadata().is_ok() {
+        let stayed = to.symlink_metadata().ok();
+        let is_dir = |m: &fs::Metadata| m.file_type().is_dir();
+        if stayed.as_ref().is_some_and(is_dir) && item.file_type().is_ok_and(|t| t.is_dir()) {
+            move_back(&item.path(), &to)?;
+            continue;
+        }
+        if stayed.is_some() {
             return Err((
                 to,
                 io::Error::new(

@@ -18,8 +18,9 @@ use crate::errors::RwError;
 use crate::fileio::write_atomic;
 use crate::hash::{hash_bytes, hash_each, Algo};
 use crate::runtime::{Progress, Runtime};
-use crate::tree::{listing_error, name_to_path, slash_name, Confined};
+use crate::tree::{listing_error, name_to_path, slash_name, Confined, Exclude};
 use journal::{move_back, sync_dir, Journal, Lock, Plan};
+use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -33,11 +34,13 @@ pub struct MadeBag {
 }
 
 /// What to make a bag with: the algorithms, the bag-info.txt fields
-/// (besides Payload-Oxum, which is computed and replaces any given), and
-/// how to run.
+/// (besides Payload-Oxum, which is computed and replaces any given), what
+/// the payload leaves out, and how to run.
 pub struct Request<'a, 'r> {
     pub algos: &'a [Algo],
     pub info: &'a [(String, String)],
+    /// Files and folders (relative to the directory bagged) not bagged.
+    pub exclude: Option<&'a Exclude>,
     pub rt: &'a Runtime<'r>,
     pub progress: Option<&'a Progress>,
     pub hooks: &'a Hooks,
@@ -102,13 +105,15 @@ fn stamp_of(meta: &fs::Metadata) -> Stamp {
 }
 
 /// The regular files under a directory (names relative to it,
-/// `/`-separated, sorted), with their stamps, the directories, and the
-/// total size.
+/// `/`-separated, sorted), with their stamps, the directories, the total
+/// size, and the entries `exclude` left out (relative paths; a folder left
+/// out is not entered).
 struct Payload {
     names: Vec<String>,
     stamps: Vec<Stamp>,
     dirs: Vec<(String, fs::Permissions)>,
     octets: u64,
+    left: Vec<PathBuf>,
 }
 
 impl Payload {
@@ -144,14 +149,28 @@ fn changed_error(dir: &Path, name: &str, what: &str) -> RwError {
     )
 }
 
-/// Lists `dir`: anything but regular files and directories is an error (a
+/// Lists `dir`, less what `exclude` leaves out (never entered, never
+/// checked): anything but regular files and directories is an error (a
 /// moved symbolic link can change what it points to, and a bag's manifests
 /// list files only), and so is a name that is not UTF-8.
-fn payload_of(dir: &Path) -> Result<Payload, RwError> {
+fn payload_of(dir: &Path, exclude: Option<&Exclude>) -> Result<Payload, RwError> {
     let mut files: Vec<(String, Stamp)> = Vec::new();
     let mut dirs = Vec::new();
     let mut octets = 0u64;
-    for item in walkdir::WalkDir::new(dir).follow_links(false).min_depth(1) {
+    let mut left = Vec::new();
+    let walk = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|item| {
+            let relative = item.path().strip_prefix(dir).unwrap_or(item.path());
+            let out = exclude.is_some_and(|x| x.excludes(relative, item.file_type().is_dir()));
+            if out {
+                left.push(relative.to_path_buf());
+            }
+            !out
+        });
+    for item in walk {
         let item = item.map_err(|e| listing_error(dir, e))?;
         let kind = item.file_type();
         let path = item.path();
@@ -186,11 +205,13 @@ fn payload_of(dir: &Path) -> Result<Payload, RwError> {
     files.sort();
     dirs.sort_by(|a, b| a.0.cmp(&b.0));
     let (names, stamps) = files.into_iter().unzip();
+    left.sort();
     Ok(Payload {
         names,
         stamps,
         dirs,
         octets,
+        left,
     })
 }
 
@@ -327,14 +348,15 @@ pub fn make_bag(dir: &Path, req: &Request) -> Result<MadeBag, RwError> {
     let meta = directory(dir, "make a bag of")?;
     let _lock = Lock::take(dir, false, "make a bag of")?;
     journal::recover(dir)?;
-    let payload = payload_of(dir)?;
+    let payload = payload_of(dir, req.exclude)?;
+    let staying = Staying::of(&payload, req)?;
     // Every file is read before anything changes: an unreadable file (or
     // Ctrl-C) leaves the directory untouched.
     let digests = digests_of(dir, &payload.names, req)?;
     let tag_files = tag_files(req, &payload, &digests)?;
     let mut steps = Steps::new(req.hooks, dir);
     steps.next()?;
-    let mut moves = Moves::start(dir, &tag_files, req.hooks.fail_undo)?;
+    let mut moves = Moves::start(dir, &tag_files, req.hooks.fail_undo, staying)?;
     let made = moves.run(&tag_files, &meta, &mut steps).and_then(|()| {
         match payload.changed(&dir.join("data")) {
             Some(name) => Err(changed_error(
@@ -365,9 +387,57 @@ pub fn make_bag(dir: &Path, req: &Request) -> Result<MadeBag, RwError> {
     }
 }
 
+/// What stays where it is when a bag is made in place: the entries
+/// `exclude` leaves out, and the folders that hold some of them (each made
+/// afresh in the payload, the rest of its entries moved into it). Empty
+/// without `exclude`: every top-level entry moves whole.
+struct Staying<'a> {
+    exclude: Option<&'a Exclude>,
+    /// Folders (relative) holding an entry left out.
+    mixed: HashSet<PathBuf>,
+}
+
+impl<'a> Staying<'a> {
+    /// Fails (a value error naming `exclude`, before anything changed) when
+    /// what stays would be in the way of data/ or of a tag file.
+    fn of(payload: &Payload, req: &Request<'a, '_>) -> Result<Self, RwError> {
+        let mut ours = vec![
+            "data".to_string(),
+            "bagit.txt".into(),
+            "bag-info.txt".into(),
+        ];
+        ours.extend(manifest_names(req.algos, false)?);
+        ours.extend(manifest_names(req.algos, true)?);
+        let mut mixed = HashSet::new();
+        for path in &payload.left {
+            let top = path.components().next().map(|c| c.as_os_str());
+            if let Some(name) = ours.iter().find(|n| top == Some(std::ffi::OsStr::new(n))) {
+                return Err(RwError::Value {
+                    arg: "exclude",
+                    reason: format!(
+                        "leaves out '{}', which would stay at the bag's top where write_bag() puts its own '{name}' (in place, what `exclude` leaves out stays where it is): rename it, or make the bag at `dest`",
+                        path.display()
+                    ),
+                });
+            }
+            mixed.extend(
+                path.ancestors()
+                    .skip(1)
+                    .filter(|a| !a.as_os_str().is_empty())
+                    .map(Path::to_path_buf),
+            );
+        }
+        Ok(Staying {
+            exclude: req.exclude,
+            mixed,
+        })
+    }
+}
+
 /// The moves and writes that make the bag, recorded so they can be undone.
 struct Moves<'a> {
     dir: &'a Path,
+    staying: Staying<'a>,
     /// Where the payload gathers before it is renamed to data/.
     temp: PathBuf,
     journal: Option<Journal>,
@@ -382,6 +452,7 @@ impl<'a> Moves<'a> {
         dir: &'a Path,
         tag_files: &[(String, Vec<u8>)],
         fail_undo: bool,
+        staying: Staying<'a>,
     ) -> Result<Self, RwError> {
         let temp_name = free_temp_name(dir)?;
         let plan = Plan::Make {
@@ -397,6 +468,7 @@ impl<'a> Moves<'a> {
         }
         Ok(Moves {
             dir,
+            staying,
             temp,
             journal: Some(journal),
             renamed: false,
@@ -412,25 +484,7 @@ impl<'a> Moves<'a> {
         steps: &mut Steps,
     ) -> Result<(), RwError> {
         steps.next()?;
-        let skip = [
-            self.temp.file_name().map(|n| n.to_os_string()),
-            Some(journal::JOURNAL.into()),
-        ];
-        let mut entries = Vec::new();
-        for item in fs::read_dir(self.dir).map_err(|e| RwError::io("list", self.dir, e))? {
-            let name = item
-                .map_err(|e| RwError::io("list", self.dir, e))?
-                .file_name();
-            if !skip.contains(&Some(name.clone())) {
-                entries.push(name);
-            }
-        }
-        entries.sort();
-        for name in entries {
-            steps.next()?;
-            let from = self.dir.join(&name);
-            fs::rename(&from, self.temp.join(&name)).map_err(|e| RwError::io("move", &from, e))?;
-        }
+        self.gather(Path::new(""), steps)?;
         steps.next()?;
         if let Some(journal) = &mut self.journal {
             journal.mark("renamed")?;
@@ -450,6 +504,52 @@ impl<'a> Moves<'a> {
         // Makes the renames durable; not every file system allows it.
         for d in [self.dir.to_path_buf(), data] {
             sync_dir(&d);
+        }
+        Ok(())
+    }
+
+    /// Moves the entries of the folder `relative` (the top first) into the
+    /// temporary folder, each whole, but for what stays: an entry left out
+    /// is not touched, and a folder holding one is made afresh there, its
+    /// other entries moved into it.
+    fn gather(&mut self, relative: &Path, steps: &mut Steps) -> Result<(), RwError> {
+        let from_dir = self.dir.join(relative);
+        let skip = [
+            self.temp.file_name().map(|n| n.to_os_string()),
+            Some(journal::JOURNAL.into()),
+        ];
+        let mut entries = Vec::new();
+        for item in fs::read_dir(&from_dir).map_err(|e| RwError::io("list", &from_dir, e))? {
+            let name = item
+                .map_err(|e| RwError::io("list", &from_dir, e))?
+                .file_name();
+            let at_top = relative.as_os_str().is_empty();
+            if !(at_top && skip.contains(&Some(name.clone()))) {
+                entries.push(name);
+            }
+        }
+        entries.sort();
+        for name in entries {
+            let inner = relative.join(&name);
+            let from = self.dir.join(&inner);
+            if let Some(exclude) = self.staying.exclude {
+                let is_dir = fs::symlink_metadata(&from).is_ok_and(|m| m.is_dir());
+                if exclude.excludes(&inner, is_dir) {
+                    continue;
+                }
+            }
+            steps.next()?;
+            let to = self.temp.join(&inner);
+            if !self.staying.mixed.contains(&inner) {
+                fs::rename(&from, &to).map_err(|e| RwError::io("move", &from, e))?;
+                continue;
+            }
+            let meta = fs::metadata(&from).map_err(|e| RwError::io("bag", &from, e))?;
+            fs::create_dir(&to).map_err(|e| RwError::io("make", &to, e))?;
+            self.gather(&inner, steps)?;
+            // Once its entries are in, as the copies at `dest` get theirs.
+            fs::set_permissions(&to, meta.permissions())
+                .map_err(|e| RwError::io("set the permissions of", &to, e))?;
         }
         Ok(())
     }

@@ -32,6 +32,7 @@ fn make(dir: &Path, algos: &[Algo], fail_at: usize) -> Result<MadeBag, RwError> 
         &Request {
             algos,
             info: &info,
+            exclude: None,
             rt: &Runtime::new(2, None),
             progress: None,
             hooks: &hooks,
@@ -44,6 +45,7 @@ fn req<'a, 'r>(algos: &'a [Algo], rt: &'a Runtime<'r>, hooks: &'a Hooks) -> Requ
     Request {
         algos,
         info: &[],
+        exclude: None,
         rt,
         progress: None,
         hooks,
@@ -116,7 +118,7 @@ fn a_directory_becomes_a_valid_1_0_bag() {
             "manifest-sha512.txt"
         ]
     );
-    let check = check_bag(dir.path(), false, &Runtime::new(2, None), None).unwrap();
+    let check = check_bag(dir.path(), false, None, &Runtime::new(2, None), None).unwrap();
     assert!(
         check.problems.is_empty() && check.doubts.is_empty(),
         "{check:?}"
@@ -142,7 +144,7 @@ fn awkward_names_are_percent_encoded() {
         assert!(manifest.contains("data/new%0Aline\n"), "{manifest}");
         assert!(manifest.contains("data/cr%0Dname\n"), "{manifest}");
     }
-    let check = check_bag(dir.path(), false, &Runtime::new(1, None), None).unwrap();
+    let check = check_bag(dir.path(), false, None, &Runtime::new(1, None), None).unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
 }
 
@@ -160,7 +162,7 @@ fn an_empty_directory_is_an_empty_bag() {
     );
     assert!(dir.path().join("data/empty").is_dir());
     assert_eq!(read(dir.path(), "manifest-sha256.txt"), "");
-    let check = check_bag(dir.path(), false, &Runtime::new(1, None), None).unwrap();
+    let check = check_bag(dir.path(), false, None, &Runtime::new(1, None), None).unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
 }
 
@@ -282,7 +284,7 @@ fn a_journal_left_by_a_failed_restore_is_rolled_back_by_the_next_call() {
     assert!(text.ends_with("completes the restore"), "{text}");
     assert!(dir.path().join(journal::JOURNAL).exists());
     // The check names the journal.
-    let check = check_bag(dir.path(), true, &rt, None).unwrap();
+    let check = check_bag(dir.path(), true, None, &rt, None).unwrap();
     assert!(
         check
             .problems
@@ -292,7 +294,7 @@ fn a_journal_left_by_a_failed_restore_is_rolled_back_by_the_next_call() {
         check.problems
     );
     make(dir.path(), &[Algo::Md5], 0).unwrap();
-    let check = check_bag(dir.path(), false, &rt, None).unwrap();
+    let check = check_bag(dir.path(), false, None, &rt, None).unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
     let payload: Vec<_> = snapshot(&dir.path().join("data")).into_iter().collect();
     let original: Vec<_> = before.into_iter().collect();
@@ -326,7 +328,7 @@ fn a_second_writer_fails_at_once_while_the_first_holds_the_lock() {
         assert_says(&other.unwrap_err(), "it is locked");
     }
     assert!(!dest.exists());
-    let check = check_bag(dir.path(), false, &rt, None).unwrap();
+    let check = check_bag(dir.path(), false, None, &rt, None).unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
 }
 
@@ -349,7 +351,7 @@ fn a_bag_made_elsewhere_leaves_its_source_as_it_was() {
     );
     assert_eq!(snapshot(dir.path()), before);
     assert!(dest.join("data/empty").is_dir());
-    let check = check_bag(&dest, false, &rt, None).unwrap();
+    let check = check_bag(&dest, false, None, &rt, None).unwrap();
     assert!(
         check.problems.is_empty() && check.doubts.is_empty(),
         "{check:?}"
@@ -404,6 +406,7 @@ fn an_update_rewrites_the_manifests_and_oxum_and_keeps_the_rest() {
         &Request {
             algos: &[Algo::Sha256, Algo::Md5],
             info: &info,
+            exclude: None,
             rt: &rt,
             progress: None,
             hooks: &none,
@@ -414,11 +417,11 @@ fn an_update_rewrites_the_manifests_and_oxum_and_keeps_the_rest() {
     fs::remove_file(dir.path().join("data/a")).unwrap();
     fs::write(dir.path().join("data/b"), "changed").unwrap();
     fs::write(dir.path().join("data/new"), "new file").unwrap();
-    assert!(!check_bag(dir.path(), false, &rt, None)
+    assert!(!check_bag(dir.path(), false, None, &rt, None)
         .unwrap()
         .problems
         .is_empty());
-    let made = update::update_bag(dir.path(), &rt, None, &none).unwrap();
+    let made = update::update_bag(dir.path(), None, &rt, None, &none).unwrap();
     assert_eq!(
         made,
         MadeBag {
@@ -426,7 +429,7 @@ fn an_update_rewrites_the_manifests_and_oxum_and_keeps_the_rest() {
             octets: 15
         }
     );
-    let check = check_bag(dir.path(), false, &rt, None).unwrap();
+    let check = check_bag(dir.path(), false, None, &rt, None).unwrap();
     assert!(
         check.problems.is_empty() && check.doubts.is_empty(),
         "{check:?}"
@@ -445,7 +448,7 @@ fn an_update_rewrites_the_manifests_and_oxum_and_keeps_the_rest() {
             fail_at,
             ..Hooks::default()
         };
-        let err = update::update_bag(dir.path(), &rt, None, &hooks).unwrap_err();
+        let err = update::update_bag(dir.path(), None, &rt, None, &hooks).unwrap_err();
         assert_says(&err, &format!("step {fail_at}"));
         assert_eq!(snapshot(dir.path()), before, "step {fail_at}");
     }
@@ -464,13 +467,13 @@ fn an_update_killed_after_its_commit_is_completed_by_the_next() {
         fail_at: 5,
         ..Hooks::default()
     };
-    update::update_bag(dir.path(), &rt, None, &hooks).unwrap_err();
+    update::update_bag(dir.path(), None, &rt, None, &hooks).unwrap_err();
     assert!(dir.path().join(journal::JOURNAL).exists());
     assert_eq!(
         journal::recover(dir.path()).unwrap(),
         journal::Recovered::UpdateCompleted
     );
-    let check = check_bag(dir.path(), false, &rt, None).unwrap();
+    let check = check_bag(dir.path(), false, None, &rt, None).unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
 }
 
@@ -502,4 +505,130 @@ fn payload_files_are_hashed_without_leaving_the_folder() {
     )
     .unwrap();
     assert_eq!(digests, [vec![hash_bytes(Algo::Sha256, b"inside")]]);
+}
+
+#[test]
+fn excluded_entries_stay_where_they_are_whatever_step_fails() {
+    let dir = tree(&[
+        ("a", "A"),
+        ("sub/c", "C"),
+        ("sub/b.tmp", "B"),
+        ("sub/deep/e", "E"),
+        ("cache/d", "D"),
+        ("x.tmp", "X"),
+    ]);
+    // Left out, a link is never looked at.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("../a", dir.path().join("cache/link")).unwrap();
+    let before = snapshot(dir.path());
+    let exclude = Exclude::new(&["*.tmp", "cache/"]).unwrap();
+    let rt = Runtime::new(2, None);
+    let run = |hooks: &Hooks| {
+        let mut r = req(&[Algo::Sha256], &rt, hooks);
+        r.exclude = Some(&exclude);
+        make_bag(dir.path(), &r)
+    };
+    // Steps: hashed, the journal, a, sub (made afresh), sub/c, sub/deep,
+    // the rename to data/, 4 tag files, the final check.
+    for fail_at in 1..=12 {
+        let hooks = Hooks {
+            fail_at,
+            ..Hooks::default()
+        };
+        let err = run(&hooks).unwrap_err();
+        assert_says(&err, &format!("failure injected at step {fail_at}"));
+        assert_eq!(snapshot(dir.path()), before, "step {fail_at}");
+    }
+    // A restore that fails leaves the journal; recovering merges sub/ back.
+    let hooks = Hooks {
+        fail_at: 6,
+        fail_undo: true,
+        ..Hooks::default()
+    };
+    run(&hooks).unwrap_err();
+    assert!(dir.path().join(journal::JOURNAL).exists());
+    assert_eq!(
+        journal::recover(dir.path()).unwrap(),
+        journal::Recovered::MakeRolledBack
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    let made = run(&Hooks::default()).unwrap();
+    assert_eq!(
+        made,
+        MadeBag {
+            files: 3,
+            octets: 3
+        }
+    );
+    let sha = |c: &str| hash_bytes(Algo::Sha256, c.as_bytes());
+    assert_eq!(
+        read(dir.path(), "manifest-sha256.txt"),
+        format!(
+            "{}  data/a\n{}  data/sub/c\n{}  data/sub/deep/e\n",
+            sha("A"),
+            sha("C"),
+            sha("E")
+        )
+    );
+    let after = snapshot(dir.path());
+    for name in ["sub/b.tmp", "cache/d", "x.tmp"] {
+        let name = PathBuf::from(name);
+        assert_eq!(after.get(&name), before.get(&name), "{}", name.display());
+        assert!(!dir.path().join("data").join(&name).exists());
+    }
+    let check = check_bag(dir.path(), false, None, &rt, None).unwrap();
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+}
+
+#[test]
+fn an_excluded_entry_in_the_way_of_the_bag_is_refused_before_anything_moves() {
+    let rt = Runtime::new(1, None);
+    let hooks = Hooks::default();
+    for (files, pattern, says) in [
+        (
+            &[("data/x.tmp", "X"), ("data/y", "Y")][..],
+            "*.tmp",
+            "'data'",
+        ),
+        (
+            &[("bagit.txt", "mine"), ("a", "A")][..],
+            "/bagit.txt",
+            "'bagit.txt'",
+        ),
+        (
+            &[("tagmanifest-sha256.txt", "mine")][..],
+            "tag*",
+            "'tagmanifest-sha256.txt'",
+        ),
+    ] {
+        let dir = tree(files);
+        let before = snapshot(dir.path());
+        let exclude = Exclude::new(&[pattern]).unwrap();
+        let mut r = req(&[Algo::Sha256], &rt, &hooks);
+        r.exclude = Some(&exclude);
+        let err = make_bag(dir.path(), &r).unwrap_err();
+        assert_eq!(err.kind(), "value");
+        assert_says(&err, "`exclude` leaves out");
+        assert_says(&err, says);
+        assert_eq!(snapshot(dir.path()), before);
+    }
+}
+
+#[test]
+fn a_bag_made_elsewhere_copies_only_what_is_not_excluded() {
+    let dir = tree(&[("a", "A"), ("sub/b.tmp", "B"), ("cache/d", "D")]);
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("bag");
+    let before = snapshot(dir.path());
+    let exclude = Exclude::new(&["*.tmp", "cache/"]).unwrap();
+    let rt = Runtime::new(2, None);
+    let hooks = Hooks::default();
+    let mut r = req(&[Algo::Sha256], &rt, &hooks);
+    r.exclude = Some(&exclude);
+    let made = copy::make_bag_at(dir.path(), &dest, &r).unwrap();
+    assert_eq!(made.files, 1);
+    assert_eq!(snapshot(dir.path()), before);
+    let data: Vec<PathBuf> = snapshot(&dest.join("data")).into_keys().collect();
+    // The folder sub/ is bagged (empty), as an empty folder is.
+    assert_eq!(data, [PathBuf::from("a"), PathBuf::from("sub")]);
 }

@@ -19,7 +19,7 @@ use crate::bagit::validate::{check_bag, BagCheck};
 use crate::errors::RwError;
 use crate::hash::Algo;
 use crate::runtime::{Progress, Runtime};
-use crate::tree::slash_name;
+use crate::tree::{slash_name, Exclude};
 use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
@@ -27,11 +27,13 @@ use std::path::Path;
 const OP: &str = "update the bag";
 
 /// Rewrites the manifests, Payload-Oxum and tag manifests of the bag at
-/// `bag` for the payload it holds now. Steps for the hooks: 1, hashed
+/// `bag` for the payload it holds now, less what `exclude` (relative to
+/// data/) leaves out, listed before or not. Steps for the hooks: 1, hashed
 /// (nothing changed yet); then each new file written beside the old one;
 /// the commit; each rename over the old file.
 pub fn update_bag(
     bag: &Path,
+    exclude: Option<&Exclude>,
     rt: &Runtime,
     progress: Option<&Progress>,
     hooks: &Hooks,
@@ -39,14 +41,15 @@ pub fn update_bag(
     directory(bag, OP)?;
     let _lock = Lock::take(bag, false, OP)?;
     journal::recover(bag)?;
-    let check = check_bag(bag, true, rt, None)?;
+    let check = check_bag(bag, true, exclude, rt, None)?;
     let form = Form::of(bag, &check)?;
     let data = bag.join("data");
     directory(&data, OP)?;
-    let payload = payload_of(&data)?;
+    let payload = payload_of(&data, exclude)?;
     let req = Request {
         algos: &form.payload,
         info: &[],
+        exclude,
         rt,
         progress,
         hooks,

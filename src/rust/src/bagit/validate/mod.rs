@@ -21,7 +21,7 @@ use crate::errors::RwError;
 use crate::hash::{digest, digest_bytes, with_buffer, HashFailure};
 use crate::runtime::{Progress, Runtime};
 use crate::status::Status;
-use crate::tree::{name_to_path, Confined};
+use crate::tree::{name_to_path, Confined, Exclude};
 use plan::RowPlan;
 use report::Doubts;
 use std::collections::HashMap;
@@ -33,18 +33,20 @@ use tags::{Checker, Source};
 /// Checks the bag at `bag`, a directory or a serialized bag (a `.zip`,
 /// `.tar`, `.tar.gz` or `.tgz` file): everything with `fast = false`;
 /// structure, completeness and Payload-Oxum only, hashing nothing, with
-/// `fast`. Fails only when `bag` is not a directory that can be listed
+/// `fast`. Payload files that no manifest lists and that `exclude`
+/// (relative to data/) leaves out are not part of the check. Fails only when `bag` is not a directory that can be listed
 /// (nor an archive that can be read, holding one top directory), or when
 /// cancelled.
 pub fn check_bag(
     bag: &Path,
     fast: bool,
+    exclude: Option<&Exclude>,
     rt: &Runtime,
     progress: Option<&Progress>,
 ) -> Result<BagCheck, RwError> {
     let meta = fs::metadata(bag).map_err(|e| RwError::io("open bag", bag, e))?;
     let pending = if meta.is_dir() {
-        prepare(bag, fast)?
+        prepare(bag, fast, exclude)?
     } else {
         let kind = Kind::of(bag).ok_or_else(|| {
             RwError::io_reason(
@@ -62,7 +64,8 @@ pub fn check_bag(
             });
         }
         let top = archive.top();
-        let mut pending = prepare_from(bag, Source::Archive(Box::new(archive)), top, fast);
+        let source = Source::Archive(Box::new(archive));
+        let mut pending = prepare_from(bag, source, top, fast, exclude);
         pending.checker.out.problems.splice(0..0, outside);
         pending
     };
@@ -74,7 +77,11 @@ pub fn check_bag(
 /// matched against its manifests, with the files to hash as [`Job`]s.
 /// [`Pending::finish`] turns their digests, computed here or on other
 /// machines, into the result [`check_bag`] gives. `bag` is a directory.
-pub fn prepare(bag: &Path, fast: bool) -> Result<Pending<'_>, RwError> {
+pub fn prepare<'a>(
+    bag: &'a Path,
+    fast: bool,
+    exclude: Option<&'a Exclude>,
+) -> Result<Pending<'a>, RwError> {
     let meta = fs::metadata(bag).map_err(|e| RwError::io("open bag", bag, e))?;
     if !meta.is_dir() {
         return Err(RwError::io_reason("open bag", bag, "not a directory"));
@@ -88,7 +95,7 @@ pub fn prepare(bag: &Path, fast: bool) -> Result<Pending<'_>, RwError> {
     }
     top.sort();
     let source = Source::Dir(Confined::new(bag, false)?);
-    Ok(prepare_from(bag, source, top, fast))
+    Ok(prepare_from(bag, source, top, fast, exclude))
 }
 
 /// [`prepare`] of a bag whose top directory holds `top` (sorted).
@@ -97,10 +104,12 @@ fn prepare_from<'a>(
     source: Source<'a>,
     top: Vec<String>,
     fast: bool,
+    exclude: Option<&'a Exclude>,
 ) -> Pending<'a> {
     let mut checker = Checker {
         source,
         bag,
+        exclude,
         version: Version::V1_0,
         coding: PathCoding::Percent,
         out: BagCheck::default(),
@@ -117,16 +126,22 @@ fn prepare_from<'a>(
     }
     let encoding = checker.declaration();
     checker.manifest_list(&top);
+    let names_at = checker.doubts.len();
     let payload = checker.payload_files();
     let rows = match encoding {
         Some(encoding) => {
             let oxum = checker.metadata(encoding);
             let fetch = checker.fetch(encoding);
             let listed = checker.manifests(encoding);
-            Some(checker.complete(listed, payload, fetch, oxum, fast))
+            Some(checker.complete(listed, payload, fetch, oxum, fast, names_at))
         }
         // No tag file other than bagit.txt can be read: no rows.
-        None => None,
+        None => {
+            if let Some(files) = &payload {
+                checker.name_clashes(files, &vec![false; files.len()], names_at);
+            }
+            None
+        }
     };
     Pending { checker, rows }
 }

@@ -57,7 +57,8 @@ impl Checker<'_> {
                 Ok(()) => {
                     let mut files = Vec::new();
                     for (name, link, state) in archive.payload() {
-                        if link && state == Err(Status::Refused) {
+                        let left_out = self.left_out(name.as_bytes());
+                        if link && state == Err(Status::Refused) && !left_out {
                             self.problem(
                                 Code::Outside,
                                 format!("{name} is a symbolic link that leads outside the bag"),
@@ -74,8 +75,17 @@ impl Checker<'_> {
                 }
             },
         };
-        self.name_clashes(&files);
         Some(files)
+    }
+
+    /// Whether `exclude` leaves out the payload file `bytes` (relative to
+    /// the bag), were no manifest to list it.
+    pub(super) fn left_out(&self, bytes: &[u8]) -> bool {
+        self.exclude.is_some_and(|x| {
+            bytes
+                .strip_prefix(b"data/")
+                .is_some_and(|name| x.excludes_name(name))
+        })
     }
 
     fn no_payload_dir(&mut self, what: Option<&str>) {
@@ -141,7 +151,7 @@ impl Checker<'_> {
                     Source::Dir(confined) => confined.size(relative),
                     Source::Archive(_) => self.source.locate(&name),
                 };
-                if located == Err(Status::Refused) {
+                if located == Err(Status::Refused) && !self.left_out(&bytes) {
                     self.problem(
                         Code::Outside,
                         format!(
@@ -159,33 +169,38 @@ impl Checker<'_> {
         Some(files)
     }
 
-    /// Payload files whose names differ only by case or normalisation.
-    fn name_clashes(&mut self, files: &[PayloadFile]) {
+    /// Payload files whose names differ only by case or normalisation (but
+    /// for those left out), as doubts placed at `at`, where the listing
+    /// found them.
+    pub(super) fn name_clashes(&mut self, files: &[PayloadFile], out: &[bool], at: usize) {
         let mut by_key: HashMap<String, Vec<&str>> = HashMap::new();
-        for f in files {
+        for (f, _) in files.iter().zip(out).filter(|(_, &out)| !out) {
             if std::str::from_utf8(&f.bytes).is_ok() {
                 by_key.entry(folded(&f.name)).or_default().push(&f.name);
             }
         }
         let mut clashes: Vec<Vec<&str>> = by_key.into_values().filter(|v| v.len() > 1).collect();
         clashes.sort();
-        for names in clashes {
+        for (k, names) in clashes.into_iter().enumerate() {
             let quoted: Vec<String> = names.iter().map(quoted).collect();
-            self.doubts.add(
+            self.doubts.insert(
+                at + k,
                 Code::Names,
                 "data/",
                 &format!(
                     "{} differ only by case or Unicode normalisation (one file on a Mac or Windows)",
                     quoted.join(" and ")
                 ),
-                None,
             );
         }
     }
 
     /// Completeness both ways, fetch.txt against the manifests and the
     /// Payload-Oxum; the rows to fill, with the files to hash for them
-    /// (none with `fast`).
+    /// (none with `fast`). Payload files that no payload manifest lists
+    /// and that `exclude` leaves out are not part of the payload: not
+    /// hashed, not reported, not counted. Doubts about names go at
+    /// `names_at`, where the listing met them.
     pub(super) fn complete(
         &mut self,
         mut listed: Vec<Listed>,
@@ -193,6 +208,7 @@ impl Checker<'_> {
         fetch: Fetch,
         oxum: Vec<(u64, u64)>,
         fast: bool,
+        names_at: usize,
     ) -> RowPlan {
         let have_payload = payload.is_some();
         let payload = payload.unwrap_or_default();
@@ -208,24 +224,8 @@ impl Checker<'_> {
             by_nfc.entry(nfc(name)).or_default().push(i);
             by_folded.entry(folded(name)).or_default().push(i);
         }
-        let system: Vec<&str> = exact
-            .keys()
-            .copied()
-            .filter(|name| is_system_file(name))
-            .collect();
-        if !system.is_empty() {
-            let mut system = system;
-            system.sort_unstable();
-            self.doubts.add(
-                Code::System,
-                "data/",
-                &format!(
-                    "files an operating system makes by itself: {}",
-                    system.join(", ")
-                ),
-                None,
-            );
-        }
+        // The doubts about system files go here, before the loop's.
+        let system_at = self.doubts.len();
         let manifests = self.out.manifests.clone();
         let payload_manifests: Vec<usize> = (0..manifests.len())
             .filter(|&m| !manifests[m].tag)
@@ -290,6 +290,33 @@ impl Checker<'_> {
                 },
             };
         }
+        // What no payload manifest lists and `exclude` leaves out is gone
+        // from here on.
+        let out: Vec<bool> = (0..payload.len())
+            .map(|i| {
+                self.exclude.is_some()
+                    && !payload_manifests
+                        .iter()
+                        .any(|&m| listed_files[m].contains(&i))
+                    && self.left_out(&payload[i].bytes)
+            })
+            .collect();
+        let before = self.doubts.len();
+        self.name_clashes(&payload, &out, names_at);
+        let system_at = system_at + self.doubts.len() - before;
+        let mut system: Vec<&str> = exact
+            .iter()
+            .filter(|(name, &i)| !out[i] && is_system_file(name))
+            .map(|(name, _)| *name)
+            .collect();
+        if !system.is_empty() {
+            system.sort_unstable();
+            let what = format!(
+                "files an operating system makes by itself: {}",
+                system.join(", ")
+            );
+            self.doubts.insert(system_at, Code::System, "data/", &what);
+        }
         // Listed files that an operating system makes, gone: copying tools
         // drop them (git, zip); a doubt, and the Oxum may count them.
         let mut gone_system: Vec<String> = listed
@@ -304,7 +331,7 @@ impl Checker<'_> {
         // Every payload file in every payload manifest (1.0), or in one
         // (before 1.0).
         let mut unlisted: Vec<Vec<usize>> = vec![Vec::new(); manifests.len()];
-        for (i, f) in payload.iter().enumerate() {
+        for (i, f) in payload.iter().enumerate().filter(|(i, _)| !out[*i]) {
             let missing_from: Vec<usize> = payload_manifests
                 .iter()
                 .copied()
@@ -354,7 +381,13 @@ impl Checker<'_> {
         }
         if have_payload {
             let gone = gone_system.len() as u64;
-            self.check_oxum(&oxum, &payload, &fetch_lines, &exact, &by_nfc, gone);
+            let counted: Vec<&PayloadFile> = payload
+                .iter()
+                .zip(&out)
+                .filter(|(_, &out)| !out)
+                .map(|(f, _)| f)
+                .collect();
+            self.check_oxum(&oxum, &counted, &fetch_lines, &exact, &by_nfc, gone);
         }
         // The digests every file needs, each file read once.
         let mut jobs: Vec<Job> = Vec::new();
@@ -508,7 +541,7 @@ impl Checker<'_> {
     fn check_oxum(
         &mut self,
         oxum: &[(u64, u64)],
-        payload: &[PayloadFile],
+        payload: &[&PayloadFile],
         fetch_lines: &[(&String, &(usize, Option<u64>))],
         exact: &HashMap<&str, usize>,
         by_nfc: &HashMap<String, Vec<usize>>,

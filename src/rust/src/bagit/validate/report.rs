@@ -146,6 +146,17 @@ impl Doubts {
         }
     }
 
+    pub(super) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// A doubt of its own (no lines) placed at `at`, before those found
+    /// after it.
+    pub(super) fn insert(&mut self, at: usize, code: Code, place: &str, what: &str) {
+        let item = (code, place.to_string(), what.to_string(), Vec::new());
+        self.items.insert(at.min(self.items.len()), item);
+    }
+
     pub(super) fn render(self) -> Vec<Finding> {
         self.items
             .into_iter()

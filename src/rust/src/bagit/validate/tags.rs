@@ -14,7 +14,7 @@ use crate::bagit::text::{
 use crate::bagit::{bag_algo, bag_names, manifest_kind};
 use crate::errors::quoted;
 use crate::status::Status;
-use crate::tree::{name_to_path, Confined};
+use crate::tree::{name_to_path, Confined, Exclude};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -37,6 +37,8 @@ impl Source<'_> {
 
 pub(super) struct Checker<'a> {
     pub(super) bag: &'a Path,
+    /// Unlisted payload files left out of the check (relative to data/).
+    pub(super) exclude: Option<&'a Exclude>,
     pub(super) source: Source<'a>,
     /// The rules in force: the declared version's, else 1.0's.
     pub(super) version: Version,

@@ -62,9 +62,9 @@ impl Bag {
 }
 
 fn check(dir: &Path, fast: bool) -> BagCheck {
-    let inline = check_bag(dir, fast, &Runtime::new(2, None), None).unwrap();
+    let inline = check_bag(dir, fast, None, &Runtime::new(2, None), None).unwrap();
     let rt = Runtime::new(2, None).all_on_workers();
-    let workers = check_bag(dir, fast, &rt, None).unwrap();
+    let workers = check_bag(dir, fast, None, &rt, None).unwrap();
     assert_eq!(inline, workers, "inline and on workers");
     inline
 }
@@ -97,6 +97,7 @@ fn made(files: &[(&str, &str)], algos: &[Algo]) -> tempfile::TempDir {
         &Request {
             algos,
             info: &info,
+            exclude: None,
             rt: &Runtime::new(2, None),
             progress: None,
             hooks: &Default::default(),
@@ -147,7 +148,14 @@ fn each_payload_file_is_read_once_for_all_its_digests() {
         &[Algo::Sha256, Algo::Sha512, Algo::Md5],
     );
     let progress = Progress::default();
-    let got = check_bag(dir.path(), false, &Runtime::new(2, None), Some(&progress)).unwrap();
+    let got = check_bag(
+        dir.path(),
+        false,
+        None,
+        &Runtime::new(2, None),
+        Some(&progress),
+    )
+    .unwrap();
     valid(&got);
     // Tag files come from memory (counted as files, not as bytes read).
     assert_eq!(progress.bytes_done.load(Ordering::Relaxed), 8);
@@ -723,7 +731,7 @@ fn cancelled_checks_stop() {
     let dir = made(&[("a", "A")], &[Algo::Sha256]);
     let rt = Runtime::new(2, None);
     rt.cancel().set();
-    let err = check_bag(dir.path(), false, &rt, None).unwrap_err();
+    let err = check_bag(dir.path(), false, None, &rt, None).unwrap_err();
     assert_eq!(err.kind(), "interrupt");
 }
 
@@ -731,10 +739,10 @@ fn cancelled_checks_stop() {
 fn a_missing_bag_is_an_io_error() {
     let dir = tempfile::tempdir().unwrap();
     let rt = Runtime::new(1, None);
-    let err = check_bag(&dir.path().join("nope"), false, &rt, None).unwrap_err();
+    let err = check_bag(&dir.path().join("nope"), false, None, &rt, None).unwrap_err();
     assert_eq!(err.kind(), "io");
     let (_d, file) = crate::test_support::one_file("f", "x");
-    let err = check_bag(&file, false, &rt, None).unwrap_err();
+    let err = check_bag(&file, false, None, &rt, None).unwrap_err();
     assert!(
         err.to_string()
             .contains("neither a directory nor a serialized bag"),
@@ -786,7 +794,7 @@ fn digests_found_in_parts_elsewhere_give_the_same_check() {
         ["unlisted", "oxum", "mismatch", "mismatch"]
     );
 
-    let pending = prepare(dir.path(), false).unwrap();
+    let pending = prepare(dir.path(), false, None).unwrap();
     let shared: Vec<Job> = pending
         .jobs()
         .iter()
@@ -815,7 +823,7 @@ fn digests_found_in_parts_elsewhere_give_the_same_check() {
     // A part that failed: its files' rows are left out, and only theirs.
     let lost = parts[0].0.path.clone();
     parts[0].1 = None;
-    let pending = prepare(dir.path(), false).unwrap();
+    let pending = prepare(dir.path(), false, None).unwrap();
     let digests = pending.merge_parts(parts, &rt).unwrap();
     let partial = pending.finish(digests);
     let kept: Vec<&Row> = whole.rows.iter().filter(|r| r.file != lost).collect();
@@ -857,4 +865,46 @@ fn a_huge_line_is_quoted_short() {
     let got = bag.check();
     only_problem(&got, "manifest", &format!("...' ({} bytes)", huge.len()));
     assert!(got.problems[0].message.len() < 400);
+}
+
+#[test]
+fn unlisted_files_exclude_matches_are_no_part_of_the_check() {
+    let bag = Bag::new("1.0", &[("a", "A"), ("s/k.tmp", "K")]);
+    bag.write("bag-info.txt", "Payload-Oxum: 2.2\n");
+    for (name, content) in [
+        ("data/.DS_Store", "finder"),
+        ("data/s/x.tmp", "scratch"),
+        ("data/cache/c", "cached"),
+        // Names that differ only by case: a doubt, unless left out.
+        ("data/S/Y.tmp", "y"),
+        ("data/s/y.tmp", "y"),
+    ] {
+        bag.write(name, content);
+    }
+    let exclude = Exclude::new(&["*.tmp", ".DS_Store", "cache/"]).unwrap();
+    let rt = Runtime::new(2, None);
+    for fast in [false, true] {
+        let got = check_bag(bag.path(), fast, Some(&exclude), &rt, None).unwrap();
+        valid(&got);
+        assert!(got.doubts.is_empty(), "{:?}", got.doubts);
+        let files: Vec<&[u8]> = got.rows.iter().map(|r| r.file.as_slice()).collect();
+        assert_eq!(files, [&b"data/a"[..], b"data/s/k.tmp"]);
+        let plain = check_bag(bag.path(), fast, None, &rt, None).unwrap();
+        assert!(codes(&plain.problems).contains(&"unlisted"));
+        assert!(codes(&plain.problems).contains(&"oxum"));
+        assert_eq!(codes(&plain.doubts), ["names", "system_file"]);
+    }
+    // Nothing left out is even planned for hashing.
+    let pending = prepare(bag.path(), false, Some(&exclude)).unwrap();
+    let planned: Vec<&[u8]> = pending.jobs().iter().map(|j| j.path.as_slice()).collect();
+    assert_eq!(planned, [&b"data/a"[..], b"data/s/k.tmp"]);
+    // A listed file a pattern matches is checked as always.
+    bag.write("data/s/k.tmp", "damaged");
+    let got = check_bag(bag.path(), false, Some(&exclude), &rt, None).unwrap();
+    assert_eq!(
+        codes(&got.problems),
+        ["oxum", "mismatch"],
+        "{:?}",
+        got.problems
+    );
 }
