@@ -15,14 +15,7 @@ fn a_bag(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
     let info = [("Contact-Name".to_string(), "Ada".to_string())];
     make_bag(
         &bag,
-        &Request {
-            algos: &[Algo::Sha256, Algo::Md5],
-            info: &info,
-            exclude: None,
-            rt: &rt,
-            progress: None,
-            hooks: &Hooks::default(),
-        },
+        &Request::for_test(&[Algo::Sha256, Algo::Md5], &info, &rt, &Hooks::default()),
     )
     .unwrap();
     (holder, bag)

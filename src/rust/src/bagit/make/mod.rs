@@ -46,6 +46,26 @@ pub struct Request<'a, 'r> {
     pub hooks: &'a Hooks,
 }
 
+#[cfg(test)]
+impl<'a, 'r> Request<'a, 'r> {
+    /// A request as tests make one: no exclusion, no progress.
+    pub fn for_test(
+        algos: &'a [Algo],
+        info: &'a [(String, String)],
+        rt: &'a Runtime<'r>,
+        hooks: &'a Hooks,
+    ) -> Self {
+        Request {
+            algos,
+            info,
+            exclude: None,
+            rt,
+            progress: None,
+            hooks,
+        }
+    }
+}
+
 /// Test hooks (all off by default): fail step `fail_at`; at step
 /// `pause_at`, create `pause_file` and wait until it is removed (so a test
 /// can kill the process, or change a file, at a known point); make the

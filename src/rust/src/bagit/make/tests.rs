@@ -29,27 +29,13 @@ fn make(dir: &Path, algos: &[Algo], fail_at: usize) -> Result<MadeBag, RwError> 
     };
     make_bag(
         dir,
-        &Request {
-            algos,
-            info: &info,
-            exclude: None,
-            rt: &Runtime::new(2, None),
-            progress: None,
-            hooks: &hooks,
-        },
+        &Request::for_test(algos, &info, &Runtime::new(2, None), &hooks),
     )
 }
 
 /// A request for `algos`, without bag-info fields or progress.
 fn req<'a, 'r>(algos: &'a [Algo], rt: &'a Runtime<'r>, hooks: &'a Hooks) -> Request<'a, 'r> {
-    Request {
-        algos,
-        info: &[],
-        exclude: None,
-        rt,
-        progress: None,
-        hooks,
-    }
+    Request::for_test(algos, &[], rt, hooks)
 }
 
 fn read(dir: &Path, name: &str) -> String {
@@ -403,14 +389,7 @@ fn an_update_rewrites_the_manifests_and_oxum_and_keeps_the_rest() {
     let none = Hooks::default();
     make_bag(
         dir.path(),
-        &Request {
-            algos: &[Algo::Sha256, Algo::Md5],
-            info: &info,
-            exclude: None,
-            rt: &rt,
-            progress: None,
-            hooks: &none,
-        },
+        &Request::for_test(&[Algo::Sha256, Algo::Md5], &info, &rt, &none),
     )
     .unwrap();
     fs::write(dir.path().join("extra-tag.txt"), "a tag file of my own\n").unwrap();

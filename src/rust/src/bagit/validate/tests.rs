@@ -94,14 +94,7 @@ fn made(files: &[(&str, &str)], algos: &[Algo]) -> tempfile::TempDir {
     let info = [("Contact-Name".to_string(), "Tester".to_string())];
     make_bag(
         dir.path(),
-        &Request {
-            algos,
-            info: &info,
-            exclude: None,
-            rt: &Runtime::new(2, None),
-            progress: None,
-            hooks: &Default::default(),
-        },
+        &Request::for_test(algos, &info, &Runtime::new(2, None), &Default::default()),
     )
     .unwrap();
     dir
